@@ -1,0 +1,27 @@
+"""`sne-gateway`: one command per job, each defined in its own module of this package."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from gateway.cli import validate
+
+COMMANDS = (validate,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sne-gateway",
+        description="XML/XSD conformance gateway for the SNE interfaces: reverse proxy, "
+        "CI contract tests and XSD upgrade reports.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    return int(arguments.run(arguments))

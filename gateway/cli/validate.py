@@ -1,0 +1,143 @@
+"""`sne-gateway validate`: contract tests for CI.
+
+Exit status: 0 when every document is valid, 1 when at least one violation was found, 2 on a
+usage or I/O error (missing file, unreadable archive, broken XSD set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack, nullcontext
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from gateway.batch import validate_all
+from gateway.catalog import SchemaNotFound, load_catalog
+from gateway.cli.arguments import default_xsd, fail, positive_int
+from gateway.extract.archive import ArchiveError
+from gateway.inputs import InputError, check_inputs, iter_inputs
+from gateway.limits import DEFAULT_LIMITS, Limits
+from gateway.report.console import render_report, render_summary
+from gateway.report.json_report import json_report
+from gateway.report.junit import junit_report
+from gateway.schema import CatalogError
+from gateway.violation import DocumentReport
+
+FORMATS = ("text", "json", "junit")
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "validate",
+        help="validate XML documents against the SNE XSD set (CI contract tests)",
+        description="Validate XML documents, directories (*.xml, recursively), XML TGZ "
+        "archives and stdin (-) against a schema of the catalog. Exit status: 0 all valid, "
+        "1 at least one violation, 2 usage or I/O error.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, .tgz or -")
+    parser.add_argument(
+        "--xsd",
+        type=Path,
+        help="catalog directory, or one entry .xsd/.wsdl file with its includes "
+        "(default: $SNE_GATEWAY_XSD, else the XSD set shipped in xsd/)",
+    )
+    parser.add_argument("--version", help="interface-contract version (default: the newest)")
+    parser.add_argument(
+        "--schema",
+        help="schema name, e.g. demande (default: selected from each document's root)",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    parser.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=positive_int,
+        default=1,
+        help="validate in N parallel processes (default: 1)",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=positive_int,
+        default=DEFAULT_LIMITS.max_bytes,
+        help=f"largest document accepted (default: {DEFAULT_LIMITS.max_bytes})",
+    )
+    parser.add_argument(
+        "--show-values",
+        action="store_true",
+        help="quote element values in messages (off by default: documents hold personal data)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="text: list invalid documents only"
+    )
+    parser.set_defaults(run=run)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("validating: {task.completed} documents"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def run(arguments: argparse.Namespace) -> int:
+    xsd = arguments.xsd or default_xsd()
+    try:
+        catalog = load_catalog(xsd)
+        schema_set = catalog.version(arguments.version)
+        if arguments.schema:
+            schema_set.schema(arguments.schema)
+        check_inputs(arguments.paths)
+    except (CatalogError, SchemaNotFound, InputError) as error:
+        return fail(str(error))
+    limits = Limits(max_bytes=arguments.max_bytes)
+    try:
+        output = arguments.output.open("w", encoding="utf-8") if arguments.output else None
+    except OSError as error:
+        return fail(f"{arguments.output}: {error.strerror or error}")
+    with ExitStack() as stack:
+        if output is not None:
+            stack.enter_context(output)
+        out = output or sys.stdout
+        console = Console(file=out, soft_wrap=True)
+        errors = Console(stderr=True)
+        streaming = arguments.format == "text"
+        progress = _progress(errors) if errors.is_terminal else nullcontext()
+        stack.enter_context(progress)
+        task = progress.add_task("validate") if isinstance(progress, Progress) else None
+        reports: list[DocumentReport] = []
+        broken: str | None = None
+        documents = iter_inputs(arguments.paths, limits, arguments.schema)
+        try:
+            for report in validate_all(
+                documents,
+                schema_set,
+                xsd=xsd,
+                limits=limits,
+                show_values=arguments.show_values,
+                jobs=arguments.jobs,
+            ):
+                reports.append(report)
+                if streaming:
+                    render_report(console, report, quiet=arguments.quiet)
+                if task is not None:
+                    progress.advance(task)  # type: ignore[union-attr]
+        except InputError as error:
+            broken = str(error)
+        except ArchiveError as error:
+            broken = error.violation.message
+        if streaming:
+            render_summary(console, reports, str(catalog.source), schema_set.version)
+        elif arguments.format == "json":
+            out.write(json_report(reports, str(catalog.source), schema_set.version) + "\n")
+        else:
+            out.write(junit_report(reports, schema_set.version).decode("utf-8"))
+    if broken is not None:
+        return fail(broken)
+    return 0 if all(report.valid for report in reports) else 1

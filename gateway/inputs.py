@@ -1,0 +1,77 @@
+"""Documents named on a command line: files, directories, TGZ archives and standard input."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from gateway.extract.archive import iter_archive
+from gateway.extract.document import Document
+from gateway.limits import Limits
+from gateway.parse import too_large
+
+STDIN = "-"
+ARCHIVE_SUFFIXES = (".tgz", ".tar.gz")
+
+
+class InputError(Exception):
+    """A path that cannot be read: missing, unreadable, or of an unknown kind."""
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def check_inputs(paths: Sequence[str]) -> None:
+    """Fail before any work when a path does not exist."""
+    for path in paths:
+        if path != STDIN and not Path(path).exists():
+            raise InputError(f"{path}: no such file or directory")
+
+
+def _read_bounded(stream: IO[bytes], source: str, limits: Limits, schema: str | None) -> Document:
+    data = stream.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        return Document(source, schema=schema, problem=too_large(limits))
+    return Document(source, data, schema)
+
+
+def _read_file(path: Path, limits: Limits, schema: str | None) -> Document:
+    try:
+        if path.stat().st_size > limits.max_bytes:
+            return Document(str(path), schema=schema, problem=too_large(limits))
+        with path.open("rb") as stream:
+            return _read_bounded(stream, str(path), limits, schema)
+    except OSError as error:
+        raise InputError(f"{path}: {error.strerror or error}") from None
+
+
+def iter_inputs(
+    paths: Sequence[str],
+    limits: Limits,
+    schema: str | None = None,
+    stdin: IO[bytes] | None = None,
+) -> Iterator[Document]:
+    """Yield every document under `paths`, in order: a directory's `*.xml` files recursively
+    (sorted), each `.xml` member of a `.tgz`/`.tar.gz` archive (streamed), `-` for stdin.
+    Raises `InputError` for an unreadable path and `ArchiveError` for a broken archive."""
+    for name in paths:
+        if name == STDIN:
+            yield _read_bounded(stdin or sys.stdin.buffer, "<stdin>", limits, schema)
+            continue
+        path = Path(name)
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*.xml") if p.is_file()):
+                yield _read_file(file, limits, schema)
+        elif is_archive(path):
+            try:
+                with path.open("rb") as stream:
+                    yield from iter_archive(stream, str(path), limits, schema)
+            except OSError as error:
+                raise InputError(f"{path}: {error.strerror or error}") from None
+        elif path.is_file():
+            yield _read_file(path, limits, schema)
+        else:
+            raise InputError(f"{path}: no such file or directory")

@@ -1,0 +1,1 @@
+"""Report: how verdicts leave the engine (console, JSON, JUnit, SNE anomalies, logs)."""

@@ -1,0 +1,115 @@
+"""The engine's seam: document bytes + a schema (or a version to select from) → a report.
+
+    >>> catalog = load_catalog("xsd")
+    >>> report = validate(data, catalog.schema("demande"), source="demande.xml")
+    >>> report.valid, [v.code for v in report.violations]
+
+Callers that already hold a parsed tree (the SOAP and MTOM extractors) use `validate_element`.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from gateway.catalog import SchemaNotFound, SchemaSet
+from gateway.explain import violations_from_log
+from gateway.extract.document import Document
+from gateway.limits import DEFAULT_LIMITS, Limits
+from gateway.parse import DocumentRejected, parse_xml
+from gateway.schema import Schema
+from gateway.select import select_schema
+from gateway.violation import DocumentReport, Violation
+
+
+def validate(
+    data: bytes,
+    target: Schema | SchemaSet,
+    *,
+    source: str = "-",
+    limits: Limits = DEFAULT_LIMITS,
+    show_values: bool = False,
+) -> DocumentReport:
+    """Parse `data` with the hardened parser and validate it against `target`: a schema, or a
+    version whose schema is then selected from the document's root (see `validate_element`)."""
+    try:
+        root = parse_xml(data, limits)
+    except DocumentRejected as rejected:
+        label = target.label if isinstance(target, Schema) else None
+        return DocumentReport(source, label, (rejected.violation,))
+    return validate_element(
+        root, data, target, source=source, limits=limits, show_values=show_values
+    )
+
+
+def _report(
+    source: str,
+    schema: Schema,
+    element: etree._Element,
+    errors: list[etree._LogEntry],
+    data: bytes,
+    limits: Limits,
+    show_values: bool,
+    candidates: tuple[str, ...] = (),
+) -> DocumentReport:
+    if not errors:
+        return DocumentReport(source, schema.label, candidates=candidates)
+    violations = violations_from_log(
+        errors, element, data, show_values=show_values, limit=limits.max_violations
+    )
+    omitted = (
+        max(0, len(errors) - len(violations)) if len(violations) == limits.max_violations else 0
+    )
+    return DocumentReport(source, schema.label, tuple(violations), omitted, candidates)
+
+
+def validate_element(
+    element: etree._Element,
+    data: bytes,
+    target: Schema | SchemaSet,
+    *,
+    source: str = "-",
+    limits: Limits = DEFAULT_LIMITS,
+    show_values: bool = False,
+) -> DocumentReport:
+    """Validate an element already parsed (by `parse_xml`) from `data` against a schema, or
+    against the schema `gateway.select` picks from a version."""
+    if isinstance(target, Schema):
+        errors = target.errors(element)
+        return _report(source, target, element, errors, data, limits, show_values)
+    selection = select_schema(element, target)
+    if selection.schema is None:
+        return DocumentReport(source, None, (selection.not_found,))  # type: ignore[arg-type]
+    return _report(
+        source,
+        selection.schema,
+        element,
+        selection.errors,
+        data,
+        limits,
+        show_values,
+        selection.candidates,
+    )
+
+
+def validate_document(
+    document: Document,
+    schema_set: SchemaSet,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    show_values: bool = False,
+) -> DocumentReport:
+    """Validate an extracted document against the schema it asks for, or the one selected
+    from `schema_set`; a document that could not be extracted reports its problem."""
+    if document.problem is not None:
+        return DocumentReport(document.source, document.schema, (document.problem,))
+    target: Schema | SchemaSet = schema_set
+    if document.schema is not None:
+        try:
+            target = schema_set.schema(document.schema)
+        except SchemaNotFound as missing:
+            return DocumentReport(
+                document.source, None, (Violation("schema.not-found", f"{missing}."),)
+            )
+    return validate(
+        document.data, target, source=document.source, limits=limits, show_values=show_values
+    )
