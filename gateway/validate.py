@@ -91,6 +91,17 @@ def validate_element(
     )
 
 
+def _target(schema_set: SchemaSet, choice: str | tuple[str, ...] | None) -> Schema | SchemaSet:
+    """The schema named, the candidates named (a subset to select from), or the whole set."""
+    if choice is None:
+        return schema_set
+    if isinstance(choice, str):
+        return schema_set.schema(choice)
+    return SchemaSet(
+        schema_set.version, schema_set.source, {name: schema_set.schema(name) for name in choice}
+    )
+
+
 def validate_document(
     document: Document,
     schema_set: SchemaSet,
@@ -98,18 +109,27 @@ def validate_document(
     limits: Limits = DEFAULT_LIMITS,
     show_values: bool = False,
 ) -> DocumentReport:
-    """Validate an extracted document against the schema it asks for, or the one selected
-    from `schema_set`; a document that could not be extracted reports its problem."""
+    """Validate an extracted document against the schema it asks for (or the one selected
+    among the schemas it names, or among all of `schema_set`); a document that could not be
+    extracted reports its problem."""
+    try:
+        target = _target(schema_set, document.schema)
+    except SchemaNotFound as missing:
+        return DocumentReport(
+            document.source, None, (Violation("schema.not-found", f"{missing}."),)
+        )
     if document.problem is not None:
-        return DocumentReport(document.source, document.schema, (document.problem,))
-    target: Schema | SchemaSet = schema_set
-    if document.schema is not None:
-        try:
-            target = schema_set.schema(document.schema)
-        except SchemaNotFound as missing:
-            return DocumentReport(
-                document.source, None, (Violation("schema.not-found", f"{missing}."),)
-            )
+        label = target.label if isinstance(target, Schema) else None
+        return DocumentReport(document.source, label, (document.problem,))
+    if document.element is not None:
+        return validate_element(
+            document.element,
+            document.data,
+            target,
+            source=document.source,
+            limits=limits,
+            show_values=show_values,
+        )
     return validate(
         document.data, target, source=document.source, limits=limits, show_values=show_values
     )

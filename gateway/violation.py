@@ -27,6 +27,16 @@ CODES: dict[str, str] = {
     "schema.not-found": "No schema of the catalog applies to this document.",
     "archive.corrupt": "The archive is not a readable gzip-compressed tar file.",
     "archive.truncated": "The archive ends or breaks in the middle; later members are missing.",
+    "mime.malformed": "A multipart/related (MTOM) message cannot be split into its parts.",
+    "mime.truncated": "A multipart/related (MTOM) message ends before its closing boundary.",
+    "xop.missing-part": "An xop:Include refers to a MIME part the message does not carry.",
+    "soap.not-envelope": "The body of a SOAP exchange is not a SOAP 1.1 or 1.2 envelope.",
+    "soap.no-payload": "The SOAP Body is empty.",
+    "soap.bad-base64": "An element meant to carry a base64 document holds invalid base64.",
+    "validation.failed": "The gateway could not validate the exchange (an internal error).",
+    "gateway.refused": "The request is refused: CONNECT, an absolute-form target or a bad path.",
+    "upstream.unreachable": "The SNE platform cannot be reached (HTTP 502).",
+    "upstream.timeout": "The SNE platform did not answer in time (HTTP 504).",
 }
 
 

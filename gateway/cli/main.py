@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gateway.cli import validate
+from gateway.cli import serve, validate
 
-COMMANDS = (validate,)
+COMMANDS = (validate, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

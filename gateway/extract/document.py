@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.violation import Violation
+
+#: A schema name, names of candidate schemas, or None for every schema of the version.
+SchemaChoice = str | tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,12 +16,16 @@ class Document:
     """A document to validate.
 
     `source` names it for people (`export.tgz!CERFA/0001.xml`, `fichierDemande`). `schema` is the
-    schema name the context asks for, or None to select one from the document. `problem` is set,
+    schema name the context asks for, several names to select among, or None to select among
+    all the schemas of the version. `problem` is set,
     and `data` empty, when the document could not be extracted (too large, bad base64, a missing
-    MIME part): the problem is then the document's only violation.
+    MIME part): the problem is then the document's only violation. `element` is set when the
+    extractor already parsed the document (a SOAP Body's payload): it is validated as is, and
+    `data` is then the whole message its lines and columns refer to.
     """
 
     source: str
     data: bytes = b""
-    schema: str | None = None
+    schema: SchemaChoice = None
     problem: Violation | None = None
+    element: Any = None

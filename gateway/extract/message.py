@@ -1,0 +1,113 @@
+"""The extractors' seam: an HTTP message body and its content type → the documents to validate.
+
+    >>> extraction = extract_documents(body, "application/soap+xml", rule, limits)
+    >>> [document.source for document in extraction.documents]
+    ['ws:numUniqueParametres', 'ws:fichierDemande']
+
+The extractor is the route's (`extract = "soap"`), or else chosen by content type:
+`multipart/related` → MTOM, XML types → the whole body (unwrapped when it is a SOAP envelope),
+gzip/tar types → an archive (streamed by the proxy, see `gateway.proxy.archive_stream`).
+Anything else is not XML: it passes through, counted as unvalidated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.config import DirectionRule
+from gateway.extract.document import Document
+from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
+from gateway.extract.soap import SoapContent, soap_documents, soap_version
+from gateway.limits import Limits
+from gateway.parse import DocumentRejected, parse_xml
+
+MULTIPART_RELATED = "multipart/related"
+SOAP12_TYPE = "application/soap+xml"
+XML_TYPES = frozenset({"text/xml", "application/xml", SOAP12_TYPE, "application/xop+xml"})
+ARCHIVE_TYPES = frozenset(
+    {
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-tar",
+        "application/x-gtar",
+        "application/x-compressed-tar",
+        "application/tar+gzip",
+    }
+)
+
+
+def extractor_for(content_type: str, rule: DirectionRule) -> str | None:
+    """ "xml", "soap", "mtom", "tgz", or None when the body is not XML."""
+    if rule.extract:
+        return rule.extract
+    media_type, _ = content_type_parameters(content_type)
+    if media_type == MULTIPART_RELATED:
+        return "mtom"
+    if media_type in XML_TYPES or media_type.endswith("+xml"):
+        return "xml"
+    if media_type in ARCHIVE_TYPES:
+        return "tgz"
+    return None
+
+
+def _soap_version_announced(content_type: str, soap_action: str | None) -> str | None:
+    media_type, parameters = content_type_parameters(content_type)
+    if media_type == SOAP12_TYPE or SOAP12_TYPE in (
+        parameters.get("type"),
+        parameters.get("start-info"),
+    ):
+        return "1.2"
+    if soap_action is not None or parameters.get("start-info") == "text/xml":
+        return "1.1"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The documents a message carries. `soap_version` is set for SOAP messages (a blocked
+    exchange is answered with a Fault of that version); `fault` when the message is a SOAP
+    Fault, which passes unvalidated."""
+
+    documents: tuple[Document, ...]
+    soap_version: str | None = None
+    fault: bool = False
+
+
+def extract_documents(
+    body: bytes,
+    content_type: str,
+    rule: DirectionRule,
+    limits: Limits,
+    kind: str = "xml",
+    soap_action: str | None = None,
+) -> Extraction:
+    """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom")."""
+    announced = _soap_version_announced(content_type, soap_action)
+    attachments = None
+    data = body
+    if kind == "mtom":
+        try:
+            multipart = parse_multipart(body, content_type)
+        except MultipartError as error:
+            return Extraction(
+                (
+                    Document(
+                        "multipart", schema=rule.wrapper or rule.schema, problem=error.violation
+                    ),
+                ),
+                announced,
+            )
+        data, attachments = multipart.root.content, multipart.attachments
+    try:
+        root = parse_xml(data, limits)
+    except DocumentRejected as rejected:
+        return Extraction(
+            (Document("body", schema=rule.wrapper or rule.schema, problem=rejected.violation),),
+            announced,
+        )
+    if kind in ("soap", "mtom") or soap_version(root) is not None:
+        content = soap_documents(root, data, rule, limits, attachments)
+        if isinstance(content, SoapContent):
+            return Extraction(content.documents, content.version, content.fault)
+        return Extraction((content,), announced or soap_version(root))
+    return Extraction((Document("body", data, rule.schema, element=root),))

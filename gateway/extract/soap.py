@@ -1,0 +1,157 @@
+"""SOAP 1.1 and 1.2 envelopes: the Body's payload, and the business documents it carries.
+
+The payload (e.g. `ws:numUniqueParametres`) is validated against the route's wrapper schema.
+Each element named in the route's `embedded` list (e.g. `fichierDemande`) carries a business
+document: as base64 text, or, in an MTOM message, as an `xop:Include` pointing to a MIME part.
+Either way the document is decoded and validated against the route's business schema.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+
+from gateway.config import DirectionRule
+from gateway.explain import element_path
+from gateway.extract.document import Document
+from gateway.extract.mtom import content_id
+from gateway.limits import Limits
+from gateway.names import SOAP11, SOAP12, XOP, display_name
+from gateway.parse import too_large
+from gateway.violation import Violation
+
+SOAP_VERSIONS = {SOAP11: "1.1", SOAP12: "1.2"}
+_INCLUDE = f"{{{XOP}}}Include"
+_WHITESPACE = re.compile(rb"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class SoapContent:
+    """The documents found in an envelope, and its SOAP version ("1.1"/"1.2")."""
+
+    version: str
+    documents: tuple[Document, ...]
+    fault: bool = False
+
+
+def soap_version(root: etree._Element) -> str | None:
+    """ "1.1" or "1.2" when `root` is a SOAP envelope, else None."""
+    name = etree.QName(root)
+    return SOAP_VERSIONS.get(name.namespace or "") if name.localname == "Envelope" else None
+
+
+def _problem(
+    source: str, schema: str | None, code: str, message: str, element: etree._Element
+) -> Document:
+    return Document(
+        source,
+        schema=schema,
+        problem=Violation(code, message, element.sourceline, None, element_path(element)),
+    )
+
+
+def _embedded_document(
+    element: etree._Element,
+    schema: str | None,
+    attachments: Mapping[str, bytes],
+    limits: Limits,
+) -> Document:
+    name = display_name(element.tag)
+    include = element.find(_INCLUDE)
+    if include is not None:
+        href = include.get("href", "")
+        source = f"{name} ({href})"
+        attachment = attachments.get(content_id(href))
+        if attachment is None:
+            return _problem(
+                source,
+                schema,
+                "xop.missing-part",
+                f"<{name}> refers to the MIME part {href!r}, which the message does not carry.",
+                include,
+            )
+        if len(attachment) > limits.max_bytes:
+            return Document(source, schema=schema, problem=too_large(limits))
+        return Document(source, attachment, schema)
+    text = _WHITESPACE.sub(b"", (element.text or "").encode("ascii", errors="replace"))
+    if len(text) * 3 // 4 > limits.max_bytes:
+        return Document(name, schema=schema, problem=too_large(limits))
+    try:
+        return Document(name, base64.b64decode(text, validate=True), schema)
+    except binascii.Error:
+        return _problem(
+            name,
+            schema,
+            "soap.bad-base64",
+            f"<{name}> should carry a base64-encoded document, but its text is not valid base64.",
+            element,
+        )
+
+
+def _inline_attachments(payload: etree._Element, attachments: Mapping[str, bytes]) -> None:
+    """Replace each resolvable xop:Include by the base64 text it stands for, so the payload
+    reads as the XOP infoset the wrapper schema describes."""
+    for include in list(payload.iter(_INCLUDE)):
+        attachment = attachments.get(content_id(include.get("href", "")))
+        parent = include.getparent()
+        if attachment is None or parent is None:
+            continue
+        parent.remove(include)
+        parent.text = base64.b64encode(attachment).decode("ascii")
+
+
+def soap_documents(
+    root: etree._Element,
+    data: bytes,
+    rule: DirectionRule,
+    limits: Limits,
+    attachments: Mapping[str, bytes] | None = None,
+) -> SoapContent | Document:
+    """The documents of the envelope `root` (parsed from `data`), or a problem `Document`
+    when it is not a usable envelope."""
+    version = soap_version(root)
+    if version is None:
+        return _problem(
+            "soap:Envelope",
+            rule.wrapper,
+            "soap.not-envelope",
+            f"Expected a SOAP 1.1 or 1.2 envelope, found <{display_name(root.tag)}>.",
+            root,
+        )
+    namespace = etree.QName(root).namespace
+    body = root.find(f"{{{namespace}}}Body")
+    payload = (
+        next((child for child in body.iterchildren() if isinstance(child.tag, str)), None)
+        if body is not None
+        else None
+    )
+    if payload is None:
+        return _problem(
+            "soap:Body",
+            rule.wrapper,
+            "soap.no-payload",
+            "The SOAP Body is missing or empty: there is no payload to validate.",
+            body if body is not None else root,
+        )
+    if etree.QName(payload).localname == "Fault" and etree.QName(payload).namespace == namespace:
+        return SoapContent(version, (), fault=True)
+    attachments = attachments or {}
+    embedded = rule.embedded and [
+        e
+        for e in payload.iter()
+        if isinstance(e.tag, str) and etree.QName(e).localname in rule.embedded
+    ]
+    documents = [
+        _embedded_document(element, rule.schema, attachments, limits) for element in embedded or ()
+    ]
+    if rule.wrapper or not rule.embedded:
+        if attachments:
+            _inline_attachments(payload, attachments)
+        wrapper = rule.wrapper if rule.embedded else (rule.wrapper or rule.schema)
+        documents.insert(0, Document(display_name(payload.tag), data, wrapper, element=payload))
+    return SoapContent(version, tuple(documents))

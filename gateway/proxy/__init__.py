@@ -1,0 +1,1 @@
+"""The conformance reverse proxy: forwards to the configured SNE platform, validating both ways."""

@@ -1,0 +1,114 @@
+"""The gateway's ASGI application: the proxy, and its own endpoints under `/_gateway/`.
+
+`/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready` and
+`/_gateway/schemas` are Litestar handlers; every other path goes to the proxy, mounted as a
+raw ASGI handler so that bodies and headers pass byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from litestar import Litestar, Response, get
+from litestar.handlers import asgi
+from litestar.types import Receive, Scope, Send
+
+from gateway.config import Settings
+from gateway.proxy.exchange import Exchange, Gateway
+from gateway.proxy.upstream import upstream_client
+from gateway.reload import SchemaHolder
+from gateway.report.log import configure_logging
+
+
+def _schemas_state(holder: SchemaHolder) -> dict[str, Any]:
+    current = holder.current
+    return {
+        "source": str(current.catalog.source),
+        "version": current.schema_set.version,
+        "loaded_at": current.loaded_at.isoformat(),
+        "reloads": holder.reloads,
+        "last_reload_error": holder.failure.to_dict() if holder.failure else None,
+    }
+
+
+def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litestar:
+    """The application for `settings`; compiles the XSD set unless `holder` is given."""
+    configure_logging(settings.log_format, settings.log_level, settings.env)
+    logger = structlog.get_logger("gateway")
+    schemas = holder or SchemaHolder(settings)
+    state: dict[str, Gateway] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        client = upstream_client(settings)
+        state["gateway"] = Gateway(settings, schemas, client, logger)
+        stop = asyncio.Event()
+        watcher = (
+            asyncio.create_task(schemas.watch(settings.reload_debounce_ms, stop))
+            if settings.reload
+            else None
+        )
+        logger.info(
+            "gateway.started",
+            env=settings.env,
+            upstream=settings.upstream,
+            xsd=str(settings.xsd),
+            version=schemas.current.schema_set.version,
+            policy=settings.policies[settings.env],
+            routes=len(settings.routes),
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await client.aclose()
+
+    @get("/_gateway/health", sync_to_thread=False)
+    def health() -> dict[str, Any]:
+        """Liveness: 200 while the process serves; `degraded` while a reload error stands."""
+        return {
+            "status": "degraded" if schemas.failure else "ok",
+            "env": settings.env,
+            "upstream": settings.upstream,
+            "xsd": _schemas_state(schemas),
+        }
+
+    @get("/_gateway/ready", sync_to_thread=False)
+    def ready() -> Response[dict[str, Any]]:
+        is_ready = "gateway" in state and settings.upstream is not None
+        return Response({"ready": is_ready}, status_code=200 if is_ready else 503)
+
+    @get("/_gateway/schemas", sync_to_thread=False)
+    def schemas_endpoint() -> dict[str, Any]:
+        current = schemas.current
+        return {
+            **_schemas_state(schemas),
+            "versions": {
+                label: {name: schema.entry.name for name, schema in version.schemas.items()}
+                for label, version in current.catalog.versions.items()
+            },
+            "in_service": {
+                name: {"entry": str(schema.entry), "title": schema.title}
+                for name, schema in current.schema_set.schemas.items()
+            },
+        }
+
+    @asgi("/", is_mount=True, copy_scope=True)
+    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+        await Exchange(state["gateway"], scope, receive, send).run()
+
+    return Litestar(
+        route_handlers=[health, ready, schemas_endpoint, proxy],
+        lifespan=[lifespan],
+        openapi_config=None,
+        logging_config=None,
+        debug=False,
+    )

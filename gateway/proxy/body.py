@@ -1,0 +1,51 @@
+"""Reading an ASGI request body: buffered up to a limit for validation, streamed beyond it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from litestar.types import Receive
+
+
+class ClientDisconnected(Exception):
+    """The client went away before the exchange ended."""
+
+
+@dataclass(slots=True)
+class BufferedBody:
+    """The first bytes of a body, at most `limit` + 1; `complete` when that is all of it."""
+
+    data: bytes
+    complete: bool
+
+
+async def read_body(receive: Receive, limit: int) -> BufferedBody:
+    """Buffer the request body; stop as soon as it exceeds `limit` (the rest stays unread)."""
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return BufferedBody(b"".join(chunks), complete=True)
+        if size > limit:
+            return BufferedBody(b"".join(chunks), complete=False)
+
+
+async def stream_body(receive: Receive, first: bytes = b"") -> AsyncIterator[bytes]:
+    """The request body as a stream, after the `first` bytes already read."""
+    if first:
+        yield first
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        if chunk := message.get("body", b""):
+            yield chunk
+        if not message.get("more_body", False):
+            return

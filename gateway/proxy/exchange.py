@@ -1,0 +1,555 @@
+"""One proxied exchange, as a pipeline: refuse what no reverse proxy should forward, then for
+each direction extract → validate (select included) → decide → report, and forward or block.
+
+Bodies the route validates are buffered up to `max_body_bytes`; past that they are a
+`limits.size` violation and stream on. Everything else streams through untouched. TGZ exports
+stream to the client while a worker thread validates them member by member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from litestar.types import Receive, Scope, Send
+
+from gateway.catalog import SchemaSet
+from gateway.config import Direction, DirectionRule, Route, Settings
+from gateway.decide import Decision, decide
+from gateway.extract.document import Document
+from gateway.extract.message import Extraction, extract_documents, extractor_for
+from gateway.extract.mtom import content_type_parameters
+from gateway.proxy.archive_stream import ArchiveCheck
+from gateway.proxy.body import BufferedBody, ClientDisconnected, read_body, stream_body
+from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
+from gateway.reload import SchemaHolder
+from gateway.report.anomaly import anomaly_document
+from gateway.report.log import log_reports
+from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
+from gateway.validate import validate_document
+from gateway.violation import DocumentReport, Violation
+
+RESERVED_PREFIX = b"/_gateway"
+#: Bodies above this size are validated in a worker thread rather than on the event loop.
+THREAD_THRESHOLD = 256 * 1024
+XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
+REFUSED_METHODS = frozenset({"CONNECT"})
+DECODABLE_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+@dataclass
+class Gateway:
+    """What every exchange of a worker shares."""
+
+    settings: Settings
+    schemas: SchemaHolder
+    client: httpx.AsyncClient
+    logger: Any
+    upstream_host: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.upstream_host = httpx.URL(self.settings.upstream or "").netloc.decode("ascii")
+
+
+@dataclass
+class Verdict:
+    """The outcome of one direction, for headers and logs."""
+
+    decision: Decision
+    reports: list[DocumentReport]
+    seconds: float = 0.0
+    soap_version: str | None = None
+
+
+def _refusal(reason: str, code: str = "gateway.refused") -> list[DocumentReport]:
+    return [DocumentReport("request", None, (Violation(code, reason),))]
+
+
+def _soap_action(headers: RawHeaders, content_type: str) -> str | None:
+    action = header(headers, b"soapaction")
+    if action is None:
+        action = content_type_parameters(content_type)[1].get("action")
+    return action.strip().strip('"') if action is not None else None
+
+
+def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
+    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable."""
+    if not encoding or encoding == "identity":
+        return body
+    wbits = DECODABLE_ENCODINGS.get(encoding.lower())
+    if wbits is None:
+        return None
+    try:
+        decompressor = zlib.decompressobj(wbits)
+        decoded = decompressor.decompress(body, limit + 1)
+    except zlib.error:
+        return None
+    return decoded
+
+
+class Exchange:
+    """The state of one client exchange while it goes through the pipeline."""
+
+    def __init__(self, gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+        self.gateway = gateway
+        self.settings = gateway.settings
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.method: str = scope["method"]
+        self.headers: RawHeaders = list(scope["headers"])
+        self.raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        self.path = self.raw_path.decode("latin-1")
+        self.request_id = header(self.headers, b"x-request-id") or uuid.uuid4().hex
+        self.content_type = header(self.headers, b"content-type") or ""
+        self.soap_action = _soap_action(self.headers, self.content_type)
+        self.route: Route | None = self.settings.route_for(self.method, self.path, self.soap_action)
+        # The set in service when the exchange starts is the one it finishes with.
+        self.schema_set: SchemaSet = gateway.schemas.current.schema_set
+        self.verdicts: dict[Direction, Verdict] = {}
+        self.upstream_seconds = 0.0
+        self.status: int | None = None
+        self.finished = False
+
+    # -- the pipeline stages for one direction -------------------------------------------------
+
+    def _rule(self, direction: Direction) -> DirectionRule:
+        return self.route.rule(direction) if self.route else DirectionRule()
+
+    def _validate(self, documents: Sequence[Document]) -> list[DocumentReport]:
+        return [
+            validate_document(
+                document,
+                self.schema_set,
+                limits=self.settings.limits,
+                show_values=self.settings.capture_values,
+            )
+            for document in documents
+        ]
+
+    async def _check(
+        self, direction: Direction, body: BufferedBody, content_type: str, encoding: str | None
+    ) -> Verdict | None:
+        """Validate a buffered body; None when the direction is not validated."""
+        rule = self._rule(direction)
+        policy = self.settings.policy(direction, self.route)
+        kind = extractor_for(content_type, rule) if policy != "off" else None
+        if kind not in ("xml", "soap", "mtom"):
+            return None
+        started = time.perf_counter()
+        extraction = Extraction(())
+        if not body.complete:
+            reports = [
+                DocumentReport(
+                    "body",
+                    None,
+                    (
+                        Violation(
+                            "limits.size",
+                            f"The {direction} body is larger than {self.settings.max_body_bytes:,} "
+                            "bytes (max_body_bytes); it was not validated.",
+                        ),
+                    ),
+                )
+            ]
+        else:
+            decoded = _decoded(body.data, encoding, self.settings.max_body_bytes)
+            if decoded is None:
+                return None
+            try:
+                if len(decoded) > THREAD_THRESHOLD:
+                    extraction, reports = await asyncio.to_thread(
+                        self._extract_and_validate, decoded, content_type, rule, kind
+                    )
+                else:
+                    extraction, reports = self._extract_and_validate(
+                        decoded, content_type, rule, kind
+                    )
+            except Exception as error:  # a bug must not take the exchange down: decide says how
+                self.gateway.logger.exception(
+                    "validation.error", request_id=self.request_id, direction=direction
+                )
+                reports = [
+                    DocumentReport(
+                        "body",
+                        None,
+                        (
+                            Violation(
+                                "validation.failed",
+                                f"Validation failed inside the gateway ({type(error).__name__}); see the gateway logs.",
+                            ),
+                        ),
+                    )
+                ]
+        decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)
+        return Verdict(decision, reports, time.perf_counter() - started, extraction.soap_version)
+
+    def _extract_and_validate(
+        self, body: bytes, content_type: str, rule: DirectionRule, kind: str
+    ) -> tuple[Extraction, list[DocumentReport]]:
+        soap_action = self.soap_action if kind != "mtom" else None
+        extraction = extract_documents(
+            body, content_type, rule, self.settings.limits, kind, soap_action
+        )
+        return extraction, self._validate(extraction.documents)
+
+    # -- answers ---------------------------------------------------------------------------
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif not message.get("more_body", False):
+            # From here on, a disconnect is the normal end of the exchange, not an abort.
+            self.finished = True
+        await self.send(message)  # type: ignore[arg-type]
+
+    async def _answer(
+        self, status: int, body: bytes, content_type: bytes, headers: RawHeaders
+    ) -> None:
+        await self._send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await self._send({"type": "http.response.body", "body": body})
+
+    def _conformance_headers(self) -> RawHeaders:
+        verdicts = self.verdicts.values()
+        outcomes = {verdict.decision.conformance for verdict in verdicts}
+        overall = "fail" if "fail" in outcomes else "pass" if "pass" in outcomes else "skipped"
+        headers = [
+            (b"x-request-id", self.request_id.encode("latin-1")),
+            (b"x-conformance", overall.encode()),
+        ]
+        for direction, verdict in self.verdicts.items():
+            headers.append(
+                (f"x-conformance-{direction}".encode(), verdict.decision.conformance.encode())
+            )
+        labels = dict.fromkeys(
+            report.schema for verdict in verdicts for report in verdict.reports if report.schema
+        )
+        if labels:
+            headers.append((b"x-conformance-schema", ", ".join(labels).encode("latin-1")))
+        return headers
+
+    async def _block(self, direction: Direction, verdict: Verdict) -> None:
+        culprit = "client" if direction == "request" else "server"
+        count = sum(report.violation_count for report in verdict.reports)
+        if verdict.soap_version:
+            reason = (
+                f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."
+            )
+            body = soap_fault(verdict.soap_version, culprit, reason, verdict.reports)
+            status = fault_status(verdict.soap_version, culprit)
+            content_type = fault_content_type(verdict.soap_version).encode()
+        else:
+            body = anomaly_document(verdict.reports, self.schema_set.version)
+            status = 422 if direction == "request" else 502
+            content_type = XML_CONTENT_TYPE
+        await self._answer(status, body, content_type, self._conformance_headers())
+
+    async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
+        reports = [DocumentReport("upstream", None, (Violation(code, reason),))]
+        request = self.verdicts.get("request")
+        if request and request.soap_version:
+            body = soap_fault(request.soap_version, "server", reason, reports)
+            content_type = fault_content_type(request.soap_version).encode()
+        else:
+            body = anomaly_document(reports, self.schema_set.version)
+            content_type = XML_CONTENT_TYPE
+        self.gateway.logger.error(
+            code,
+            request_id=self.request_id,
+            method=self.method,
+            route=self._route_name,
+            reason=reason,
+        )
+        await self._answer(status, body, content_type, self._conformance_headers())
+
+    @property
+    def _route_name(self) -> str | None:
+        return self.route.name if self.route else None
+
+    def _log(self, outcome: str | None) -> None:
+        """One event per validated direction (one in all when neither was validated)."""
+        common = {
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "route": self._route_name,
+            "env": self.settings.env,
+            "status": self.status,
+            "upstream_ms": round(self.upstream_seconds * 1000, 3),
+        }
+        if outcome:
+            common["outcome"] = outcome
+        if not self.verdicts:
+            log_reports(
+                self.gateway.logger,
+                [],
+                direction=None,
+                conformance="skipped",
+                action="forwarded" if self.status else outcome,
+                **common,
+            )
+            return
+        for direction, verdict in self.verdicts.items():
+            log_reports(
+                self.gateway.logger,
+                verdict.reports,
+                direction=direction,
+                conformance=verdict.decision.conformance,
+                action=verdict.decision.action,
+                validation_ms=round(verdict.seconds * 1000, 3),
+                **common,
+            )
+
+    # -- the exchange ------------------------------------------------------------------------
+
+    def _refused(self) -> str | None:
+        target = self.scope.get("extensions", {}).get("request_target")
+        if self.method in REFUSED_METHODS:
+            return f"The method {self.method} is refused: this gateway only forwards to its configured upstream."
+        if target is not None and not target.startswith(b"/"):
+            return "Absolute-form request targets are refused: this gateway is not an open proxy."
+        if (
+            not self.raw_path.startswith(b"/")
+            or self.raw_path.startswith(b"//")
+            or b"\\" in self.raw_path
+        ):
+            return "The request path must be an origin path starting with a single '/'."
+        return None
+
+    async def run(self) -> None:
+        if refusal := self._refused():
+            status = 405 if self.method in REFUSED_METHODS else 400
+            body = anomaly_document(_refusal(refusal), self.schema_set.version)
+            await self._answer(
+                status,
+                body,
+                XML_CONTENT_TYPE,
+                [(b"x-request-id", self.request_id.encode("latin-1"))],
+            )
+            self.gateway.logger.warning(
+                "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
+            )
+            return
+        if self.raw_path == RESERVED_PREFIX or self.raw_path.startswith(RESERVED_PREFIX + b"/"):
+            await self._answer(
+                404,
+                b"Not Found: /_gateway/ is reserved to the gateway.",
+                b"text/plain; charset=utf-8",
+                [],
+            )
+            return
+        outcome = None
+        try:
+            await self._exchange()
+        except ClientDisconnected:
+            outcome = "client-disconnected"
+        except ArchiveBlocked:
+            outcome = "archive-cut"
+            raise
+        finally:
+            self._log(outcome)
+
+    async def _exchange(self) -> None:
+        policy = self.settings.policy("request", self.route)
+        kind = extractor_for(self.content_type, self._rule("request")) if policy != "off" else None
+        body: BufferedBody | None = None
+        if kind in ("xml", "soap", "mtom"):
+            body = await read_body(self.receive, self.settings.max_body_bytes)
+            encoding = header(self.headers, b"content-encoding")
+            verdict = await self._check("request", body, self.content_type, encoding)
+            if verdict is not None:
+                self.verdicts["request"] = verdict
+                if verdict.decision.block:
+                    await self._block("request", verdict)
+                    return
+        if body is not None and body.complete:
+            await self._forward(body.data)
+        else:
+            await self._forward(stream_body(self.receive, body.data if body is not None else b""))
+
+    async def _cancel_on_disconnect(self, task: asyncio.Task[Any]) -> None:
+        message = await self.receive()
+        if message["type"] == "http.disconnect" and not self.finished:
+            task.cancel()
+
+    async def _forward(self, content: bytes | AsyncIterator[bytes]) -> None:
+        client = self.scope.get("client")
+        headers = upstream_request_headers(
+            self.headers,
+            self.gateway.upstream_host,
+            client[0] if client else None,
+            self.scope.get("scheme", "http"),
+            self.request_id,
+        )
+        query = self.scope.get("query_string", b"")
+        url = self.settings.upstream + self.path + (f"?{query.decode('latin-1')}" if query else "")
+        request = self.gateway.client.build_request(
+            self.method, url, headers=headers, content=content
+        )
+        # Once the request body is read, the only message left to receive is a disconnect.
+        watcher = None
+        if isinstance(content, bytes):
+            watcher = asyncio.create_task(self._cancel_on_disconnect(asyncio.current_task()))  # type: ignore[arg-type]
+        started = time.perf_counter()
+        try:
+            try:
+                response = await self.gateway.client.send(request, stream=True)
+            except httpx.TimeoutException:
+                self.upstream_seconds = time.perf_counter() - started
+                await self._fail_upstream(
+                    "upstream.timeout",
+                    504,
+                    f"The SNE platform did not answer within {self.settings.read_timeout:g} s.",
+                )
+                return
+            except httpx.TransportError as error:
+                if _caused_by(error, ClientDisconnected):
+                    raise ClientDisconnected from error
+                self.upstream_seconds = time.perf_counter() - started
+                await self._fail_upstream(
+                    "upstream.unreachable",
+                    502,
+                    f"The SNE platform cannot be reached ({type(error).__name__}).",
+                )
+                return
+            self.upstream_seconds = time.perf_counter() - started
+            try:
+                await self._respond(response)
+            finally:
+                await response.aclose()
+        except asyncio.CancelledError:
+            if self.finished:
+                raise
+            raise ClientDisconnected from None
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    async def _respond(self, response: httpx.Response) -> None:
+        content_type = response.headers.get("content-type", "")
+        rule = self._rule("response")
+        policy = self.settings.policy("response", self.route)
+        kind = extractor_for(content_type, rule) if policy != "off" else None
+        upstream_headers = end_to_end(response.headers.raw)
+        if kind == "tgz":
+            await self._respond_archive(response, upstream_headers, rule, policy)
+            return
+        if kind not in ("xml", "soap", "mtom"):
+            await self._stream(response.status_code, upstream_headers, response.aiter_raw())
+            return
+        stream = response.aiter_raw()
+        chunks = []
+        size = 0
+        complete = True
+        async for chunk in stream:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.settings.max_body_bytes:
+                complete = False
+                break
+        body = BufferedBody(b"".join(chunks), complete)
+        verdict = await self._check(
+            "response", body, content_type, response.headers.get("content-encoding")
+        )
+        if verdict is not None:
+            self.verdicts["response"] = verdict
+            if verdict.decision.block:
+                await self._block("response", verdict)
+                return
+        if complete:
+            headers = [(k, v) for k, v in upstream_headers if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body.data)).encode()))
+            await self._send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": headers + self._conformance_headers(),
+                }
+            )
+            await self._send({"type": "http.response.body", "body": body.data})
+            return
+        await self._stream(response.status_code, upstream_headers, stream, prefix=body.data)
+
+    async def _stream(
+        self, status: int, headers: RawHeaders, chunks: AsyncIterator[bytes], prefix: bytes = b""
+    ) -> None:
+        await self._send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": headers + self._conformance_headers(),
+            }
+        )
+        if prefix:
+            await self._send({"type": "http.response.body", "body": prefix, "more_body": True})
+        async for chunk in chunks:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await self._send({"type": "http.response.body", "body": b""})
+
+    async def _respond_archive(
+        self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: str
+    ) -> None:
+        """Stream the archive on while validating it. The verdict comes after the headers, so
+        they say `X-Conformance: streaming`; under `block`, the stream is cut at the first
+        invalid member so that the client never receives a complete, ingestible archive."""
+        name = f"{self.path.rsplit('/', 1)[-1] or 'export'}.tgz"
+        check = ArchiveCheck(
+            name, self.schema_set, rule.schema, self.settings.limits, self.settings.capture_values
+        )
+        started = time.perf_counter()
+        streaming = [
+            (b"x-request-id", self.request_id.encode("latin-1")),
+            (b"x-conformance", b"streaming"),
+        ]
+        await self._send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": headers + streaming,
+            }
+        )
+        cut = False
+        try:
+            async for chunk in response.aiter_raw():
+                await check.feed(chunk)
+                if policy == "block" and check.invalid.is_set():
+                    cut = True
+                    break
+                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            reports = await check.finish()
+            decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
+            self.verdicts["response"] = Verdict(decision, reports, time.perf_counter() - started)
+        if cut:
+            raise ArchiveBlocked
+        await self._send({"type": "http.response.body", "body": b""})
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class ArchiveBlocked(Exception):
+    """Raised to make the server drop the connection mid-body: the client sees a truncated
+    download instead of an archive it could ingest."""

@@ -1,0 +1,72 @@
+"""Serving the gateway with uvicorn.
+
+uvicorn (with httptools and uvloop) was kept over granian after measuring both in front of the
+same application (see `docs/benchmarks.md`), and because its protocol class can be extended:
+`TargetRecordingProtocol` hands the raw request target to the application, which is how an
+absolute-form target (`GET http://elsewhere/ HTTP/1.1`) is recognised and refused: httptools
+would otherwise reduce it to its path silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from litestar import Litestar
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from gateway.config import Settings, load_settings
+from gateway.proxy.app import create_app
+from gateway.reload import SchemaHolder
+
+#: How `serve` tells its worker processes which configuration to load.
+SERVE_SPEC_VARIABLE = "_SNE_GATEWAY_SERVE_SPEC"
+
+
+class TargetRecordingProtocol(HttpToolsProtocol):
+    def on_headers_complete(self) -> None:
+        self.scope.setdefault("extensions", {})["request_target"] = self.url  # type: ignore[typeddict-item]
+        super().on_headers_complete()
+
+
+def app_from_environment() -> Litestar:
+    """The application of a worker process, from the spec its parent left in the environment."""
+    spec = json.loads(os.environ[SERVE_SPEC_VARIABLE])
+    config = Path(spec["config"]) if spec["config"] else None
+    return create_app(load_settings(config, spec["overrides"]))
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "http": TargetRecordingProtocol,
+        "loop": "uvloop",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": settings.log_level,
+        "server_header": False,
+        "date_header": False,
+    }
+
+
+def serve(
+    settings: Settings, config: Path | None, overrides: dict[str, Any], holder: SchemaHolder
+) -> None:
+    """Run the gateway until interrupted. `holder` is the XSD set already compiled by the
+    caller (to fail before binding the port); with several workers, each compiles its own."""
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, holder), **_uvicorn_options(settings))
+        return
+    os.environ[SERVE_SPEC_VARIABLE] = json.dumps(
+        {"config": str(config) if config else None, "overrides": overrides}
+    )
+    uvicorn.run(
+        "gateway.proxy.server:app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        **_uvicorn_options(settings),
+    )

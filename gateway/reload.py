@@ -1,0 +1,144 @@
+"""The XSD set in service, and its hot reload.
+
+The proxy validates against `SchemaHolder.current`: the catalog version chosen in the
+settings, plus any schema file a route names directly. When files change under the watched
+directories, a new set is compiled in a worker thread beside the old one and swapped in (one
+reference assignment) only if it compiles and still has every schema the routes name.
+Exchanges in flight keep the set they started with. A broken set leaves the last good one in
+service and is reported in the logs and by `/_gateway/health` until a fixed file recovers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from watchfiles import Change, awatch
+
+from gateway.catalog import SCHEMA_SUFFIXES, Catalog, SchemaNotFound, SchemaSet, load_catalog
+from gateway.config import DIRECTIONS, Settings
+from gateway.schema import CatalogError, compile_schema
+
+WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
+log = structlog.get_logger("gateway.reload")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSchemas:
+    """One compiled set: the catalog, and the version the gateway validates against (with the
+    schema files routes name directly, keyed by their path)."""
+
+    catalog: Catalog
+    schema_set: SchemaSet
+    loaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadFailure:
+    error: CatalogError
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.error.file,
+            "line": self.error.line,
+            "reason": self.error.reason,
+            "at": self.at.isoformat(),
+        }
+
+
+def _route_schema_files(settings: Settings) -> list[str]:
+    names = (
+        name
+        for route in settings.routes
+        for direction in DIRECTIONS
+        for name in route.rule(direction).schema_names
+    )
+    return sorted({name for name in names if name.lower().endswith(SCHEMA_SUFFIXES)})
+
+
+def load_schemas(settings: Settings) -> LoadedSchemas:
+    """Compile the catalog and the routes' schema files; check every route's references.
+    Raise `CatalogError` (a reference to a missing schema is one too)."""
+    catalog = load_catalog(settings.xsd)
+    try:
+        version = catalog.version(settings.version)
+    except SchemaNotFound as missing:
+        raise CatalogError(str(missing), settings.xsd) from None
+    schemas = dict(version.schemas)
+    for path in _route_schema_files(settings):
+        schemas[path] = compile_schema(Path(path).stem, version.version, Path(path))
+    for route in settings.routes:
+        for direction in DIRECTIONS:
+            for name in route.rule(direction).schema_names:
+                if name not in schemas:
+                    known = ", ".join(version.schemas)
+                    raise CatalogError(
+                        f"route {route.name}: {direction} names the schema '{name}', "
+                        f"which version {version.version} does not have (known: {known})",
+                        settings.source,
+                    )
+    schema_set = SchemaSet(version.version, version.source, schemas)
+    return LoadedSchemas(catalog, schema_set, datetime.now(UTC))
+
+
+class SchemaHolder:
+    """The set in service; `current` is replaced whole, never mutated."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.current = load_schemas(settings)
+        self.failure: ReloadFailure | None = None
+        self.reloads = 0
+
+    @property
+    def watched_paths(self) -> list[Path]:
+        xsd = self.settings.xsd.resolve()
+        paths = {xsd if xsd.is_dir() else xsd.parent}
+        paths.update(Path(p).resolve().parent for p in _route_schema_files(self.settings))
+        return sorted(paths)
+
+    async def reload(self) -> bool:
+        """Compile the files as they are now; swap them in if they compile."""
+        try:
+            loaded = await asyncio.to_thread(load_schemas, self.settings)
+        except CatalogError as error:
+            self.failure = ReloadFailure(error, datetime.now(UTC))
+            log.error(
+                "xsd.reload.failed",
+                file=error.file,
+                line=error.line,
+                reason=error.reason,
+                kept_version=self.current.schema_set.version,
+                kept_since=self.current.loaded_at.isoformat(),
+            )
+            return False
+        self.current = loaded
+        self.failure = None
+        self.reloads += 1
+        log.info(
+            "xsd.reload.done",
+            version=loaded.schema_set.version,
+            schemas=len(loaded.schema_set.schemas),
+            reloads=self.reloads,
+        )
+        return True
+
+    async def watch(self, debounce_ms: int, stop: asyncio.Event | None = None) -> None:
+        """Reload on every debounced batch of changes to schema files, until `stop` is set."""
+
+        def relevant(change: Change, path: str) -> bool:
+            return path.lower().endswith(WATCHED_SUFFIXES)
+
+        async for changes in awatch(
+            *self.watched_paths,
+            watch_filter=relevant,
+            debounce=max(debounce_ms, 1),
+            stop_event=stop,
+        ):
+            log.info("xsd.change", files=sorted(Path(path).name for _, path in changes))
+            await self.reload()
