@@ -252,17 +252,17 @@ def _read(
     readers: Mapping[str, Callable[[Any], Any]],
     prefix: str,
     file: Path | None,
+    upper: bool = False,
 ) -> dict[str, Any]:
     values = {}
     for key, value in table.items():
+        shown = prefix + (key.upper() if upper else key)
         if key not in readers:
-            raise ConfigError(
-                f"unknown key; known keys: {', '.join(readers)}", f"{prefix}{key}", file
-            )
+            raise ConfigError(f"unknown key; known keys: {', '.join(readers)}", shown, file)
         try:
             values[key] = readers[key](value)
         except ValueError as error:
-            raise ConfigError(str(error), f"{prefix}{key}", file) from None
+            raise ConfigError(str(error), shown, file) from None
     return values
 
 
@@ -379,8 +379,8 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[
         if f"{ENVIRONMENT_PREFIX}TLS_{key.upper()}" in environ
     }
     return (
-        _read(gateway, GATEWAY_KEYS, f"${ENVIRONMENT_PREFIX}", None),
-        _read(tls, TLS_KEYS, f"${ENVIRONMENT_PREFIX}TLS_", None),
+        _read(gateway, GATEWAY_KEYS, f"${ENVIRONMENT_PREFIX}", None, upper=True),
+        _read(tls, TLS_KEYS, f"${ENVIRONMENT_PREFIX}TLS_", None, upper=True),
     )
 
 

@@ -80,6 +80,11 @@ def _doctype_offset(data: bytes) -> int | None:
         position = end + 2 if data[end] == ord("?") else end + 3
 
 
+def syntax_error_message(error: etree.XMLSyntaxError) -> str:
+    """libxml2's message without the position lxml appends (reports carry it separately)."""
+    return _POSITION_SUFFIX.sub("", str(error.msg))
+
+
 def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
     line_start = data.rfind(b"\n", 0, offset) + 1
     return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
@@ -130,7 +135,7 @@ def parse_xml(data: bytes, limits: Limits) -> etree._Element:
         raise DocumentRejected(
             Violation(
                 code="xml.malformed",
-                message=f"Not well-formed XML: {_POSITION_SUFFIX.sub('', str(error.msg))}.",
+                message=f"Not well-formed XML: {syntax_error_message(error)}.",
                 line=line or None,
                 column=column or None,
             )

@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from gateway.parse import syntax_error_message
+
 XS = "http://www.w3.org/2001/XMLSchema"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 
@@ -52,7 +54,9 @@ def _read_schema_file(path: Path) -> etree._ElementTree:
     except OSError as error:
         raise CatalogError(f"cannot read the file: {error}", path) from None
     except etree.XMLSyntaxError as error:
-        raise CatalogError(f"not well-formed XML: {error.msg}", path, error.lineno) from None
+        raise CatalogError(
+            f"not well-formed XML: {syntax_error_message(error)}", path, error.lineno
+        ) from None
 
 
 def _local_target(referrer: Path, element: etree._Element, location: str) -> Path:
@@ -157,8 +161,10 @@ class _InlineSchemas(etree.Resolver):
         self.base_url = base_url
 
     def resolve(self, system_url: str, public_id: str, context: object) -> object:
-        if system_url in self.documents:
-            return self.resolve_string(self.documents[system_url], context, base_url=self.base_url)
+        # libxml2 hands over the location made absolute against the WSDL's URL.
+        name = system_url.rsplit("/", 1)[-1]
+        if name in self.documents:
+            return self.resolve_string(self.documents[name], context, base_url=self.base_url)
         return None
 
 
@@ -172,7 +178,7 @@ def _compile_wsdl(document: etree._ElementTree, entry: Path) -> etree.XMLSchema:
     # driver schema that imports each one from memory.
     parser = _schema_file_parser()
     documents = {
-        f"wsdl-inline-{index}.xsd": etree.tostring(_standalone(schema, entry))
+        f"__wsdl-inline-{index}__.xsd": etree.tostring(_standalone(schema, entry))
         for index, schema in enumerate(inline)
     }
     parser.resolvers.add(_InlineSchemas(documents, str(entry)))

@@ -25,3 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     return int(arguments.run(arguments))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -78,10 +78,12 @@ def extract_documents(
     content_type: str,
     rule: DirectionRule,
     limits: Limits,
-    kind: str = "xml",
+    kind: str | None = None,
     soap_action: str | None = None,
 ) -> Extraction:
-    """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom")."""
+    """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
+    the one `extractor_for` chooses)."""
+    kind = kind or extractor_for(content_type, rule)
     announced = _soap_version_announced(content_type, soap_action)
     attachments = None
     data = body

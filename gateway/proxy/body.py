@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from litestar.types import Receive
@@ -37,8 +37,11 @@ async def read_body(receive: Receive, limit: int) -> BufferedBody:
             return BufferedBody(b"".join(chunks), complete=False)
 
 
-async def stream_body(receive: Receive, first: bytes = b"") -> AsyncIterator[bytes]:
-    """The request body as a stream, after the `first` bytes already read."""
+async def stream_body(
+    receive: Receive, first: bytes, on_end: Callable[[], None]
+) -> AsyncIterator[bytes]:
+    """The request body as a stream, after the `first` bytes already read; `on_end` is called
+    once the last chunk is received."""
     if first:
         yield first
     while True:
@@ -48,4 +51,5 @@ async def stream_body(receive: Receive, first: bytes = b"") -> AsyncIterator[byt
         if chunk := message.get("body", b""):
             yield chunk
         if not message.get("more_body", False):
+            on_end()
             return

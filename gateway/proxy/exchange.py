@@ -116,6 +116,9 @@ class Exchange:
         self.upstream_seconds = 0.0
         self.status: int | None = None
         self.finished = False
+        self.task: asyncio.Task[Any] | None = None
+        self.outcome: str | None = None
+        self.watcher: asyncio.Task[None] | None = None
 
     # -- the pipeline stages for one direction -------------------------------------------------
 
@@ -269,6 +272,7 @@ class Exchange:
         else:
             body = anomaly_document(reports, self.schema_set.version)
             content_type = XML_CONTENT_TYPE
+        self.outcome = code
         self.gateway.logger.error(
             code,
             request_id=self.request_id,
@@ -282,7 +286,7 @@ class Exchange:
     def _route_name(self) -> str | None:
         return self.route.name if self.route else None
 
-    def _log(self, outcome: str | None) -> None:
+    def _log(self) -> None:
         """One event per validated direction (one in all when neither was validated)."""
         common = {
             "request_id": self.request_id,
@@ -293,15 +297,15 @@ class Exchange:
             "status": self.status,
             "upstream_ms": round(self.upstream_seconds * 1000, 3),
         }
-        if outcome:
-            common["outcome"] = outcome
+        if self.outcome:
+            common["outcome"] = self.outcome
         if not self.verdicts:
             log_reports(
                 self.gateway.logger,
                 [],
                 direction=None,
                 conformance="skipped",
-                action="forwarded" if self.status else outcome,
+                action="forwarded" if self.outcome is None else "answered",
                 **common,
             )
             return
@@ -354,16 +358,12 @@ class Exchange:
                 [],
             )
             return
-        outcome = None
         try:
             await self._exchange()
         except ClientDisconnected:
-            outcome = "client-disconnected"
-        except ArchiveBlocked:
-            outcome = "archive-cut"
-            raise
+            self.outcome = "client-disconnected"
         finally:
-            self._log(outcome)
+            self._log()
 
     async def _exchange(self) -> None:
         policy = self.settings.policy("request", self.route)
@@ -378,15 +378,24 @@ class Exchange:
                 if verdict.decision.block:
                     await self._block("request", verdict)
                     return
+        self.task = asyncio.current_task()
         if body is not None and body.complete:
+            self._watch_disconnect()
             await self._forward(body.data)
         else:
-            await self._forward(stream_body(self.receive, body.data if body is not None else b""))
+            first = body.data if body is not None else b""
+            await self._forward(stream_body(self.receive, first, on_end=self._watch_disconnect))
 
-    async def _cancel_on_disconnect(self, task: asyncio.Task[Any]) -> None:
-        message = await self.receive()
-        if message["type"] == "http.disconnect" and not self.finished:
-            task.cancel()
+    def _watch_disconnect(self) -> None:
+        """Once the request body is read, the only message left to receive is a disconnect:
+        watch for it, and cancel the exchange (and its upstream call) when it comes early."""
+
+        async def cancel_on_disconnect() -> None:
+            message = await self.receive()
+            if message["type"] == "http.disconnect" and not self.finished and self.task:
+                self.task.cancel()
+
+        self.watcher = asyncio.create_task(cancel_on_disconnect())
 
     async def _forward(self, content: bytes | AsyncIterator[bytes]) -> None:
         client = self.scope.get("client")
@@ -402,31 +411,26 @@ class Exchange:
         request = self.gateway.client.build_request(
             self.method, url, headers=headers, content=content
         )
-        # Once the request body is read, the only message left to receive is a disconnect.
-        watcher = None
-        if isinstance(content, bytes):
-            watcher = asyncio.create_task(self._cancel_on_disconnect(asyncio.current_task()))  # type: ignore[arg-type]
         started = time.perf_counter()
         try:
             try:
                 response = await self.gateway.client.send(request, stream=True)
-            except httpx.TimeoutException:
-                self.upstream_seconds = time.perf_counter() - started
-                await self._fail_upstream(
-                    "upstream.timeout",
-                    504,
-                    f"The SNE platform did not answer within {self.settings.read_timeout:g} s.",
-                )
-                return
             except httpx.TransportError as error:
                 if _caused_by(error, ClientDisconnected):
                     raise ClientDisconnected from error
                 self.upstream_seconds = time.perf_counter() - started
-                await self._fail_upstream(
-                    "upstream.unreachable",
-                    502,
-                    f"The SNE platform cannot be reached ({type(error).__name__}).",
-                )
+                if _timed_out(error):
+                    await self._fail_upstream(
+                        "upstream.timeout",
+                        504,
+                        f"The SNE platform did not answer in time ({type(error).__name__}).",
+                    )
+                else:
+                    await self._fail_upstream(
+                        "upstream.unreachable",
+                        502,
+                        f"The SNE platform cannot be reached ({type(error).__name__}).",
+                    )
                 return
             self.upstream_seconds = time.perf_counter() - started
             try:
@@ -438,8 +442,8 @@ class Exchange:
                 raise
             raise ClientDisconnected from None
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            if self.watcher is not None:
+                self.watcher.cancel()
 
     async def _respond(self, response: httpx.Response) -> None:
         content_type = response.headers.get("content-type", "")
@@ -506,8 +510,9 @@ class Exchange:
         self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: str
     ) -> None:
         """Stream the archive on while validating it. The verdict comes after the headers, so
-        they say `X-Conformance: streaming`; under `block`, the stream is cut at the first
-        invalid member so that the client never receives a complete, ingestible archive."""
+        they say `X-Conformance: streaming`. Under `block`, the stream is cut at the first
+        invalid member, and the last chunk is held back until every member is validated, so
+        the client never receives a complete, ingestible archive that was found invalid."""
         name = f"{self.path.rsplit('/', 1)[-1] or 'export'}.tgz"
         check = ArchiveCheck(
             name, self.schema_set, rule.schema, self.settings.limits, self.settings.capture_values
@@ -524,21 +529,38 @@ class Exchange:
                 "headers": headers + streaming,
             }
         )
-        cut = False
+        blocking = policy == "block"
+        held = b""
         try:
             async for chunk in response.aiter_raw():
                 await check.feed(chunk)
-                if policy == "block" and check.invalid.is_set():
-                    cut = True
+                if blocking and check.invalid.is_set():
                     break
-                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if held:
+                    await self._send(
+                        {"type": "http.response.body", "body": held, "more_body": True}
+                    )
+                held = chunk
         finally:
             reports = await check.finish()
             decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
             self.verdicts["response"] = Verdict(decision, reports, time.perf_counter() - started)
-        if cut:
-            raise ArchiveBlocked
-        await self._send({"type": "http.response.body", "body": b""})
+        if decision.block:
+            # Returning without the end of the body makes the server drop the connection: the
+            # client sees a truncated download, not an archive it could ingest.
+            self.outcome = "archive-cut"
+            return
+        await self._send({"type": "http.response.body", "body": held})
+
+
+def _timed_out(error: httpx.TransportError) -> bool:
+    """Whether the upstream was too slow, rather than unreachable. httpx-aiohttp reports a
+    refused connection as ConnectTimeout, so the cause decides when there is one."""
+    if _caused_by(error, TimeoutError):
+        return True
+    if _caused_by(error, OSError):
+        return False
+    return isinstance(error, httpx.TimeoutException)
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
@@ -548,8 +570,3 @@ def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-class ArchiveBlocked(Exception):
-    """Raised to make the server drop the connection mid-body: the client sees a truncated
-    download instead of an archive it could ingest."""

@@ -49,6 +49,7 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "access_log": False,
         "log_level": settings.log_level,
         "server_header": False,
+        "proxy_headers": False,
         "date_header": False,
     }
 

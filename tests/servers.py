@@ -1,0 +1,84 @@
+"""Real servers on loopback for the tests: the gateway, upstreams, the simulator.
+
+Each server runs uvicorn in a thread of the test process, on a socket bound to a free port
+before the server starts (so there is no race on the port), and is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from gateway.config import Settings, load_settings
+from gateway.proxy.app import create_app
+from gateway.proxy.server import TargetRecordingProtocol
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CONFIG = ROOT / "gateway.toml"
+
+
+@dataclass
+class RunningServer:
+    url: str
+    port: int
+    server: uvicorn.Server
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.contextmanager
+def serve_asgi(app: Any, **options: Any) -> Iterator[RunningServer]:
+    """Serve an ASGI app on loopback for the duration of the block."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        http=TargetRecordingProtocol,
+        loop="asyncio",
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,
+        **options,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield RunningServer(f"http://127.0.0.1:{port}", port, server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def gateway_settings(
+    upstream: str, config: Path | None = SHIPPED_CONFIG, **overrides: Any
+) -> Settings:
+    """Settings from `config` (the shipped one by default) pointed at `upstream`."""
+    values = {"upstream": upstream, "log_format": "json", "reload": False, **overrides}
+    return load_settings(config, {key: value for key, value in values.items()}, environ={})
+
+
+@contextlib.contextmanager
+def serve_gateway(settings: Settings) -> Iterator[RunningServer]:
+    with serve_asgi(create_app(settings)) as running:
+        yield running

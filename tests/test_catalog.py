@@ -1,0 +1,212 @@
+"""Loading catalogs: directories with manifests, deliveries without, single .xsd/.wsdl entry
+files with their includes, and broken sets reported with file, line and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.catalog import Catalog, SchemaNotFound, load_catalog
+from gateway.schema import CatalogError
+from gateway.validate import validate
+
+NUU = "http://nuu.application.i2/"
+WS = "http://ws.metier.nuu.application.i2/"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def schema(body: str, namespace: str = NUU) -> str:
+    return (
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns="{namespace}" '
+        f'targetNamespace="{namespace}" elementFormDefault="qualified">\n{body}\n</xs:schema>\n'
+    )
+
+
+def test_the_shipped_catalog_has_both_versions_newest_last(catalog: Catalog) -> None:
+    assert list(catalog.versions) == ["13.33", "13.34"]
+    assert catalog.latest.version == "13.34"
+    names = set(catalog.latest.schemas)
+    assert {"demande", "evenements", "gdm-mouvements", "export-demande", "export-statut"} <= names
+    assert {"drm-ressources", "anomalies", "ws-demande-logement"} <= names
+
+
+def test_every_shipped_schema_declares_its_roots(catalog: Catalog) -> None:
+    for version in catalog.versions.values():
+        for schema in version.schemas.values():
+            assert schema.roots, schema.label
+            if not schema.name.startswith("ws-"):
+                assert f"{{{NUU}}}interfaceNuu" in schema.roots, schema.label
+
+
+def test_an_unknown_version_or_schema_names_the_known_ones(catalog: Catalog) -> None:
+    with pytest.raises(SchemaNotFound, match=r"13\.33, 13\.34"):
+        catalog.version("12.00")
+    with pytest.raises(SchemaNotFound, match="demande"):
+        catalog.schema("demandes")
+
+
+def test_a_single_entry_file_with_includes(tmp_path: Path) -> None:
+    write(
+        tmp_path / "types" / "Commun.xsd",
+        schema(
+            '<xs:simpleType name="nomT"><xs:restriction base="xs:string"><xs:maxLength value="5"/></xs:restriction></xs:simpleType>'
+        ),
+    )
+    entry = write(
+        tmp_path / "Demande.xsd",
+        schema(
+            '<xs:include schemaLocation="types/Commun.xsd"/><xs:element name="nom" type="nomT"/>'
+        ),
+    )
+    catalog = load_catalog(entry)
+    schema_set = catalog.latest
+    assert list(schema_set.schemas) == ["Demande"]
+    assert {path.name for path in schema_set.schema("Demande").files} == {
+        "Demande.xsd",
+        "Commun.xsd",
+    }
+    assert validate(f'<nom xmlns="{NUU}">abc</nom>'.encode(), schema_set).valid
+    report = validate(f'<nom xmlns="{NUU}">abcdef</nom>'.encode(), schema_set)
+    assert [v.code for v in report.violations] == ["xsd.facet"]
+
+
+def test_a_delivery_directory_without_manifest(tmp_path: Path) -> None:
+    write(
+        tmp_path / "Commun.xsd",
+        schema('<xs:simpleType name="t"><xs:restriction base="xs:string"/></xs:simpleType>'),
+    )
+    write(
+        tmp_path / "A.xsd",
+        schema('<xs:include schemaLocation="Commun.xsd"/><xs:element name="a" type="t"/>'),
+    )
+    write(
+        tmp_path / "B.xsd",
+        schema('<xs:include schemaLocation="Commun.xsd"/><xs:element name="b" type="t"/>'),
+    )
+    catalog = load_catalog(tmp_path)
+    assert sorted(catalog.latest.schemas) == ["A", "B"]
+
+
+def test_a_version_directory_label_comes_from_its_name(tmp_path: Path) -> None:
+    write(tmp_path / "13.35" / "X.xsd", schema('<xs:element name="x"/>'))
+    assert list(load_catalog(tmp_path / "13.35").versions) == ["13.35"]
+
+
+WSDL = """<?xml version="1.0"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:tns="{ws}" targetNamespace="{ws}">
+  <wsdl:types>
+{schemas}
+  </wsdl:types>
+</wsdl:definitions>
+"""
+
+
+def test_a_wsdl_inline_schema_is_compiled_with_its_relative_include(tmp_path: Path) -> None:
+    write(
+        tmp_path / "Service.xsd",
+        schema(
+            '<xs:element name="numUniqueParametres"><xs:complexType><xs:sequence><xs:element name="fichierDemande" type="xs:base64Binary"/></xs:sequence></xs:complexType></xs:element>',
+            WS,
+        ),
+    )
+    inline = f'    <xs:schema targetNamespace="{WS}" elementFormDefault="qualified"><xs:include schemaLocation="Service.xsd"/></xs:schema>'
+    entry = write(tmp_path / "Service.wsdl", WSDL.format(ws=WS, schemas=inline))
+    schema_set = load_catalog(entry).latest
+    assert schema_set.schema("Service").roots == {f"{{{WS}}}numUniqueParametres"}
+    document = f'<numUniqueParametres xmlns="{WS}"><fichierDemande>QUJD</fichierDemande></numUniqueParametres>'
+    assert validate(document.encode(), schema_set).valid
+
+
+def test_a_wsdl_with_several_inline_schemas_importing_each_other(tmp_path: Path) -> None:
+    other = "urn:other"
+    schemas = (
+        f'    <xs:schema targetNamespace="{other}" xmlns="{other}" elementFormDefault="qualified">'
+        '<xs:simpleType name="codeT"><xs:restriction base="xs:string"><xs:length value="2"/></xs:restriction></xs:simpleType></xs:schema>\n'
+        f'    <xs:schema targetNamespace="{WS}" xmlns:o="{other}" elementFormDefault="qualified">'
+        f'<xs:import namespace="{other}"/><xs:element name="code" type="o:codeT"/></xs:schema>'
+    )
+    entry = write(tmp_path / "Multi.wsdl", WSDL.format(ws=WS, schemas=schemas))
+    schema_set = load_catalog(entry).latest
+    assert validate(f'<code xmlns="{WS}">AB</code>'.encode(), schema_set).valid
+    assert not validate(f'<code xmlns="{WS}">ABC</code>'.encode(), schema_set).valid
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (
+            schema('<xs:include schemaLocation="missing.xsd"/>'),
+            3,
+            "include of 'missing.xsd' failed",
+        ),
+        (
+            schema('<xs:import namespace="urn:x" schemaLocation="http://example.org/x.xsd"/>'),
+            3,
+            "remote schemaLocation 'http://example.org/x.xsd' is never fetched",
+        ),
+        (
+            schema('<xs:element name="x" type="undefinedType"/>'),
+            3,
+            "does not resolve to a(n) type definition",
+        ),
+        (
+            "<xs:schema xmlns:xs='http://www.w3.org/2001/XMLSchema'>\n<xs:element>\n</xs:schema>\n",
+            4,
+            "not well-formed XML: Opening and ending tag mismatch: element line 3 and schema",
+        ),
+    ],
+    ids=["missing-include", "remote-import", "undefined-type", "not-well-formed"],
+)
+def test_a_broken_schema_names_file_line_and_reason(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
+    entry = write(tmp_path / "Broken.xsd", "\n" + text)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(entry)
+    error = caught.value
+    assert Path(error.file).name == "Broken.xsd"
+    assert error.line == line
+    assert reason in error.reason
+    assert str(error).startswith(f"{error.file}:{line}: ")
+
+
+def test_a_broken_include_is_reported_in_the_included_file(tmp_path: Path) -> None:
+    write(tmp_path / "Types.xsd", schema('<xs:element name="y" type="missingType"/>'))
+    entry = write(tmp_path / "Main.xsd", schema('<xs:include schemaLocation="Types.xsd"/>'))
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(entry)
+    assert Path(caught.value.file).name == "Types.xsd"
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ('version = "1.0"\n[schemas.a]\nentry = "nope.xsd"\n', "entry 'nope.xsd' does not exist"),
+        ('version = "1.0"\n', "names no schema"),
+        (
+            'version = "1.0"\ncolour = "red"\n[schemas.a]\nentry = "A.xsd"\n',
+            "unknown key(s) ['colour']",
+        ),
+        ('version = "1.0"\n[schemas.a]\nfile = "A.xsd"\n', "needs an 'entry' key"),
+        ("version = \n", "invalid TOML"),
+    ],
+)
+def test_manifest_errors(tmp_path: Path, manifest: str, message: str) -> None:
+    write(tmp_path / "A.xsd", schema('<xs:element name="a"/>'))
+    write(tmp_path / "manifest.toml", manifest)
+    with pytest.raises(CatalogError, match="manifest.toml") as caught:
+        load_catalog(tmp_path)
+    assert message in str(caught.value)
+
+
+def test_a_missing_catalog(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="no such file or directory"):
+        load_catalog(tmp_path / "absent")

@@ -1,0 +1,168 @@
+"""`sne-gateway validate`: exit statuses, the three formats (JUnit parsed back), archives,
+stdin, parallel jobs, and single-file catalogs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from gateway.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+VALID = FIXTURES / "valid" / "13.33" / "demande" / "minimal.xml"
+INVALID = FIXTURES / "invalid" / "demande" / "xsd.facet--nom-too-long.xml"
+THREE_ERRORS = FIXTURES / "invalid" / "multiple" / "demande-three-errors.xml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    status = main(list(arguments))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_all_valid_exits_0(capsys) -> None:
+    status, out, _ = run(capsys, "validate", str(FIXTURES / "valid" / "13.33"))
+    assert status == 0
+    assert "PASS" in out and "FAIL" not in out
+    assert " 0 invalid" in out
+
+
+def test_a_violation_exits_1_with_code_position_path_and_message(capsys) -> None:
+    status, out, _ = run(capsys, "validate", str(VALID), str(INVALID))
+    assert status == 1
+    assert f"FAIL {INVALID}" in out
+    assert "xsd.facet  line 17, column" in out
+    assert "/nuu:interfaceNuu/nuu:demande/nuu:demandeLogement/nuu:personnePhysique/nuu:demandeur/nuu:nom" in out
+    assert "2 documents: 1 valid, 1 invalid, 1 violation" in out
+
+
+def test_values_are_not_shown_unless_asked(capsys) -> None:
+    pattern = FIXTURES / "invalid" / "demande" / "xsd.pattern--code-postal-letters.xml"
+    _, hidden, _ = run(capsys, "validate", "--format", "json", str(pattern))
+    _, shown, _ = run(capsys, "validate", "--format", "json", "--show-values", str(pattern))
+    hidden_message = json.loads(hidden)["documents"][0]["violations"][0]["message"]
+    shown_message = json.loads(shown)["documents"][0]["violations"][0]["message"]
+    assert "the value does not match" in hidden_message
+    assert "the value '" in shown_message
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["validate", "absent.xml"], "absent.xml: no such file or directory"),
+        (["validate", "--schema", "demandes", str(VALID)], "no schema named 'demandes'"),
+        (["validate", "--version", "99.99", str(VALID)], "no version '99.99'"),
+        (["validate", "--xsd", "nowhere", str(VALID)], "nowhere: no such file or directory"),
+    ],
+)
+def test_usage_and_io_errors_exit_2_with_one_line(capsys, arguments: list[str], message: str) -> None:
+    status, _, err = run(capsys, *arguments)
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith("sne-gateway: error: ") and message in err
+
+
+def test_a_broken_xsd_set_exits_2_naming_file_and_line(capsys, tmp_path: Path) -> None:
+    broken = tmp_path / "Broken.xsd"
+    broken.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n'
+        '  <xs:include schemaLocation="http://example.org/remote.xsd"/>\n</xs:schema>\n'
+    )
+    status, _, err = run(capsys, "validate", "--xsd", str(broken), str(VALID))
+    assert status == 2
+    assert f"{broken}:2: remote schemaLocation" in err
+
+
+def test_json_format(capsys) -> None:
+    status, out, _ = run(capsys, "validate", "--format", "json", str(VALID), str(THREE_ERRORS))
+    report = json.loads(out)
+    assert status == 1
+    assert report["version"] == "13.34"
+    assert report["summary"] == {"documents": 2, "valid": 1, "invalid": 1, "violations": 3}
+    invalid = report["documents"][1]
+    assert invalid["source"] == str(THREE_ERRORS)
+    assert invalid["schema"] == "demande@13.34"
+    assert set(invalid["violations"][0]) == {"code", "message", "line", "column", "path"}
+
+
+def test_junit_format_parses_back(capsys, tmp_path: Path) -> None:
+    output = tmp_path / "report.xml"
+    status, out, _ = run(capsys, "validate", "--format", "junit", "--output", str(output), str(VALID), str(THREE_ERRORS))
+    assert status == 1
+    assert out == ""
+    suites = etree.parse(str(output)).getroot()
+    assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "2", "1")
+    cases = suites.findall("testsuite/testcase")
+    assert [case.get("name") for case in cases] == [str(VALID), str(THREE_ERRORS)]
+    assert cases[0].find("failure") is None
+    failure = cases[1].find("failure")
+    assert failure.get("message").startswith("3 violation(s)")
+    assert len(failure.text.splitlines()) == 3
+
+
+def test_a_single_official_looking_entry_file(capsys) -> None:
+    delivery = FIXTURES / "delivery"
+    entry = next(path for path in delivery.glob("*.xsd") if "Types" not in path.name and "Commun" not in path.name and "Domaines" not in path.name and "Doublons" not in path.name)
+    status, out, _ = run(capsys, "validate", "--xsd", str(entry), str(VALID), str(INVALID))
+    assert status == 1
+    assert f"{entry.stem}@" in out
+
+
+def test_archives_are_validated_member_by_member(capsys) -> None:
+    archive = FIXTURES / "archives" / "export-mixed.tgz"
+    status, out, _ = run(capsys, "validate", "--format", "json", str(archive))
+    report = json.loads(out)
+    assert status == 1
+    sources = [document["source"] for document in report["documents"]]
+    assert all(source.startswith(f"{archive}!") and source.endswith(".xml") for source in sources)
+    assert report["summary"]["invalid"] >= 1
+
+
+def test_a_truncated_archive_reports_what_was_read_then_exits_2(capsys) -> None:
+    archive = FIXTURES / "archives" / "export-truncated.tgz"
+    status, out, err = run(capsys, "validate", "--format", "json", str(archive))
+    assert status == 2
+    assert "truncated" in err
+    assert json.loads(out)["summary"]["documents"] >= 1
+
+
+def test_not_an_archive_exits_2(capsys) -> None:
+    status, _, err = run(capsys, "validate", str(FIXTURES / "archives" / "not-an-archive.tgz"))
+    assert status == 2
+    assert "not a readable tar archive" in err
+
+
+def test_parallel_jobs_give_the_same_report_in_the_same_order(capsys) -> None:
+    arguments = ["validate", "--format", "json", str(FIXTURES / "valid"), str(FIXTURES / "invalid" / "demande")]
+    _, sequential, _ = run(capsys, *arguments)
+    _, parallel, _ = run(capsys, *arguments, "--jobs", "2")
+    assert json.loads(sequential)["documents"] == json.loads(parallel)["documents"]
+
+
+def test_a_2_gb_file_is_refused_without_being_read(capsys, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as file:
+        file.truncate(2 * 1024**3)
+    status, out, _ = run(capsys, "validate", "--format", "json", str(huge))
+    assert status == 1
+    assert json.loads(out)["documents"][0]["violations"][0]["code"] == "limits.size"
+
+
+def test_stdin_through_the_installed_command() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", "validate", "--format", "json", "-"],
+        input=INVALID.read_bytes(),
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert completed.returncode == 1, completed.stderr
+    document = json.loads(completed.stdout)["documents"][0]
+    assert document["source"] == "<stdin>"
+    assert document["violations"][0]["code"] == "xsd.facet"

@@ -1,0 +1,127 @@
+"""Configuration: precedence (flags > file > environment > defaults), the shipped file, and
+errors that name the file, the key and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import DEFAULT_POLICIES, ConfigError, Route, load_settings
+from gateway.reload import load_schemas
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "gateway.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file_or_environment() -> None:
+    settings = load_settings(None, environ={})
+    assert (settings.env, settings.upstream, settings.port, settings.fail_closed) == ("recette", None, 8080, True)
+    assert settings.policies == DEFAULT_POLICIES
+    assert settings.policy("request", None) == "block"
+    assert settings.policy("response", None) == "log"
+
+
+def test_precedence_flags_over_file_over_environment(tmp_path: Path) -> None:
+    file = write(tmp_path, '[gateway]\nenv = "prod"\nport = 9000\n')
+    environ = {"SNE_GATEWAY_ENV": "ecole", "SNE_GATEWAY_PORT": "7000", "SNE_GATEWAY_WORKERS": "3"}
+    settings = load_settings(file, {"port": "9100"}, environ=environ)
+    assert settings.env == "prod"  # the file beats the environment
+    assert settings.port == 9100  # the flag beats the file
+    assert settings.workers == 3  # the environment beats the default
+
+
+def test_paths_in_the_file_are_relative_to_it(tmp_path: Path) -> None:
+    file = write(tmp_path, '[gateway]\nxsd = "schemas"\n[gateway.tls]\nca_bundle = "ca.pem"\n')
+    settings = load_settings(file, environ={})
+    assert settings.xsd == tmp_path / "schemas"
+    assert settings.tls.ca_bundle == tmp_path / "ca.pem"
+
+
+def test_the_shipped_configuration_loads_and_its_routes_resolve() -> None:
+    settings = load_settings(SHIPPED, {"upstream": "http://127.0.0.1:1"}, environ={})
+    loaded = load_schemas(settings)
+    assert loaded.schema_set.version == "13.34"
+    names = {route.name for route in settings.routes}
+    assert {"getNumUnique", "getDemandeLogement", "getDoublons", "listerEvenementsDemande"} <= names
+    assert {"exports-create", "exports-status", "exports-download", "drm-ressources", "gdm-mouvements"} <= names
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "action", "route"),
+    [
+        ("POST", "/nuu-ws/services/DemandeLogement", "http://ws.metier.nuu.application.i2/getNumUnique", "getNumUnique"),
+        ("POST", "/nuu-ws/services/DemandeLogement", "http://ws.metier.nuu.application.i2/getDoublons", "getDoublons"),
+        ("POST", "/nuu-ws/services/DemandeLogement", None, "DemandeLogement"),
+        ("GET", "/v1.0/exports/42", None, "exports-status"),
+        ("GET", "/v1.0/exports/42/fichier", None, "exports-download"),
+        ("POST", "/v1.0/drm/ressources/", None, "drm-ressources"),
+        ("GET", "/v1.0/gdm/mouvements", None, "gdm-mouvements"),
+        ("GET", "/somewhere/else", None, None),
+    ],
+)
+def test_routes_match_by_method_path_and_soap_action(method: str, path: str, action: str | None, route: str | None) -> None:
+    settings = load_settings(SHIPPED, environ={})
+    found = settings.route_for(method, path, action)
+    assert (found.name if found else None) == route
+
+
+def test_path_globs() -> None:
+    route = Route("r", "/a/*/b/**")
+    assert route.matches("GET", "/a/x/b/c/d", None)
+    assert not route.matches("GET", "/a/x/y/b/c", None)
+
+
+def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
+    file = write(tmp_path, '[[routes]]\nname = "r"\npath = "/r"\nresponse = { schema = "demande", policy = "block" }\n')
+    settings = load_settings(file, environ={})
+    route = settings.routes[0]
+    assert settings.policy("response", route) == "block"
+    assert settings.policy("request", route) == "block"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ('[gateway]\nenv = "staging"\n', "gateway.env", "must be one of ecole, recette, prod"),
+        ('[gateway]\nport = "eighty"\n', "gateway.port", "must be a number"),
+        ('[gateway]\nupstream = "ftp://sne"\n', "gateway.upstream", "http:// or https:// URL"),
+        ('[gateway]\ncolour = "red"\n', "gateway.colour", "unknown key"),
+        ('[policy.recette]\nrequest = "drop"\n', "policy.recette.request", "must be one of block, log, off"),
+        ('[policy.staging]\nrequest = "log"\n', "policy.staging", "unknown environment"),
+        ('[[routes]]\npath = "/x"\n', "routes[0].name", "non-empty string"),
+        ('[[routes]]\nname = "x"\npath = "x"\n', "routes[0] (x).path", "starting with /"),
+        ('[[routes]]\nname = "x"\npath = "/x"\nrequest = { embedded = ["f"] }\n', "routes[0] (x).request", "need a 'schema'"),
+        ('[[routes]]\nname = "x"\npath = "/x"\nrequest = { extract = "zip" }\n', "routes[0] (x).request", "must be one of xml, soap, mtom, tgz"),
+        ('[gateway.tls]\nclient_key = "k.pem"\n', "gateway.tls.client_key", "needs its client_cert"),
+        ("[gateway\n", None, "invalid TOML"),
+    ],
+)
+def test_a_bad_file_names_file_key_and_reason(tmp_path: Path, text: str, key: str | None, reason: str) -> None:
+    file = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(file, environ={})
+    error = caught.value
+    assert error.file == file
+    assert error.key == key
+    assert reason in error.reason
+    assert str(error).startswith(str(file))
+
+
+def test_a_bad_environment_variable_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"\$SNE_GATEWAY_PORT: must be a number"):
+        load_settings(None, environ={"SNE_GATEWAY_PORT": "x"})
+
+
+def test_a_route_naming_an_unknown_schema_fails_at_start(tmp_path: Path) -> None:
+    from gateway.schema import CatalogError
+
+    file = write(tmp_path, f'[gateway]\nxsd = "{ROOT / "xsd"}"\n[[routes]]\nname = "x"\npath = "/x"\nrequest = {{ schema = "demandes" }}\n')
+    with pytest.raises(CatalogError, match="route x: request names the schema 'demandes'"):
+        load_schemas(load_settings(file, environ={}))

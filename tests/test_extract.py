@@ -1,0 +1,168 @@
+"""Extractors: SOAP envelopes, MTOM/XOP multipart messages, base64 documents; every defect is
+a violation with its own code, never an exception."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.config import DirectionRule
+from gateway.extract.message import extract_documents, extractor_for
+from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
+from gateway.limits import Limits
+
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+WS = "http://ws.metier.nuu.application.i2/"
+RULE = DirectionRule(wrapper="ws-demande-logement", schema="demande", embedded=("fichierDemande",))
+LIMITS = Limits()
+DOCUMENT = b'<interfaceNuu xmlns="http://nuu.application.i2/" versionInterface="13.34"/>'
+
+
+def envelope(fichier: str, namespace: str = SOAP12) -> bytes:
+    return (
+        f'<env:Envelope xmlns:env="{namespace}"><env:Body><ws:getNumUnique xmlns:ws="{WS}">'
+        f"<ws:numUniqueParametres><ws:fichierDemande>{fichier}</ws:fichierDemande>"
+        "</ws:numUniqueParametres></ws:getNumUnique></env:Body></env:Envelope>"
+    ).encode()
+
+
+BOUNDARY = "uuid:0f3e9a55-7b3c-4a57-9c8e-1d2b3c4d5e6f"
+MTOM_TYPE = (
+    f'multipart/related; type="application/xop+xml"; boundary="{BOUNDARY}"; '
+    'start="<root.message@cxf.apache.org>"; start-info="application/soap+xml"'
+)
+
+
+def mtom(root: bytes, attachments: dict[str, bytes], close: bool = True) -> bytes:
+    parts = [
+        f"--{BOUNDARY}\r\nContent-Type: application/xop+xml; charset=UTF-8; "
+        'type="application/soap+xml"\r\nContent-Transfer-Encoding: binary\r\n'
+        "Content-ID: <root.message@cxf.apache.org>\r\n\r\n".encode()
+        + root
+    ]
+    for identifier, content in attachments.items():
+        parts.append(
+            f"--{BOUNDARY}\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Transfer-Encoding: binary\r\nContent-ID: <{identifier}>\r\n\r\n".encode()
+            + content
+        )
+    return b"\r\n".join(parts) + (f"\r\n--{BOUNDARY}--\r\n".encode() if close else b"")
+
+
+def include(cid: str) -> str:
+    return f'<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:{cid}"/>'
+
+
+def test_content_type_parameters_are_unquoted() -> None:
+    media_type, parameters = content_type_parameters(MTOM_TYPE)
+    assert media_type == "multipart/related"
+    assert parameters["boundary"] == BOUNDARY
+    assert parameters["start"] == "<root.message@cxf.apache.org>"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "rule", "kind"),
+    [
+        ("application/soap+xml; charset=utf-8", DirectionRule(), "xml"),
+        ("text/xml", DirectionRule(), "xml"),
+        ("application/vnd.sne+xml", DirectionRule(), "xml"),
+        (MTOM_TYPE, DirectionRule(), "mtom"),
+        ("application/gzip", DirectionRule(), "tgz"),
+        ("application/json", DirectionRule(), None),
+        ("application/octet-stream", DirectionRule(extract="tgz"), "tgz"),
+    ],
+)
+def test_the_extractor_follows_the_route_then_the_content_type(content_type: str, rule: DirectionRule, kind: str | None) -> None:
+    assert extractor_for(content_type, rule) == kind
+
+
+@pytest.mark.parametrize("namespace,version", [(SOAP12, "1.2"), (SOAP11, "1.1")])
+def test_soap_wrapper_and_base64_document(namespace: str, version: str) -> None:
+    body = envelope(base64.b64encode(DOCUMENT).decode(), namespace)
+    extraction = extract_documents(body, "text/xml", RULE, LIMITS)
+    assert extraction.soap_version == version
+    wrapper, embedded = extraction.documents
+    assert (wrapper.source, wrapper.schema) == ("ws:getNumUnique", "ws-demande-logement")
+    assert wrapper.element is not None
+    assert (embedded.source, embedded.schema, embedded.data) == ("ws:fichierDemande", "demande", DOCUMENT)
+
+
+def test_bad_base64_is_a_violation_at_its_element() -> None:
+    extraction = extract_documents(envelope("not base64!"), "application/soap+xml", RULE, LIMITS)
+    problem = extraction.documents[1].problem
+    assert problem is not None
+    assert problem.code == "soap.bad-base64"
+    assert problem.path == "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres/ws:fichierDemande"
+
+
+def test_a_soap_fault_passes_unvalidated() -> None:
+    fault = f'<env:Envelope xmlns:env="{SOAP12}"><env:Body><env:Fault/></env:Body></env:Envelope>'
+    extraction = extract_documents(fault.encode(), "application/soap+xml", RULE, LIMITS)
+    assert extraction.fault and extraction.documents == ()
+
+
+def test_an_empty_body_and_a_non_envelope() -> None:
+    empty = f'<env:Envelope xmlns:env="{SOAP12}"><env:Body/></env:Envelope>'.encode()
+    assert extract_documents(empty, "application/soap+xml", RULE, LIMITS).documents[0].problem.code == "soap.no-payload"
+    other = extract_documents(DOCUMENT, "text/xml", DirectionRule(extract="soap", wrapper="x"), LIMITS)
+    assert other.documents[0].problem.code == "soap.not-envelope"
+
+
+def test_mtom_resolves_the_xop_include() -> None:
+    body = mtom(envelope(include("doc%40sne")), {"doc@sne": DOCUMENT})
+    extraction = extract_documents(body, MTOM_TYPE, RULE, LIMITS, kind="mtom")
+    assert extraction.soap_version == "1.2"
+    wrapper, embedded = extraction.documents
+    assert embedded.data == DOCUMENT
+    assert embedded.source == "ws:fichierDemande (cid:doc%40sne)"
+    # the wrapper now reads as the XOP infoset: the attachment as base64 text
+    fichier = wrapper.element.find(f".//{{{WS}}}fichierDemande")
+    assert base64.b64decode(fichier.text) == DOCUMENT
+
+
+def test_mtom_missing_part() -> None:
+    body = mtom(envelope(include("absent@sne")), {"doc@sne": DOCUMENT})
+    extraction = extract_documents(body, MTOM_TYPE, RULE, LIMITS, kind="mtom")
+    problem = extraction.documents[1].problem
+    assert problem.code == "xop.missing-part"
+    assert problem.path.endswith("/ws:fichierDemande/xop:Include")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "code"),
+    [
+        (mtom(envelope(include("d")), {"d": DOCUMENT}, close=False), MTOM_TYPE, "mime.truncated"),
+        (b"no boundary here", MTOM_TYPE, "mime.malformed"),
+        (mtom(envelope(include("d")), {"d": DOCUMENT}), "multipart/related", "mime.malformed"),
+        (mtom(envelope(include("d")), {"d": DOCUMENT}), MTOM_TYPE.replace("root.message", "other"), "mime.malformed"),
+    ],
+    ids=["truncated", "no-boundary-in-body", "no-boundary-parameter", "start-not-found"],
+)
+def test_broken_multipart_messages(body: bytes, content_type: str, code: str) -> None:
+    extraction = extract_documents(body, content_type, RULE, LIMITS, kind="mtom")
+    assert [document.problem.code for document in extraction.documents] == [code]
+    assert extraction.soap_version == ("1.2" if "start-info" in content_type else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=3000), st.integers(min_value=0, max_value=3000))
+def test_any_truncation_or_garbage_is_a_multipart_violation_or_parses(tail: bytes, cut: int) -> None:
+    body = mtom(envelope(include("d")), {"d": DOCUMENT})[:cut] + tail
+    try:
+        parse_multipart(body, MTOM_TYPE)
+    except MultipartError as error:
+        assert error.violation.code in {"mime.malformed", "mime.truncated"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), st.binary(max_size=500))
+def test_any_content_type_and_body_never_raise(content_type: str, body: bytes) -> None:
+    kind = extractor_for(content_type, DirectionRule())
+    if kind in ("xml", "mtom"):
+        extraction = extract_documents(body, content_type, RULE, LIMITS, kind=kind)
+        for document in extraction.documents:
+            assert document.problem is not None or document.element is not None or document.data

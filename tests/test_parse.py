@@ -1,0 +1,127 @@
+"""The hardened parser: hostile and malformed input ends in a violation, never in a crash,
+a hang or a file read."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.limits import Limits
+from gateway.parse import DocumentRejected, parse_xml
+
+LIMITS = Limits()
+
+
+def rejected(data: bytes, limits: Limits = LIMITS) -> str:
+    with pytest.raises(DocumentRejected) as caught:
+        parse_xml(data, limits)
+    return caught.value.violation.code
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<lolz>&lol3;</lolz>"""
+
+
+def test_a_doctype_is_refused_with_its_position() -> None:
+    with pytest.raises(DocumentRejected) as caught:
+        parse_xml(BILLION_LAUGHS, LIMITS)
+    violation = caught.value.violation
+    assert (violation.code, violation.line, violation.column) == ("xml.dtd-forbidden", 2, 1)
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b"",
+        b"\xef\xbb\xbf",
+        b'<?xml version="1.0" encoding="UTF-8"?>\n',
+        b"<!-- a comment -->\n<?pi data?>\n",
+    ],
+)
+def test_a_doctype_is_found_behind_any_prolog(prolog: bytes) -> None:
+    assert rejected(prolog + b'<!DOCTYPE x SYSTEM "file:///etc/passwd"><x/>') == "xml.dtd-forbidden"
+
+
+def test_a_utf16_doctype_is_refused() -> None:
+    document = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>'
+    assert rejected(document.encode("utf-16")) == "xml.dtd-forbidden"
+
+
+def test_an_external_entity_is_never_read(tmp_path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    document = f'<!DOCTYPE x [<!ENTITY e SYSTEM "{secret.as_uri()}">]><x>&e;</x>'.encode()
+    with pytest.raises(DocumentRejected) as caught:
+        parse_xml(document, LIMITS)
+    assert "TOP-SECRET" not in caught.value.violation.message
+
+
+def test_deep_nesting_is_a_depth_violation() -> None:
+    deep = b"<a>" * 100_000 + b"</a>" * 100_000
+    assert rejected(deep) == "limits.depth"
+
+
+def test_a_lower_depth_limit_is_enforced() -> None:
+    limits = Limits(max_depth=5)
+    parse_xml(b"<a><b><c><d><e/></d></c></b></a>", limits)
+    assert rejected(b"<a><b><c><d><e><f/></e></d></c></b></a>", limits) == "limits.depth"
+
+
+def test_size_is_checked_before_parsing() -> None:
+    assert rejected(b"<a>" + b"x" * 2000 + b"</a>", Limits(max_bytes=1000)) == "limits.size"
+
+
+def test_malformed_xml_reports_its_position() -> None:
+    with pytest.raises(DocumentRejected) as caught:
+        parse_xml(b"<a>\n  <b></a>", LIMITS)
+    violation = caught.value.violation
+    assert violation.code == "xml.malformed"
+    assert violation.line == 2
+    assert violation.message.startswith("Not well-formed XML: ")
+
+
+def test_xinclude_is_not_processed(tmp_path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    document = (
+        f'<x xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="{secret.as_uri()}" '
+        'parse="text"/></x>'
+    ).encode()
+    root = parse_xml(document, LIMITS)
+    assert b"TOP-SECRET" not in b"".join(text.encode() for text in root.itertext())
+
+
+xml_like = st.recursive(
+    st.sampled_from([b"<a>", b"</a>", b"<b x='1'/>", b"&amp;", b"&e;", b"<!DOCTYPE a>", b"<?p?>"])
+    | st.binary(max_size=20),
+    lambda children: st.lists(children, max_size=8).map(b"".join),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(xml_like)
+def test_any_input_parses_or_is_rejected_with_a_known_code(data: bytes) -> None:
+    try:
+        parse_xml(data, LIMITS)
+    except DocumentRejected as rejection:
+        assert rejection.violation.code in {"xml.malformed", "xml.dtd-forbidden", "limits.depth"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000), st.integers(min_value=1, max_value=64))
+def test_truncated_documents_never_crash(tail: bytes, cut: int) -> None:
+    document = (
+        b'<?xml version="1.0"?><interfaceNuu versionInterface="13.34"><entete/></interfaceNuu>'
+    )
+    try:
+        parse_xml(document[:cut] + tail, LIMITS)
+    except DocumentRejected:
+        pass

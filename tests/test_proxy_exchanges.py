@@ -1,0 +1,249 @@
+"""The proxy over real sockets: each extractor with fixtures, each environment's policy in
+both directions, and the SNE-shaped answers parsed back and checked."""
+
+from __future__ import annotations
+
+import base64
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import etree
+
+from gateway.catalog import Catalog
+from gateway.validate import validate
+from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
+from tests.upstream import Answer, ScriptedUpstream
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SOAP = FIXTURES / "soap"
+CONTENT_TYPES = tomllib.loads((SOAP / "content-types.toml").read_text(encoding="utf-8"))
+SERVICE = "/nuu-ws/services/DemandeLogement"
+GET_NUM_UNIQUE = "http://ws.metier.nuu.application.i2/getNumUnique"
+SOAP12_TYPE = f'application/soap+xml; charset=UTF-8; action="{GET_NUM_UNIQUE}"'
+NUU = "http://nuu.application.i2/"
+ENV12 = "http://www.w3.org/2003/05/soap-envelope"
+ENV11 = "http://schemas.xmlsoap.org/soap/envelope/"
+VALID_DEMANDE = (FIXTURES / "valid/13.33/demande/minimal.xml").read_bytes()
+
+
+def soap12_response(document: bytes) -> bytes:
+    encoded = base64.b64encode(document).decode()
+    return (
+        f'<env:Envelope xmlns:env="{ENV12}"><env:Body><ws:getNumUniqueResponse '
+        'xmlns:ws="http://ws.metier.nuu.application.i2/"><ws:numUniqueReponse>'
+        f"<ws:nomFichierDemande>demande.xml</ws:nomFichierDemande><ws:fichierDemande>{encoded}"
+        "</ws:fichierDemande></ws:numUniqueReponse></ws:getNumUniqueResponse></env:Body></env:Envelope>"
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
+    scripted = ScriptedUpstream()
+    with serve_asgi(scripted) as running:
+        yield scripted, running
+
+
+@pytest.fixture(scope="module", params=["ecole", "recette", "prod"])
+def gateway(request, upstream) -> Iterator[tuple[str, str]]:
+    _, running = upstream
+    with serve_gateway(gateway_settings(running.url, env=request.param)) as server:
+        yield request.param, server.url
+
+
+@pytest.fixture(autouse=True)
+def clean(upstream) -> None:
+    scripted, _ = upstream
+    scripted.received.clear()
+    scripted.answers.clear()
+    scripted.answer(SERVICE, Answer(200, "application/soap+xml", soap12_response(VALID_DEMANDE)))
+
+
+def anomalies(element: etree._Element) -> list[dict[str, str]]:
+    result = []
+    for anomaly in element.iter(f"{{{NUU}}}anomalie"):
+        complements = {c.get("nom"): c.text for c in anomaly.iter(f"{{{NUU}}}complement")}
+        result.append(
+            {
+                "code": anomaly.get("code"),
+                "propriete": anomaly.get("propriete"),
+                "violation": complements["violation"],
+                "message": anomaly.findtext(f"{{{NUU}}}message"),
+            }
+        )
+    return result
+
+
+def post(url: str, fixture: str, content_type: str) -> httpx.Response:
+    return httpx.post(url + SERVICE, content=(SOAP / fixture).read_bytes(), headers={"content-type": content_type}, timeout=30)
+
+
+def test_a_valid_soap12_call_passes_both_ways(gateway, upstream) -> None:
+    _, url = gateway
+    scripted, running = upstream
+    response = post(url, "soap12-getNumUnique-request.xml", SOAP12_TYPE)
+    assert response.status_code == 200
+    assert response.headers["x-conformance"] == "pass"
+    assert response.headers["x-conformance-request"] == "pass"
+    assert response.headers["x-conformance-response"] == "pass"
+    assert response.headers["x-conformance-schema"] == "ws-demande-logement@13.34, demande@13.34"
+    forwarded = scripted.received[-1]
+    assert forwarded.body == (SOAP / "soap12-getNumUnique-request.xml").read_bytes()
+    assert forwarded.headers["host"] == running.url.removeprefix("http://")
+    assert forwarded.headers["x-forwarded-for"] == "127.0.0.1"
+    assert forwarded.headers["x-forwarded-proto"] == "http"
+    assert forwarded.headers["x-request-id"] == response.headers["x-request-id"]
+    assert response.content == soap12_response(VALID_DEMANDE)
+
+
+def test_an_invalid_embedded_document_by_environment(gateway, upstream, catalog: Catalog) -> None:
+    env, url = gateway
+    scripted, _ = upstream
+    response = post(url, "soap12-getNumUnique-invalid-embedded.xml", SOAP12_TYPE)
+    assert response.headers["x-conformance"] == "fail"
+    if env == "prod":
+        assert response.status_code == 200
+        assert len(scripted.received) == 1
+        return
+    assert response.status_code == 400
+    assert scripted.received == []  # a blocked request is not forwarded
+    assert response.headers["content-type"].startswith("application/soap+xml")
+    envelope = etree.fromstring(response.content)
+    assert envelope.findtext(f".//{{{ENV12}}}Code/{{{ENV12}}}Value") == "env:Sender"
+    detail = envelope.find(f".//{{{ENV12}}}Detail")
+    [anomaly] = anomalies(detail)
+    assert anomaly["code"] == "XSD03"
+    assert anomaly["violation"] == "xsd.facet"
+    assert anomaly["propriete"].endswith("/nuu:demandeur/nuu:nom")
+    assert "line" in anomaly["message"] and "column" in anomaly["message"]
+
+
+def test_soap11_is_answered_with_a_soap11_fault(gateway, upstream) -> None:
+    env, url = gateway
+    invalid = (SOAP / "soap12-getNumUnique-invalid-embedded.xml").read_bytes()
+    as_soap11 = invalid.replace(ENV12.encode(), ENV11.encode())
+    response = httpx.post(url + SERVICE, content=as_soap11, headers={"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{GET_NUM_UNIQUE}"'})
+    if env == "prod":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 500
+    envelope = etree.fromstring(response.content)
+    assert envelope.tag == f"{{{ENV11}}}Envelope"
+    assert envelope.findtext(f".//{{{ENV11}}}Fault/faultcode") == "soap:Client"
+    assert anomalies(envelope)[0]["violation"] == "xsd.facet"
+
+
+def test_soap11_fixture_passes(gateway) -> None:
+    _, url = gateway
+    response = httpx.post(url + SERVICE, content=(SOAP / "soap11-getNumUnique-request.xml").read_bytes(), headers={"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{GET_NUM_UNIQUE}"'})
+    assert response.headers["x-conformance-request"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "violation"),
+    [
+        ("mtom-getNumUnique-request.mime", None),
+        ("mtom-getNumUnique-invalid.mime", "xsd.facet"),
+        ("mtom-missing-cid.mime", "xop.missing-part"),
+        ("mtom-truncated.mime", "mime.truncated"),
+    ],
+)
+def test_mtom_requests(gateway, upstream, fixture: str, violation: str | None) -> None:
+    env, url = gateway
+    scripted, _ = upstream
+    response = post(url, fixture, CONTENT_TYPES[fixture])
+    if violation is None:
+        assert response.status_code == 200
+        assert response.headers["x-conformance-request"] == "pass"
+        assert scripted.received[-1].body == (SOAP / fixture).read_bytes()
+        return
+    assert response.headers["x-conformance-request"] == "fail"
+    if env == "prod":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert violation in [a["violation"] for a in anomalies(etree.fromstring(response.content))]
+
+
+def test_bad_base64_is_blocked(gateway) -> None:
+    env, url = gateway
+    response = post(url, "soap12-bad-base64.xml", SOAP12_TYPE)
+    assert response.headers["x-conformance-request"] == "fail"
+    if env != "prod":
+        assert "soap.bad-base64" in [a["violation"] for a in anomalies(etree.fromstring(response.content))]
+
+
+def test_an_mtom_response_is_validated(gateway, upstream) -> None:
+    _, url = gateway
+    scripted, _ = upstream
+    fixture = "mtom-getNumUnique-response.mime"
+    scripted.answer(SERVICE, Answer(200, CONTENT_TYPES[fixture], (SOAP / fixture).read_bytes()))
+    response = post(url, "soap12-getNumUnique-request.xml", SOAP12_TYPE)
+    assert response.status_code == 200
+    assert response.headers["x-conformance-response"] == "pass"
+    assert response.content == (SOAP / fixture).read_bytes()
+
+
+def test_an_invalid_response_is_logged_by_default_and_forwarded(gateway, upstream) -> None:
+    _, url = gateway
+    scripted, _ = upstream
+    invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
+    scripted.answer(SERVICE, Answer(200, "application/soap+xml", soap12_response(invalid)))
+    response = post(url, "soap12-getNumUnique-request.xml", SOAP12_TYPE)
+    assert response.status_code == 200
+    assert response.headers["x-conformance-response"] == "fail"
+    assert response.content == soap12_response(invalid)
+
+
+def test_plain_xml_request_blocked_with_an_anomaly_document(gateway, upstream, catalog: Catalog) -> None:
+    env, url = gateway
+    scripted, _ = upstream
+    scripted.answer("/v1.0/exports", Answer(200, "application/xml", next((FIXTURES / "valid/13.33/export-statut").glob("*.xml")).read_bytes()))
+    invalid = FIXTURES / "invalid/export-demande/xsd.facet--profondeur-drm-4.xml"
+    response = httpx.post(url + "/v1.0/exports", content=invalid.read_bytes(), headers={"content-type": "application/xml"})
+    if env == "prod":
+        assert response.status_code == 200
+        assert response.headers["x-conformance-request"] == "fail"
+        return
+    assert response.status_code == 422
+    assert scripted.received == []
+    assert validate(response.content, catalog.schema("anomalies")).valid
+    [anomaly] = anomalies(etree.fromstring(response.content))
+    assert anomaly["violation"] == "xsd.facet"
+    assert anomaly["message"].startswith("[xsd.facet] body line ")
+
+
+def test_unknown_content_passes_untouched(gateway, upstream) -> None:
+    _, url = gateway
+    scripted, _ = upstream
+    scripted.answer("/other", Answer(200, "application/json", b'{"ok": true}'))
+    response = httpx.post(url + "/other?x=1", content=b'{"a": 1}', headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.headers["x-conformance"] == "skipped"
+    assert response.content == b'{"ok": true}'
+    assert scripted.received[-1].query == b"x=1"
+
+
+def test_response_blocking_policy(upstream, catalog: Catalog, tmp_path: Path) -> None:
+    scripted, running = upstream
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
+        '[[routes]]\nname = "status"\npath = "/v1.0/exports/*"\nresponse = { schema = ["export-statut", "anomalies"] }\n'
+        '[[routes]]\nname = "getNumUnique"\npath = "/nuu-ws/services/DemandeLogement"\n'
+        'response = { wrapper = "ws-demande-logement", schema = "demande", embedded = ["fichierDemande"] }\n'
+    )
+    invalid_status = (FIXTURES / "invalid/export-statut/xsd.enumeration--etat-termine.xml").read_bytes()
+    scripted.answer("/v1.0/exports/7", Answer(200, "application/xml", invalid_status))
+    invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
+    scripted.answer(SERVICE, Answer(200, "application/soap+xml", soap12_response(invalid)))
+    with serve_gateway(gateway_settings(running.url, config=config, env="recette")) as server:
+        plain = httpx.get(server.url + "/v1.0/exports/7")
+        soap = post(server.url, "soap12-getNumUnique-request.xml", SOAP12_TYPE)
+    assert plain.status_code == 502
+    assert validate(plain.content, catalog.schema("anomalies")).valid
+    assert anomalies(etree.fromstring(plain.content))[0]["violation"] == "xsd.enumeration"
+    assert soap.status_code == 500
+    assert etree.fromstring(soap.content).findtext(f".//{{{ENV12}}}Value") == "env:Receiver"

@@ -1,0 +1,191 @@
+"""The proxy as a network citizen: header rules, no open proxy, upstream failures, client
+disconnects, redirects, and TGZ exports streamed and validated member by member."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
+from tests.upstream import Answer, ScriptedUpstream
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
+    scripted = ScriptedUpstream()
+    with serve_asgi(scripted) as running:
+        yield scripted, running
+
+
+@pytest.fixture(scope="module")
+def gateway(upstream) -> Iterator[RunningServer]:
+    _, running = upstream
+    with serve_gateway(gateway_settings(running.url, env="recette", read_timeout="1")) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean(upstream) -> None:
+    upstream[0].received.clear()
+    upstream[0].answers.clear()
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    """Poll for `condition`; the deadline only bounds a failing test, it is not a timing check."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.02)
+
+
+def test_hop_by_hop_headers_are_dropped_and_end_to_end_ones_kept(gateway, upstream) -> None:
+    scripted, _ = upstream
+    scripted.answer("/h", Answer(200, "text/plain", b"ok", headers=[(b"x-upstream", b"1"), (b"connection", b"x-secret-hop"), (b"x-secret-hop", b"s")]))
+    response = httpx.get(
+        gateway.url + "/h",
+        headers={"connection": "keep-alive, x-private", "x-private": "p", "te": "trailers", "x-end": "e", "x-forwarded-for": "10.0.0.1"},
+    )
+    received = scripted.received[-1].headers
+    assert "x-private" not in received and "te" not in received
+    assert received["x-end"] == "e"
+    assert received["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
+    assert received["x-forwarded-host"] == gateway.url.removeprefix("http://")
+    assert response.headers["x-upstream"] == "1"
+    assert "x-secret-hop" not in response.headers
+
+
+def test_redirects_are_passed_through_not_followed(gateway, upstream) -> None:
+    scripted, _ = upstream
+    scripted.answer("/moved", Answer(302, "text/plain", b"", headers=[(b"location", b"https://sne.example/elsewhere")]))
+    response = httpx.get(gateway.url + "/moved")
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://sne.example/elsewhere"
+    assert [r.path for r in scripted.received] == ["/moved"]
+
+
+def test_an_absolute_form_target_is_refused(gateway, upstream) -> None:
+    answer = raw_request(gateway.port, b"GET http://internal.example/secret HTTP/1.1\r\nHost: internal.example\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"Absolute-form request targets are refused" in answer
+    assert upstream[0].received == []
+
+
+def test_connect_is_refused(gateway, upstream) -> None:
+    # httptools refuses CONNECT itself (400) before the application would (405).
+    answer = raw_request(gateway.port, b"CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\nConnection: close\r\n\r\n")
+    assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 405 "))
+    assert upstream[0].received == []
+
+
+def test_a_host_header_trick_still_reaches_only_the_upstream(gateway, upstream) -> None:
+    scripted, running = upstream
+    scripted.answer("/x", Answer(200, "text/plain", b"upstream"))
+    answer = raw_request(gateway.port, b"GET /x HTTP/1.1\r\nHost: internal.example\r\nConnection: close\r\n\r\n")
+    assert answer.endswith(b"upstream")
+    assert scripted.received[-1].headers["host"] == running.url.removeprefix("http://")
+
+
+def test_a_path_that_could_change_host_is_refused(gateway, upstream) -> None:
+    answer = raw_request(gateway.port, b"GET //internal.example/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert upstream[0].received == []
+
+
+def test_the_reserved_prefix_is_never_forwarded(gateway, upstream) -> None:
+    assert httpx.get(gateway.url + "/_gateway/anything").status_code == 404
+    assert upstream[0].received == []
+
+
+def test_an_unreachable_upstream_is_a_502_anomaly() -> None:
+    closed = free_socket()
+    port = closed.getsockname()[1]
+    closed.close()
+    with serve_gateway(gateway_settings(f"http://127.0.0.1:{port}", connect_timeout="2")) as server:
+        response = httpx.post(server.url + "/v1.0/exports", content=b"<x/>", headers={"content-type": "text/plain"})
+    assert response.status_code == 502
+    assert b'code="GTW03"' in response.content
+    assert b"upstream.unreachable" in response.content
+
+
+def test_a_slow_upstream_is_a_504_anomaly(gateway, upstream) -> None:
+    upstream[0].answer("/slow", Answer(200, "text/plain", b"late", delay=3))
+    response = httpx.get(gateway.url + "/slow", timeout=30)
+    assert response.status_code == 504
+    assert b"upstream.timeout" in response.content
+
+
+def endless(chunk: bytes = b"x" * 65536, count: int = 100_000):
+    async def stream() -> AsyncIterator[bytes]:
+        for _ in range(count):
+            await asyncio.sleep(0.005)
+            yield chunk
+
+    return stream
+
+
+def test_a_client_disconnect_cancels_the_upstream_call(gateway, upstream) -> None:
+    scripted, _ = upstream
+    scripted.streams_abandoned = 0
+    scripted.answer("/big", Answer(200, "application/octet-stream", stream=endless()))
+    with httpx.stream("GET", gateway.url + "/big", timeout=30) as response:
+        next(response.iter_raw())
+    wait_until(lambda: scripted.streams_abandoned == 1)
+    assert scripted.chunks_sent < 1000
+
+
+def test_a_client_disconnect_while_waiting_for_the_upstream(gateway, upstream) -> None:
+    scripted, _ = upstream
+    scripted.answer("/waiting", Answer(200, "text/plain", b"late", delay=0.5))
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(gateway.url + "/waiting", timeout=0.1)
+    assert httpx.get(gateway.url + "/_gateway/health").status_code == 200
+
+
+def test_an_export_is_streamed_and_validated_member_by_member(gateway, upstream) -> None:
+    archive = (FIXTURES / "archives" / "export-mixed.tgz").read_bytes()
+    upstream[0].answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", archive))
+    response = httpx.get(gateway.url + "/v1.0/exports/9/fichier")
+    assert response.status_code == 200
+    assert response.headers["x-conformance"] == "streaming"
+    assert response.content == archive  # log policy: the whole archive reaches the client
+
+
+def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
+    scripted, running = upstream
+    archive = (FIXTURES / "archives" / "export-mixed.tgz").read_bytes()
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for start in range(0, len(archive), 512):
+            await asyncio.sleep(0.002)
+            yield archive[start : start + 512]
+
+    scripted.answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", stream=slowly))
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
+        '[[routes]]\nname = "download"\npath = "/v1.0/exports/*/fichier"\nresponse = { extract = "tgz" }\n'
+    )
+    with serve_gateway(gateway_settings(running.url, config=config)) as server:
+        received = b""
+        with pytest.raises(httpx.RemoteProtocolError), httpx.stream("GET", server.url + "/v1.0/exports/9/fichier") as response:
+            for chunk in response.iter_raw():
+                received += chunk
+    assert len(received) < len(archive)

@@ -1,0 +1,86 @@
+"""Hot reload of the XSD set while exchanges run: valid → broken → fixed, with 50 concurrent
+clients and no failed exchange; a broken set keeps the last good one and shows in health."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.servers import gateway_settings, serve_asgi, serve_gateway
+from tests.upstream import Answer, ScriptedUpstream
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CLIENTS = 50
+
+
+def wait_for(condition, seconds: float = 30.0) -> None:
+    """Poll for `condition`; the deadline only bounds a failing test, it is not a timing check."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
+    xsd = tmp_path / "xsd"
+    shutil.copytree(ROOT / "xsd", xsd)
+    domains = xsd / "13.34" / "commun" / "NUU_Domaines.xsd"
+    original = domains.read_text(encoding="utf-8")
+    request = sorted((FIXTURES / "valid/13.33/export-demande").glob("*.xml"))[0].read_bytes()
+    answer = sorted((FIXTURES / "valid/13.33/export-statut").glob("*.xml"))[0].read_bytes()
+    upstream = ScriptedUpstream()
+    upstream.answer("/v1.0/exports", Answer(200, "application/xml", answer))
+    failures: list[str] = []
+    done = threading.Event()
+    exchanges = 0
+    lock = threading.Lock()
+
+    def client(url: str) -> None:
+        nonlocal exchanges
+        with httpx.Client(timeout=30) as session:
+            while not done.is_set():
+                response = session.post(url + "/v1.0/exports", content=request, headers={"content-type": "application/xml"})
+                with lock:
+                    exchanges += 1
+                    if response.status_code != 200 or response.headers.get("x-conformance") != "pass":
+                        failures.append(f"{response.status_code} {response.headers.get('x-conformance')}")
+
+    with serve_asgi(upstream) as running:
+        settings = gateway_settings(running.url, xsd=str(xsd), reload="true", reload_debounce_ms="50")
+        with serve_gateway(settings) as gateway:
+            health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
+            threads = [threading.Thread(target=client, args=(gateway.url,)) for _ in range(CLIENTS)]
+            for thread in threads:
+                thread.start()
+            wait_for(lambda: exchanges >= CLIENTS)
+
+            domains.write_text(original.replace("</xs:schema>", "<xs:broken>"), encoding="utf-8")
+            wait_for(lambda: health()["status"] == "degraded")
+            error = health()["xsd"]["last_reload_error"]
+            assert error["file"].endswith("NUU_Domaines.xsd")
+            assert error["line"] and error["reason"].startswith("not well-formed XML")
+            served_during_breakage = exchanges
+
+            domains.write_text(original, encoding="utf-8")
+            wait_for(lambda: health()["status"] == "ok" and health()["xsd"]["reloads"] >= 1)
+            wait_for(lambda: exchanges >= served_during_breakage + CLIENTS)
+            done.set()
+            for thread in threads:
+                thread.join()
+            assert failures == []
+            assert exchanges > 2 * CLIENTS
+
+            # A valid change is swapped in: the same request now breaks the new rule.
+            export = xsd / "13.34" / "export" / "NUU_ExportDemande.xsd"
+            renamed = export.read_text(encoding="utf-8").replace('name="etat" type=', 'name="etatDemande" type=')
+            reloads = health()["xsd"]["reloads"]
+            export.write_text(renamed, encoding="utf-8")
+            wait_for(lambda: health()["xsd"]["reloads"] > reloads)
+            response = httpx.post(gateway.url + "/v1.0/exports", content=request, headers={"content-type": "application/xml"})
+            assert response.status_code == 422
+            assert b"xsd.unexpected-element" in response.content

@@ -1,0 +1,77 @@
+"""Every fixture gets exactly the report `fixtures/invalid/expected.toml` (or its directory)
+promises: each violation code is triggered and its code, path and line checked."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from gateway.catalog import Catalog
+from gateway.limits import Limits
+from gateway.validate import validate
+from gateway.violation import CODES
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+EXPECTED = tomllib.loads((FIXTURES / "invalid" / "expected.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_and_hostile_fixtures_report_exactly(catalog: Catalog, name: str) -> None:
+    expected = EXPECTED[name]
+    schema_set = catalog.version(expected["version"])
+    target = schema_set.schema(expected["schema"]) if "schema" in expected else schema_set
+    limits = Limits(max_bytes=expected.get("max_bytes", Limits().max_bytes))
+    report = validate((FIXTURES / name).read_bytes(), target, source=name, limits=limits)
+    found = [
+        {key: value for key, value in (("code", v.code), ("path", v.path), ("line", v.line)) if key in wanted}
+        for v, wanted in zip(report.violations, expected["violations"], strict=False)
+    ]
+    assert found == expected["violations"]
+    assert len(report.violations) == len(expected["violations"])
+    for violation in report.violations:
+        assert violation.message
+        assert violation.code in CODES
+
+
+def test_every_engine_code_has_a_fixture() -> None:
+    covered = {v["code"] for entry in EXPECTED.values() for v in entry["violations"]}
+    engine_codes = {code for code in CODES if code.split(".")[0] in ("xml", "limits", "xsd", "schema")}
+    assert engine_codes - covered <= {"xsd.invalid"}
+
+
+def valid_fixtures() -> list[tuple[str, str]]:
+    cases = []
+    for version_directory in sorted((FIXTURES / "valid").iterdir()):
+        for path in sorted(version_directory.rglob("*.xml")):
+            cases.append((version_directory.name, str(path.relative_to(FIXTURES))))
+    return cases
+
+
+@pytest.mark.parametrize(("version", "name"), valid_fixtures())
+def test_valid_fixtures_are_valid_in_their_version_and_later(catalog: Catalog, version: str, name: str) -> None:
+    data = (FIXTURES / name).read_bytes()
+    schema = Path(name).parent.name
+    for label in catalog.versions:
+        report = validate(data, catalog.schema(schema, label), source=name)
+        if label >= version:
+            assert report.valid, report.violations
+        else:
+            # 13.34-only documents use what 13.33 does not know: the 2025 incident.
+            assert not report.valid
+
+
+def test_a_valid_document_selects_its_schema_among_the_shared_root(catalog: Catalog) -> None:
+    data = (FIXTURES / "valid/13.33/evenements").glob("*.xml")
+    report = validate(next(iter(data)).read_bytes(), catalog.latest)
+    assert report.valid
+    assert report.schema == "evenements@13.34"
+    assert len(report.candidates) > 1
+
+
+def test_an_invalid_document_is_judged_by_the_closest_schema(catalog: Catalog) -> None:
+    report = validate((FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes(), catalog.latest)
+    assert report.schema == "demande@13.34"
+    assert [v.code for v in report.violations] == ["xsd.facet"]
+    assert "evenements@13.34" in report.candidates
