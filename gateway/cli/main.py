@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gateway.cli import serve, validate
+from gateway.cli import diff, serve, validate
 
-COMMANDS = (validate, serve)
+COMMANDS = (validate, serve, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from litestar.types import Receive, Scope, Send
 
 from gateway.config import Settings
 from gateway.proxy.exchange import Exchange, Gateway
-from gateway.proxy.upstream import upstream_client
+from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
 from gateway.report.log import configure_logging
 
@@ -44,8 +45,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        client = upstream_client(settings)
-        state["gateway"] = Gateway(settings, schemas, client, logger)
+        transport = upstream_transport(settings)
+        state["gateway"] = Gateway(settings, schemas, transport, logger)
         stop = asyncio.Event()
         watcher = (
             asyncio.create_task(schemas.watch(settings.reload_debounce_ms, stop))
@@ -61,6 +62,10 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             policy=settings.policies[settings.env],
             routes=len(settings.routes),
         )
+        # Everything alive now (imports, the app, the compiled catalog) lives as long as the
+        # worker: out of the collector's way, full collections stop pausing exchanges (p99 at
+        # 16 clients fell from about 30 ms to 13 ms, see docs/benchmarks.md).
+        gc.freeze()
         try:
             yield
         finally:
@@ -69,7 +74,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-            await client.aclose()
+            await transport.aclose()
 
     @get("/_gateway/health", sync_to_thread=False)
     def health() -> dict[str, Any]:

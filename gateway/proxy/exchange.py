@@ -9,8 +9,8 @@ stream to the client while a worker thread validates them member by member.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-import uuid
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ from gateway.extract.mtom import content_type_parameters
 from gateway.proxy.archive_stream import ArchiveCheck
 from gateway.proxy.body import BufferedBody, ClientDisconnected, read_body, stream_body
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
+from gateway.proxy.upstream import timeouts
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
@@ -36,6 +37,9 @@ from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
 RESERVED_PREFIX = b"/_gateway"
+#: Bodies that are not validated are still read whole up to this size, to be forwarded with a
+#: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.
+PASS_THROUGH_BUFFER = 1024 * 1024
 #: Bodies above this size are validated in a worker thread rather than on the event loop.
 THREAD_THRESHOLD = 256 * 1024
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
@@ -49,12 +53,14 @@ class Gateway:
 
     settings: Settings
     schemas: SchemaHolder
-    client: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport
     logger: Any
     upstream_host: str = field(init=False)
+    timeouts: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
         self.upstream_host = httpx.URL(self.settings.upstream or "").netloc.decode("ascii")
+        self.timeouts = timeouts(self.settings)
 
 
 @dataclass
@@ -106,7 +112,7 @@ class Exchange:
         self.headers: RawHeaders = list(scope["headers"])
         self.raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         self.path = self.raw_path.decode("latin-1")
-        self.request_id = header(self.headers, b"x-request-id") or uuid.uuid4().hex
+        self.request_id = header(self.headers, b"x-request-id") or os.urandom(16).hex()
         self.content_type = header(self.headers, b"content-type") or ""
         self.soap_action = _soap_action(self.headers, self.content_type)
         self.route: Route | None = self.settings.route_for(self.method, self.path, self.soap_action)
@@ -368,9 +374,10 @@ class Exchange:
     async def _exchange(self) -> None:
         policy = self.settings.policy("request", self.route)
         kind = extractor_for(self.content_type, self._rule("request")) if policy != "off" else None
-        body: BufferedBody | None = None
-        if kind in ("xml", "soap", "mtom"):
-            body = await read_body(self.receive, self.settings.max_body_bytes)
+        validated = kind in ("xml", "soap", "mtom")
+        limit = self.settings.max_body_bytes if validated else PASS_THROUGH_BUFFER
+        body = await read_body(self.receive, limit)
+        if validated:
             encoding = header(self.headers, b"content-encoding")
             verdict = await self._check("request", body, self.content_type, encoding)
             if verdict is not None:
@@ -379,12 +386,11 @@ class Exchange:
                     await self._block("request", verdict)
                     return
         self.task = asyncio.current_task()
-        if body is not None and body.complete:
+        if body.complete:
             self._watch_disconnect()
             await self._forward(body.data)
         else:
-            first = body.data if body is not None else b""
-            await self._forward(stream_body(self.receive, first, on_end=self._watch_disconnect))
+            await self._forward(stream_body(self.receive, body.data, on_end=self._watch_disconnect))
 
     def _watch_disconnect(self) -> None:
         """Once the request body is read, the only message left to receive is a disconnect:
@@ -408,13 +414,18 @@ class Exchange:
         )
         query = self.scope.get("query_string", b"")
         url = self.settings.upstream + self.path + (f"?{query.decode('latin-1')}" if query else "")
-        request = self.gateway.client.build_request(
-            self.method, url, headers=headers, content=content
+        request = httpx.Request(
+            self.method,
+            url,
+            headers=headers,
+            # No body stays no body: an empty one would add a Content-Length the client never sent.
+            content=content if content or header(self.headers, b"content-length") else None,
+            extensions={"timeout": self.gateway.timeouts},
         )
         started = time.perf_counter()
         try:
             try:
-                response = await self.gateway.client.send(request, stream=True)
+                response = await self.gateway.transport.handle_async_request(request)
             except httpx.TransportError as error:
                 if _caused_by(error, ClientDisconnected):
                     raise ClientDisconnected from error

@@ -1,7 +1,11 @@
-"""The one pooled HTTP client of a worker, talking to the configured upstream only.
+"""The one pooled connection to the configured upstream, per worker, behind httpx's transport
+seam: requests are `httpx.Request` objects handed to the transport as they are.
 
-httpx's API over aiohttp's connection pool (httpx-aiohttp): in the measurement recorded in
-`docs/benchmarks.md`, httpx's own pool lost throughput as concurrency grew while aiohttp's held.
+The gateway needs none of what `httpx.AsyncClient` adds on top of its transport (redirects
+are passed through, authentication belongs to the SI) and must not have one of them: a
+client's cookie jar would keep the SNE's cookies and send them with other SIs' requests. The
+transport is httpx-aiohttp's, whose connection pool held its throughput as concurrency grew
+where httpx's own degraded (measured in `docs/benchmarks.md`).
 """
 
 from __future__ import annotations
@@ -29,19 +33,18 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
     return context
 
 
-def upstream_client(settings: Settings) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(
+def upstream_transport(settings: Settings) -> httpx.AsyncBaseTransport:
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+    )
+    return AiohttpTransport(verify=ssl_context(settings), limits=limits, trust_env=False)
+
+
+def timeouts(settings: Settings) -> dict[str, float]:
+    """The `timeout` extension of each upstream request."""
+    return httpx.Timeout(
         connect=settings.connect_timeout,
         read=settings.read_timeout,
         write=settings.read_timeout,
         pool=settings.connect_timeout,
-    )
-    limits = httpx.Limits(
-        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-    )
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(verify=ssl_context(settings), limits=limits, trust_env=False),
-        timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
-    )
+    ).as_dict()

@@ -1,0 +1,276 @@
+"""Evidence from real documents: which samples change verdict, and which changes explain it.
+
+Every sample is validated against OLD and NEW (the engine's own validation, so the verdicts
+are the gateway's). A document valid under OLD and invalid under NEW proves a producer-side
+break; valid under NEW and invalid under OLD, a consumer-side break. Its violations are linked
+to the changes at the same path (or at the violating element's children, whose absence or
+presence the violation is about).
+
+A change judged `review` is then settled for each audience: `confirmed` (breaking) when a
+sample shows the break, `refuted` (compatible) when samples reach its path and none breaks,
+`unexercised` (still review) when no sample reaches it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from lxml import etree
+
+from gateway.catalog import SchemaSet
+from gateway.diff.judge import BREAKING, COMPATIBLE, REVIEW, AssessedChange
+from gateway.diff.pairing import SchemaPair
+from gateway.extract.document import Document
+from gateway.limits import Limits
+from gateway.parse import DocumentRejected, parse_xml
+from gateway.schema import Schema
+from gateway.select import select_schema
+from gateway.validate import validate_element
+from gateway.violation import DocumentReport, Violation
+
+PRODUCERS = "producers"
+CONSUMERS = "consumers"
+
+# A step of a violation path: `/nuu:name[2]`, `/{uri}name`, `/@code`, `/@nuu:modifie`.
+_STEP = re.compile(r"/(?P<attribute>@?)(?:\{[^}]*\}|[^/\[{}:]+:)?(?P<name>[^/\[{}:]+)(?:\[\d+\])?")
+# Changes whose path names an element that a parent holds (or not): a sample reaches them
+# when it has the parent.
+_ABOUT_PRESENCE = {"element-added", "element-removed", "occurs-changed"}
+
+
+def change_path(violation_path: str) -> str:
+    """`/nuu:interfaceNuu/nuu:entete[1]/@nuu:modifie` → `interfaceNuu/entete/@modifie`."""
+    return "/".join(match["attribute"] + match["name"] for match in _STEP.finditer(violation_path))
+
+
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleResult:
+    """A sample whose verdict differs between OLD and NEW (`regression` says for whom), with
+    its violations under the version that rejects it."""
+
+    source: str
+    schema: str | None
+    old_valid: bool
+    new_valid: bool
+    violations: tuple[Violation, ...]
+    explained_by: tuple[str, ...]
+
+    @property
+    def regression(self) -> str | None:
+        if self.old_valid and not self.new_valid:
+            return PRODUCERS
+        if self.new_valid and not self.old_valid:
+            return CONSUMERS
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "schema": self.schema,
+            "old_valid": self.old_valid,
+            "new_valid": self.new_valid,
+            "violations": [violation.to_dict() for violation in self.violations],
+            "explained_by": list(self.explained_by),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExaminedSample:
+    """A sample valid under at least one version, and the element paths it has."""
+
+    pair: SchemaPair
+    old_valid: bool
+    new_valid: bool
+    paths: frozenset[str]
+
+
+@dataclass
+class Evidence:
+    """What the samples showed: the regressions, and how many documents were examined (valid
+    under at least one version) or skipped (unreadable, or invalid under both)."""
+
+    regressions: list[SampleResult]
+    examined: list[ExaminedSample]
+    skipped: int
+
+    @property
+    def documents(self) -> int:
+        return len(self.examined) + self.skipped
+
+
+def _element_paths(root: etree._Element) -> frozenset[str]:
+    paths = set()
+    stack: list[tuple[etree._Element, str]] = [(root, etree.QName(root).localname)]
+    while stack:
+        element, path = stack.pop()
+        paths.add(path)
+        for child in element.iterchildren(etree.Element):
+            stack.append((child, f"{path}/{etree.QName(child).localname}"))
+    return frozenset(paths)
+
+
+def _missing(source: str, version: str) -> DocumentReport:
+    message = f"No schema of version {version} corresponds to the one that applies."
+    return DocumentReport(source, None, (Violation("schema.not-found", message),))
+
+
+class _Judge:
+    """Validates samples against the paired schemas."""
+
+    def __init__(self, pairs: Sequence[SchemaPair], old: SchemaSet, new: SchemaSet) -> None:
+        self.pairs = pairs
+        self.old = SchemaSet(old.version, old.source, {p.old.name: p.old for p in pairs if p.old})
+        self.new = SchemaSet(new.version, new.source, {p.new.name: p.new for p in pairs if p.new})
+
+    def pair_of(self, root: etree._Element) -> SchemaPair | None:
+        """The pair whose NEW (else OLD) schema the document is valid against."""
+        if len(self.pairs) == 1:
+            return self.pairs[0]
+        for side, schemas in (("new", self.new), ("old", self.old)):
+            selection = select_schema(root, schemas)
+            if selection.schema is not None and not selection.errors:
+                return next(p for p in self.pairs if getattr(p, side) is selection.schema)
+        return None
+
+    def report(
+        self, schema: Schema | None, version: str, root: etree._Element, document: Document
+    ) -> DocumentReport:
+        if schema is None:
+            return _missing(document.source, version)
+        return validate_element(root, document.data, schema, source=document.source)
+
+
+def examine(
+    documents: Iterable[Document],
+    pairs: Sequence[SchemaPair],
+    old: SchemaSet,
+    new: SchemaSet,
+    changes: Sequence[AssessedChange],
+    limits: Limits,
+) -> Evidence:
+    """Validate every document against the paired schemas of OLD and NEW, and link the
+    violations of those whose verdict differs to `changes`."""
+    judge = _Judge(pairs, old, new)
+    evidence = Evidence([], [], 0)
+    for document in documents:
+        if document.problem is not None:
+            evidence.skipped += 1
+            continue
+        try:
+            root = (
+                document.element
+                if document.element is not None
+                else parse_xml(document.data, limits)
+            )
+        except DocumentRejected:
+            evidence.skipped += 1
+            continue
+        pair = judge.pair_of(root)
+        if pair is None:
+            evidence.skipped += 1
+            continue
+        old_report = judge.report(pair.old, old.version, root, document)
+        new_report = judge.report(pair.new, new.version, root, document)
+        if not (old_report.valid or new_report.valid):
+            evidence.skipped += 1
+            continue
+        evidence.examined.append(
+            ExaminedSample(pair, old_report.valid, new_report.valid, _element_paths(root))
+        )
+        if old_report.valid == new_report.valid:
+            continue
+        failing = new_report if old_report.valid else old_report
+        evidence.regressions.append(
+            SampleResult(
+                source=document.source,
+                schema=pair.label,
+                old_valid=old_report.valid,
+                new_valid=new_report.valid,
+                violations=failing.violations,
+                explained_by=_explaining(
+                    failing.violations, [c for c in changes if c.schema == pair.label]
+                ),
+            )
+        )
+    return evidence
+
+
+def _explaining(
+    violations: Sequence[Violation], changes: Sequence[AssessedChange]
+) -> tuple[str, ...]:
+    """The ids of the changes at a violation's path, at its children's paths, or (for an
+    unexpected element) at its parent's path."""
+    ids = []
+    for violation in violations:
+        if not violation.path:
+            continue
+        where = change_path(violation.path)
+        element = where.partition("/@")[0]
+        for change in changes:
+            path = change.change.path
+            related = path == where or _parent(path) == element
+            if violation.code == "xsd.unexpected-element":
+                related = related or path == _parent(where)
+            if related and change.id not in ids:
+                ids.append(change.id)
+    return tuple(ids)
+
+
+def reach(kind: str, path: str) -> str:
+    """The element a sample must have for a change of `kind` at `path` to concern it."""
+    element = path.partition("/@")[0]
+    if kind in _ABOUT_PRESENCE and "/" in element and element == path:
+        return _parent(element)
+    return element
+
+
+def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> AssessedChange:
+    verdict = change.verdict(audience)
+    proofs = [
+        sample.source
+        for sample in evidence.regressions
+        if sample.regression == audience and change.id in sample.explained_by
+    ]
+    if proofs:
+        shown = ", ".join(proofs[:3]) + (f" and {len(proofs) - 3} more" if len(proofs) > 3 else "")
+        settled = replace(verdict, level=BREAKING, why=f"{verdict.why} Confirmed by {shown}.")
+        outcome = "confirmed"
+    else:
+        anchor = reach(change.change.kind, change.change.path)
+        # Documents valid under both versions that reach the change show it did them no harm.
+        harmless = sum(
+            1
+            for sample in evidence.examined
+            if sample.pair.label == change.schema
+            and sample.old_valid
+            and sample.new_valid
+            and anchor in sample.paths
+        )
+        if harmless:
+            plural = "s" if harmless > 1 else ""
+            settled = replace(
+                verdict,
+                level=COMPATIBLE,
+                why=f"{verdict.why} Refuted by the samples: {harmless} document{plural} reaching "
+                "it stay valid under both versions.",
+            )
+            outcome = "refuted"
+        else:
+            settled = replace(verdict, why=f"{verdict.why} No sample exercised it.")
+            outcome = "unexercised"
+    return replace(change, **{audience: settled, "evidence": {**change.evidence, audience: outcome}})
+
+
+def settle(change: AssessedChange, evidence: Evidence) -> AssessedChange:
+    """`change` with each `review` verdict settled by the samples."""
+    for audience in (PRODUCERS, CONSUMERS):
+        if change.verdict(audience).level == REVIEW:
+            change = _settled(change, audience, evidence)
+    return change

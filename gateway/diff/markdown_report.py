@@ -1,0 +1,158 @@
+"""The upgrade report as Markdown, for merge requests and tickets.
+
+A verdict line, the summary table (per audience: breaking, review, compatible), the changes
+grouped by schema and global element, then the sample documents whose verdict changes.
+Nothing in it depends on the machine it was produced on, so it can be committed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gateway.diff.evidence import SampleResult
+from gateway.diff.judge import BREAKING, LEVELS, AssessedChange, Verdict
+from gateway.diff.report import AUDIENCES, UpgradeReport
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _text(text: str) -> str:
+    """Plain text, with the characters Markdown would interpret escaped."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _code(text: str | None) -> str:
+    """A code span (pipes escaped, so it may sit in a table cell)."""
+    if text is None:
+        return "—"
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text.replace('|', chr(92) + '|')}{fence}"
+
+
+def _level(level: str) -> str:
+    return f"**{level}**" if level == BREAKING else level
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _side(label: str, argument: str, version: str, schemas: int) -> str:
+    return f"{label}: {_code(argument)} (version {version}, {_plural(schemas, 'schema')})"
+
+
+def _summary(report: UpgradeReport) -> list[str]:
+    lines = [
+        "| audience | verdict | breaking | review | compatible |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for audience in AUDIENCES:
+        counts = report.counts(audience)
+        cells = " | ".join(str(counts[level]) for level in LEVELS)
+        lines.append(
+            f"| **{audience}**: {_text(report.role(audience))} "
+            f"| {_level(report.verdict(audience))} | {cells} |"
+        )
+    return lines
+
+
+def _why(change: AssessedChange) -> str:
+    where = f" ({_code(str(change.change.source))})" if change.change.source else ""
+    parts = []
+    for audience in AUDIENCES:
+        verdict: Verdict = change.verdict(audience)
+        parts.append(f"{audience} {_level(verdict.level)}: {_text(verdict.why)}")
+    return f"- **{change.id}**{where}. " + " ".join(parts)
+
+
+def _changes(report: UpgradeReport) -> list[str]:
+    lines = ["## Changes", ""]
+    if not report.changes:
+        return [*lines, "None: the compiled schema sets are equivalent.", ""]
+    for (schema, root), changes in report.groups().items():
+        lines += [
+            f"### {_text(schema)}: {_code(root)}",
+            "",
+            "| id | path | kind | old | new | producers | consumers |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for change in changes:
+            lines.append(
+                f"| {change.id} | {_code(change.change.path)} | {change.change.kind} "
+                f"| {_code(change.change.old)} | {_code(change.change.new)} "
+                f"| {_level(change.producers.level)} | {_level(change.consumers.level)} |"
+            )
+        lines.append("")
+        lines += [_why(change) for change in changes]
+        lines.append("")
+    return lines
+
+
+def _validity(valid: bool) -> str:
+    return "valid" if valid else "**invalid**"
+
+
+def _sample(sample: SampleResult, report: UpgradeReport) -> list[str]:
+    rejecting = report.new.label if sample.old_valid else report.old.label
+    lines = [f"#### {_code(sample.source)}: invalid under {rejecting}", ""]
+    for violation in sample.violations:
+        where = f", {violation.position}" if violation.position else ""
+        at = f" at {_code(violation.path)}" if violation.path else ""
+        lines.append(f"- {_code(violation.code)}{where}{at}: {_text(violation.message)}")
+    explained = ", ".join(sample.explained_by) or "no reported change (check the paths above)"
+    return [*lines, f"- Explained by: {explained}.", ""]
+
+
+def _samples(report: UpgradeReport) -> list[str]:
+    lines = ["## Sample documents whose verdict changes", ""]
+    if report.evidence is None:
+        return [
+            *lines,
+            "No samples given: pass your own documents with `--samples` to see which ones "
+            "change verdict.",
+            "",
+        ]
+    if not report.samples:
+        documents = _plural(report.evidence.documents, "sample document")
+        return [*lines, f"None of the {documents} changes verdict.", ""]
+    old, new = report.old.label, report.new.label
+    lines += [
+        f"| document | schema | {_text(old)} | {_text(new)} | breaks | explained by |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for sample in report.samples:
+        lines.append(
+            f"| {_code(sample.source)} | {_text(sample.schema or '')} "
+            f"| {_validity(sample.old_valid)} | {_validity(sample.new_valid)} "
+            f"| {sample.regression} | {', '.join(sample.explained_by) or '—'} |"
+        )
+    lines.append("")
+    for sample in report.samples:
+        lines += _sample(sample, report)
+    return lines
+
+
+def render_markdown(report: UpgradeReport) -> str:
+    title, sentence = report.headline()
+    old, new = report.old, report.new
+    lines = [
+        f"# XSD upgrade report: {_text(old.label)} → {_text(new.label)}",
+        "",
+        f"**{title}.** {_text(sentence)}",
+        "",
+        *_summary(report),
+        "",
+        f"- {_side('OLD', old.argument, old.schema_set.version, len(old.schema_set.schemas))}",
+        f"- {_side('NEW', new.argument, new.schema_set.version, len(new.schema_set.schemas))}",
+    ]
+    if report.evidence is not None:
+        evidence = report.evidence
+        lines.append(
+            f"- Samples: {_plural(evidence.documents, 'document')}, "
+            f"{len(report.samples)} changing verdict, {evidence.skipped} skipped "
+            "(unreadable, or invalid under both versions)"
+        )
+    lines.append("")
+    lines += _changes(report)
+    lines += _samples(report)
+    return "\n".join(lines).rstrip("\n") + "\n"
