@@ -10,33 +10,69 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Every violation code, with what it means; `docs/violations.md` lists each (a test checks).
-CODES: dict[str, str] = {
-    "xml.malformed": "The document is not well-formed XML.",
-    "xml.dtd-forbidden": "The document has a DOCTYPE; DTDs and entities are refused.",
-    "limits.size": "The document is larger than the configured maximum size.",
-    "limits.depth": "The document nests elements deeper than the configured maximum.",
-    "xsd.unexpected-element": "An element is not allowed at this place (or as the root).",
-    "xsd.missing-element": "A required child element is missing.",
-    "xsd.facet": "A value breaks a length, range or digits facet.",
-    "xsd.enumeration": "A value is not one of the values the schema enumerates.",
-    "xsd.pattern": "A value does not match the pattern of its type.",
-    "xsd.type": "A value is not valid for its type, or text appears where it may not.",
-    "xsd.attribute": "An attribute is not allowed, or a required attribute is missing.",
-    "xsd.invalid": "The document breaks another rule of the schema.",
-    "schema.not-found": "No schema of the catalog applies to this document.",
-    "archive.corrupt": "The archive is not a readable gzip-compressed tar file.",
-    "archive.truncated": "The archive ends or breaks in the middle; later members are missing.",
-    "mime.malformed": "A multipart/related (MTOM) message cannot be split into its parts.",
-    "mime.truncated": "A multipart/related (MTOM) message ends before its closing boundary.",
-    "xop.missing-part": "An xop:Include refers to a MIME part the message does not carry.",
-    "soap.not-envelope": "The body of a SOAP exchange is not a SOAP 1.1 or 1.2 envelope.",
-    "soap.no-payload": "The SOAP Body is empty.",
-    "soap.bad-base64": "An element meant to carry a base64 document holds invalid base64.",
-    "validation.failed": "The gateway could not validate the exchange (an internal error).",
-    "gateway.refused": "The request is refused: CONNECT, an absolute-form target or a bad path.",
-    "upstream.unreachable": "The SNE platform cannot be reached (HTTP 502).",
-    "upstream.timeout": "The SNE platform did not answer in time (HTTP 504).",
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A violation code's short form (for the SNE's `anomalie/@code`, 10 characters at most)
+    and what it means."""
+
+    short: str
+    meaning: str
+
+
+#: Every violation code; `docs/violations.md` documents each (a test checks).
+CODES: dict[str, Code] = {
+    "xml.malformed": Code("XML01", "The document is not well-formed XML."),
+    "xml.dtd-forbidden": Code(
+        "XML02", "The document has a DOCTYPE; DTDs and entities are refused."
+    ),
+    "limits.size": Code("LIM01", "The document is larger than the configured maximum size."),
+    "limits.depth": Code(
+        "LIM02", "The document nests elements deeper than the configured maximum."
+    ),
+    "xsd.unexpected-element": Code(
+        "XSD01", "An element is not allowed at this place (or as the root)."
+    ),
+    "xsd.missing-element": Code("XSD02", "A required child element is missing."),
+    "xsd.facet": Code("XSD03", "A value breaks a length, range or digits facet."),
+    "xsd.enumeration": Code("XSD04", "A value is not one of the values the schema enumerates."),
+    "xsd.pattern": Code("XSD05", "A value does not match the pattern of its type."),
+    "xsd.type": Code(
+        "XSD06", "A value is not valid for its type, or text appears where it may not."
+    ),
+    "xsd.attribute": Code(
+        "XSD07", "An attribute is not allowed, or a required attribute is missing."
+    ),
+    "xsd.invalid": Code("XSD99", "The document breaks another rule of the schema."),
+    "schema.not-found": Code("SCH01", "No schema of the catalog applies to this document."),
+    "archive.corrupt": Code("ARC01", "The archive is not a readable gzip-compressed tar file."),
+    "archive.truncated": Code(
+        "ARC02", "The archive ends or breaks in the middle; later members are missing."
+    ),
+    "mime.malformed": Code(
+        "MIM01", "A multipart/related (MTOM) message cannot be split into its parts."
+    ),
+    "mime.truncated": Code(
+        "MIM02", "A multipart/related (MTOM) message ends before its closing boundary."
+    ),
+    "xop.missing-part": Code(
+        "MIM03", "An xop:Include refers to a MIME part the message does not carry."
+    ),
+    "soap.not-envelope": Code(
+        "SOA01", "The body of a SOAP exchange is not a SOAP 1.1 or 1.2 envelope."
+    ),
+    "soap.no-payload": Code("SOA02", "The SOAP Body is empty."),
+    "soap.bad-base64": Code(
+        "SOA03", "An element meant to carry a base64 document holds invalid base64."
+    ),
+    "validation.failed": Code(
+        "GTW01", "The gateway could not validate the exchange (an internal error)."
+    ),
+    "gateway.refused": Code(
+        "GTW02", "The request is refused: CONNECT, an absolute-form target or a bad path."
+    ),
+    "upstream.unreachable": Code("GTW03", "The SNE platform cannot be reached (HTTP 502)."),
+    "upstream.timeout": Code("GTW04", "The SNE platform did not answer in time (HTTP 504)."),
 }
 
 

@@ -210,3 +210,27 @@ def test_manifest_errors(tmp_path: Path, manifest: str, message: str) -> None:
 def test_a_missing_catalog(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="no such file or directory"):
         load_catalog(tmp_path / "absent")
+
+
+BROKEN = Path(__file__).resolve().parent.parent / "fixtures" / "xsd-broken"
+
+
+@pytest.mark.parametrize(
+    ("entry", "file", "line"),
+    [
+        ("broken-include/NUU_Demande.xsd", "broken-include/NUU_Commun.xsd", 5),
+        ("remote-include/NUU_Demande.xsd", "remote-include/NUU_Demande.xsd", 6),
+        ("not-well-formed.xsd", "not-well-formed.xsd", 9),
+        ("bad-type-reference.xsd", "bad-type-reference.xsd", 8),
+    ],
+)
+def test_broken_fixture_sets_are_reported_where_fixtures_readme_says(entry: str, file: str, line: int) -> None:
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(BROKEN / entry)
+    assert (Path(caught.value.file), caught.value.line) == ((BROKEN / file).resolve(), line)
+
+
+def test_the_delivery_fixture_loads_without_a_manifest() -> None:
+    delivery = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
+    catalog = load_catalog(delivery)
+    assert list(catalog.latest.schemas) == ["NUU_Demande_13.34"]

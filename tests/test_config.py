@@ -125,3 +125,22 @@ def test_a_route_naming_an_unknown_schema_fails_at_start(tmp_path: Path) -> None
     file = write(tmp_path, f'[gateway]\nxsd = "{ROOT / "xsd"}"\n[[routes]]\nname = "x"\npath = "/x"\nrequest = {{ schema = "demandes" }}\n')
     with pytest.raises(CatalogError, match="route x: request names the schema 'demandes'"):
         load_schemas(load_settings(file, environ={}))
+
+
+def test_every_key_is_documented_with_its_default() -> None:
+    from gateway.config import GATEWAY_KEYS, TLS_KEYS, Settings
+
+    documented = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    defaults = Settings()
+    for key in GATEWAY_KEYS:
+        row = next((line for line in documented.splitlines() if line.startswith(f"| `{key}` |")), None)
+        assert row is not None, key
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            assert f"`{str(default).lower()}`" in row, key
+        elif isinstance(default, int | float) and not isinstance(default, bool):
+            assert f"`{default}`" in row, key
+        elif isinstance(default, str):
+            assert f'`"{default}"`' in row, key
+    for key in TLS_KEYS:
+        assert f"| `{key}` |" in documented, key

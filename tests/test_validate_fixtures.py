@@ -75,3 +75,10 @@ def test_an_invalid_document_is_judged_by_the_closest_schema(catalog: Catalog) -
     assert report.schema == "demande@13.34"
     assert [v.code for v in report.violations] == ["xsd.facet"]
     assert "evenements@13.34" in report.candidates
+
+
+def test_every_code_is_documented_with_its_short_code() -> None:
+    documented = (FIXTURES.parent / "docs" / "violations.md").read_text(encoding="utf-8")
+    for code, described in CODES.items():
+        assert f"| `{code}` | `{described.short}` |" in documented, code
+        assert len(described.short) <= 10

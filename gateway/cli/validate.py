@@ -7,6 +7,7 @@ usage or I/O error (missing file, unreadable archive, broken XSD set).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import ExitStack, nullcontext
 from pathlib import Path
@@ -86,6 +87,12 @@ def _progress(console: Console) -> Progress:
     )
 
 
+def _shown_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies under it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def run(arguments: argparse.Namespace) -> int:
     xsd = arguments.xsd or default_xsd()
     try:
@@ -132,10 +139,11 @@ def run(arguments: argparse.Namespace) -> int:
             broken = str(error)
         except ArchiveError as error:
             broken = error.violation.message
+        shown_xsd = _shown_path(catalog.source)
         if streaming:
-            render_summary(console, reports, str(catalog.source), schema_set.version)
+            render_summary(console, reports, shown_xsd, schema_set.version)
         elif arguments.format == "json":
-            out.write(json_report(reports, str(catalog.source), schema_set.version) + "\n")
+            out.write(json_report(reports, shown_xsd, schema_set.version) + "\n")
         else:
             out.write(junit_report(reports, schema_set.version).decode("utf-8"))
     if broken is not None:

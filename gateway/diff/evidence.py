@@ -265,7 +265,9 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
         else:
             settled = replace(verdict, why=f"{verdict.why} No sample exercised it.")
             outcome = "unexercised"
-    return replace(change, **{audience: settled, "evidence": {**change.evidence, audience: outcome}})
+    return replace(
+        change, **{audience: settled, "evidence": {**change.evidence, audience: outcome}}
+    )
 
 
 def settle(change: AssessedChange, evidence: Evidence) -> AssessedChange:

@@ -146,8 +146,10 @@ def _samples(report: UpgradeReport) -> str:
 def render_html(report: UpgradeReport) -> str:
     title, sentence = report.headline()
     old, new = report.old, report.new
-    level = "breaking" if title.startswith("Breaking") else (
-        "review" if title == "To review" else "compatible"
+    level = (
+        "breaking"
+        if title.startswith("Breaking")
+        else ("review" if title == "To review" else "compatible")
     )
     heading = f"XSD upgrade report: {old.label} → {new.label}"
     sides = "".join(

@@ -141,9 +141,7 @@ def _assessed(pairs: list[SchemaPair], old: Side, new: Side) -> list[AssessedCha
     changes: list[AssessedChange] = []
     for pair in pairs:
         for change in compare_roots(_trees(pair.old, old), _trees(pair.new, new)):
-            changes.append(
-                judge(change, f"C{len(changes) + 1}", pair.label, old.label, new.label)
-            )
+            changes.append(judge(change, f"C{len(changes) + 1}", pair.label, old.label, new.label))
     return changes
 
 

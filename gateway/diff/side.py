@@ -65,7 +65,9 @@ def _schema_set(argument: str, catalog: Path) -> SchemaSet:
 def _label(schema_set: SchemaSet) -> str | None:
     if schema_set.version != UNVERSIONED:
         return schema_set.version
-    found = _VERSION_IN_NAME.search(schema_set.source.stem if schema_set.source.is_file() else schema_set.source.name)
+    found = _VERSION_IN_NAME.search(
+        schema_set.source.stem if schema_set.source.is_file() else schema_set.source.name
+    )
     return found[0].replace("_", ".") if found else None
 
 

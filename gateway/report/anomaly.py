@@ -2,8 +2,9 @@
 
 The body is an `interfaceNuu` document whose `listeAnomalie/anomalie` entries carry `code`,
 `propriete` (the path) and `message` (with line and column), valid against the `anomalies`
-schema of the shipped set. The SNE limits `code` to 10 characters, so it holds a short code
-(`XSD05`) and a `complement nom="violation"` holds the full one (`xsd.pattern`).
+schema of the shipped set. The SNE limits `code` to 10 characters, so it holds the code's short
+form from `gateway.violation.CODES` (`XSD05`) and a `complement nom="violation"` holds the full
+one (`xsd.pattern`).
 """
 
 from __future__ import annotations
@@ -14,40 +15,18 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from gateway.names import NUU
-from gateway.violation import DocumentReport, Violation
+from gateway.violation import CODES, DocumentReport, Violation
 
-#: The short code of each violation code, for `anomalie/@code` (10 characters at most).
-SHORT_CODES: dict[str, str] = {
-    "xml.malformed": "XML01",
-    "xml.dtd-forbidden": "XML02",
-    "limits.size": "LIM01",
-    "limits.depth": "LIM02",
-    "xsd.unexpected-element": "XSD01",
-    "xsd.missing-element": "XSD02",
-    "xsd.facet": "XSD03",
-    "xsd.enumeration": "XSD04",
-    "xsd.pattern": "XSD05",
-    "xsd.type": "XSD06",
-    "xsd.attribute": "XSD07",
-    "xsd.invalid": "XSD99",
-    "schema.not-found": "SCH01",
-    "archive.corrupt": "ARC01",
-    "archive.truncated": "ARC02",
-    "mime.malformed": "MIM01",
-    "mime.truncated": "MIM02",
-    "xop.missing-part": "MIM03",
-    "soap.not-envelope": "SOA01",
-    "soap.no-payload": "SOA02",
-    "soap.bad-base64": "SOA03",
-    "validation.failed": "GTW01",
-    "gateway.refused": "GTW02",
-    "upstream.unreachable": "GTW03",
-    "upstream.timeout": "GTW04",
-}
 ANOMALY_FILE_TYPE = "ANO"
 _PROPERTY_MAX = 255
 _MESSAGE_MAX = 512
 _COMPLEMENT_MAX = 255
+
+
+def _short_code(code: str) -> str:
+    """The registered short code; a code from outside the registry is clipped to fit."""
+    known = CODES.get(code)
+    return known.short if known else code[:10]
 
 
 def _clip(text: str, limit: int, keep_end: bool = False) -> str:
@@ -73,7 +52,7 @@ def anomaly_list(reports: Sequence[DocumentReport]) -> etree._Element:
     anomalies = etree.Element(f"{{{NUU}}}listeAnomalie", nsmap={None: NUU})
     for report, violation in _violations(reports):
         anomaly = etree.SubElement(
-            anomalies, f"{{{NUU}}}anomalie", code=SHORT_CODES.get(violation.code, "GTW99")
+            anomalies, f"{{{NUU}}}anomalie", code=_short_code(violation.code)
         )
         if violation.path:
             anomaly.set("propriete", _clip(violation.path, _PROPERTY_MAX, keep_end=True))
