@@ -38,7 +38,10 @@ def test_a_violation_exits_1_with_code_position_path_and_message(capsys) -> None
     assert status == 1
     assert f"FAIL {INVALID}" in out
     assert "xsd.facet  line 17, column" in out
-    assert "/nuu:interfaceNuu/nuu:demande/nuu:demandeLogement/nuu:personnePhysique/nuu:demandeur/nuu:nom" in out
+    assert (
+        "/nuu:interfaceNuu/nuu:demande/nuu:demandeLogement/nuu:personnePhysique/nuu:demandeur/nuu:nom"
+        in out
+    )
     assert "2 documents: 1 valid, 1 invalid, 1 violation" in out
 
 
@@ -61,7 +64,9 @@ def test_values_are_not_shown_unless_asked(capsys) -> None:
         (["validate", "--xsd", "nowhere", str(VALID)], "nowhere: no such file or directory"),
     ],
 )
-def test_usage_and_io_errors_exit_2_with_one_line(capsys, arguments: list[str], message: str) -> None:
+def test_usage_and_io_errors_exit_2_with_one_line(
+    capsys, arguments: list[str], message: str
+) -> None:
     status, _, err = run(capsys, *arguments)
     assert status == 2
     assert err.count("\n") == 1
@@ -93,7 +98,16 @@ def test_json_format(capsys) -> None:
 
 def test_junit_format_parses_back(capsys, tmp_path: Path) -> None:
     output = tmp_path / "report.xml"
-    status, out, _ = run(capsys, "validate", "--format", "junit", "--output", str(output), str(VALID), str(THREE_ERRORS))
+    status, out, _ = run(
+        capsys,
+        "validate",
+        "--format",
+        "junit",
+        "--output",
+        str(output),
+        str(VALID),
+        str(THREE_ERRORS),
+    )
     assert status == 1
     assert out == ""
     suites = etree.parse(str(output)).getroot()
@@ -108,7 +122,14 @@ def test_junit_format_parses_back(capsys, tmp_path: Path) -> None:
 
 def test_a_single_official_looking_entry_file(capsys) -> None:
     delivery = FIXTURES / "delivery"
-    entry = next(path for path in delivery.glob("*.xsd") if "Types" not in path.name and "Commun" not in path.name and "Domaines" not in path.name and "Doublons" not in path.name)
+    entry = next(
+        path
+        for path in delivery.glob("*.xsd")
+        if "Types" not in path.name
+        and "Commun" not in path.name
+        and "Domaines" not in path.name
+        and "Doublons" not in path.name
+    )
     status, out, _ = run(capsys, "validate", "--xsd", str(entry), str(VALID), str(INVALID))
     assert status == 1
     assert f"{entry.stem}@" in out
@@ -139,7 +160,13 @@ def test_not_an_archive_exits_2(capsys) -> None:
 
 
 def test_parallel_jobs_give_the_same_report_in_the_same_order(capsys) -> None:
-    arguments = ["validate", "--format", "json", str(FIXTURES / "valid"), str(FIXTURES / "invalid" / "demande")]
+    arguments = [
+        "validate",
+        "--format",
+        "json",
+        str(FIXTURES / "valid"),
+        str(FIXTURES / "invalid" / "demande"),
+    ]
     _, sequential, _ = run(capsys, *arguments)
     _, parallel, _ = run(capsys, *arguments, "--jobs", "2")
     assert json.loads(sequential)["documents"] == json.loads(parallel)["documents"]

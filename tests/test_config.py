@@ -22,7 +22,12 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_without_file_or_environment() -> None:
     settings = load_settings(None, environ={})
-    assert (settings.env, settings.upstream, settings.port, settings.fail_closed) == ("recette", None, 8080, True)
+    assert (settings.env, settings.upstream, settings.port, settings.fail_closed) == (
+        "recette",
+        None,
+        8080,
+        True,
+    )
     assert settings.policies == DEFAULT_POLICIES
     assert settings.policy("request", None) == "block"
     assert settings.policy("response", None) == "log"
@@ -50,14 +55,30 @@ def test_the_shipped_configuration_loads_and_its_routes_resolve() -> None:
     assert loaded.schema_set.version == "13.34"
     names = {route.name for route in settings.routes}
     assert {"getNumUnique", "getDemandeLogement", "getDoublons", "listerEvenementsDemande"} <= names
-    assert {"exports-create", "exports-status", "exports-download", "drm-ressources", "gdm-mouvements"} <= names
+    assert {
+        "exports-create",
+        "exports-status",
+        "exports-download",
+        "drm-ressources",
+        "gdm-mouvements",
+    } <= names
 
 
 @pytest.mark.parametrize(
     ("method", "path", "action", "route"),
     [
-        ("POST", "/nuu-ws/services/DemandeLogement", "http://ws.metier.nuu.application.i2/getNumUnique", "getNumUnique"),
-        ("POST", "/nuu-ws/services/DemandeLogement", "http://ws.metier.nuu.application.i2/getDoublons", "getDoublons"),
+        (
+            "POST",
+            "/nuu-ws/services/DemandeLogement",
+            "http://ws.metier.nuu.application.i2/getNumUnique",
+            "getNumUnique",
+        ),
+        (
+            "POST",
+            "/nuu-ws/services/DemandeLogement",
+            "http://ws.metier.nuu.application.i2/getDoublons",
+            "getDoublons",
+        ),
         ("POST", "/nuu-ws/services/DemandeLogement", None, "DemandeLogement"),
         ("GET", "/v1.0/exports/42", None, "exports-status"),
         ("GET", "/v1.0/exports/42/fichier", None, "exports-download"),
@@ -66,7 +87,9 @@ def test_the_shipped_configuration_loads_and_its_routes_resolve() -> None:
         ("GET", "/somewhere/else", None, None),
     ],
 )
-def test_routes_match_by_method_path_and_soap_action(method: str, path: str, action: str | None, route: str | None) -> None:
+def test_routes_match_by_method_path_and_soap_action(
+    method: str, path: str, action: str | None, route: str | None
+) -> None:
     settings = load_settings(SHIPPED, environ={})
     found = settings.route_for(method, path, action)
     assert (found.name if found else None) == route
@@ -79,7 +102,10 @@ def test_path_globs() -> None:
 
 
 def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
-    file = write(tmp_path, '[[routes]]\nname = "r"\npath = "/r"\nresponse = { schema = "demande", policy = "block" }\n')
+    file = write(
+        tmp_path,
+        '[[routes]]\nname = "r"\npath = "/r"\nresponse = { schema = "demande", policy = "block" }\n',
+    )
     settings = load_settings(file, environ={})
     route = settings.routes[0]
     assert settings.policy("response", route) == "block"
@@ -93,17 +119,35 @@ def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
         ('[gateway]\nport = "eighty"\n', "gateway.port", "must be a number"),
         ('[gateway]\nupstream = "ftp://sne"\n', "gateway.upstream", "http:// or https:// URL"),
         ('[gateway]\ncolour = "red"\n', "gateway.colour", "unknown key"),
-        ('[policy.recette]\nrequest = "drop"\n', "policy.recette.request", "must be one of block, log, off"),
+        (
+            '[policy.recette]\nrequest = "drop"\n',
+            "policy.recette.request",
+            "must be one of block, log, off",
+        ),
         ('[policy.staging]\nrequest = "log"\n', "policy.staging", "unknown environment"),
         ('[[routes]]\npath = "/x"\n', "routes[0].name", "non-empty string"),
         ('[[routes]]\nname = "x"\npath = "x"\n', "routes[0] (x).path", "starting with /"),
-        ('[[routes]]\nname = "x"\npath = "/x"\nrequest = { embedded = ["f"] }\n', "routes[0] (x).request", "need a 'schema'"),
-        ('[[routes]]\nname = "x"\npath = "/x"\nrequest = { extract = "zip" }\n', "routes[0] (x).request", "must be one of xml, soap, mtom, tgz"),
-        ('[gateway.tls]\nclient_key = "k.pem"\n', "gateway.tls.client_key", "needs its client_cert"),
+        (
+            '[[routes]]\nname = "x"\npath = "/x"\nrequest = { embedded = ["f"] }\n',
+            "routes[0] (x).request",
+            "need a 'schema'",
+        ),
+        (
+            '[[routes]]\nname = "x"\npath = "/x"\nrequest = { extract = "zip" }\n',
+            "routes[0] (x).request",
+            "must be one of xml, soap, mtom, tgz",
+        ),
+        (
+            '[gateway.tls]\nclient_key = "k.pem"\n',
+            "gateway.tls.client_key",
+            "needs its client_cert",
+        ),
         ("[gateway\n", None, "invalid TOML"),
     ],
 )
-def test_a_bad_file_names_file_key_and_reason(tmp_path: Path, text: str, key: str | None, reason: str) -> None:
+def test_a_bad_file_names_file_key_and_reason(
+    tmp_path: Path, text: str, key: str | None, reason: str
+) -> None:
     file = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_settings(file, environ={})
@@ -122,7 +166,10 @@ def test_a_bad_environment_variable_is_named() -> None:
 def test_a_route_naming_an_unknown_schema_fails_at_start(tmp_path: Path) -> None:
     from gateway.schema import CatalogError
 
-    file = write(tmp_path, f'[gateway]\nxsd = "{ROOT / "xsd"}"\n[[routes]]\nname = "x"\npath = "/x"\nrequest = {{ schema = "demandes" }}\n')
+    file = write(
+        tmp_path,
+        f'[gateway]\nxsd = "{ROOT / "xsd"}"\n[[routes]]\nname = "x"\npath = "/x"\nrequest = {{ schema = "demandes" }}\n',
+    )
     with pytest.raises(CatalogError, match="route x: request names the schema 'demandes'"):
         load_schemas(load_settings(file, environ={}))
 
@@ -133,7 +180,9 @@ def test_every_key_is_documented_with_its_default() -> None:
     documented = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     defaults = Settings()
     for key in GATEWAY_KEYS:
-        row = next((line for line in documented.splitlines() if line.startswith(f"| `{key}` |")), None)
+        row = next(
+            (line for line in documented.splitlines() if line.startswith(f"| `{key}` |")), None
+        )
         assert row is not None, key
         default = getattr(defaults, key)
         if isinstance(default, bool):

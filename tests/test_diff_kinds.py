@@ -40,8 +40,7 @@ def expected(case: Path) -> list[tuple[str, str, str, str]]:
 def test_each_pair_reports_exactly_its_changes_with_both_verdicts(case: Path) -> None:
     report = diff(case)
     found = sorted(
-        (c.change.kind, c.change.path, c.producers.level, c.consumers.level)
-        for c in report.changes
+        (c.change.kind, c.change.path, c.producers.level, c.consumers.level) for c in report.changes
     )
     assert found == expected(case)
 
@@ -59,7 +58,11 @@ def test_changes_point_at_the_new_declaration_or_the_old_one_for_a_removal() -> 
     added = diff(CASES / "element-added-optional").changes[0].change
     assert added.source is not None
     assert added.source.file == "new.xsd"
-    line = (CASES / "element-added-optional" / "new.xsd").read_text().splitlines()[added.source.line - 1]
+    line = (
+        (CASES / "element-added-optional" / "new.xsd")
+        .read_text()
+        .splitlines()[added.source.line - 1]
+    )
     assert 'name="refInterne"' in line
     removed = diff(CASES / "element-removed-optional").changes[0].change
     assert removed.source is not None and removed.source.file == "old.xsd"

@@ -76,7 +76,9 @@ def test_content_type_parameters_are_unquoted() -> None:
         ("application/octet-stream", DirectionRule(extract="tgz"), "tgz"),
     ],
 )
-def test_the_extractor_follows_the_route_then_the_content_type(content_type: str, rule: DirectionRule, kind: str | None) -> None:
+def test_the_extractor_follows_the_route_then_the_content_type(
+    content_type: str, rule: DirectionRule, kind: str | None
+) -> None:
     assert extractor_for(content_type, rule) == kind
 
 
@@ -88,7 +90,11 @@ def test_soap_wrapper_and_base64_document(namespace: str, version: str) -> None:
     wrapper, embedded = extraction.documents
     assert (wrapper.source, wrapper.schema) == ("ws:getNumUnique", "ws-demande-logement")
     assert wrapper.element is not None
-    assert (embedded.source, embedded.schema, embedded.data) == ("ws:fichierDemande", "demande", DOCUMENT)
+    assert (embedded.source, embedded.schema, embedded.data) == (
+        "ws:fichierDemande",
+        "demande",
+        DOCUMENT,
+    )
 
 
 def test_bad_base64_is_a_violation_at_its_element() -> None:
@@ -96,7 +102,10 @@ def test_bad_base64_is_a_violation_at_its_element() -> None:
     problem = extraction.documents[1].problem
     assert problem is not None
     assert problem.code == "soap.bad-base64"
-    assert problem.path == "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres/ws:fichierDemande"
+    assert (
+        problem.path
+        == "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres/ws:fichierDemande"
+    )
 
 
 def test_a_soap_fault_passes_unvalidated() -> None:
@@ -107,8 +116,13 @@ def test_a_soap_fault_passes_unvalidated() -> None:
 
 def test_an_empty_body_and_a_non_envelope() -> None:
     empty = f'<env:Envelope xmlns:env="{SOAP12}"><env:Body/></env:Envelope>'.encode()
-    assert extract_documents(empty, "application/soap+xml", RULE, LIMITS).documents[0].problem.code == "soap.no-payload"
-    other = extract_documents(DOCUMENT, "text/xml", DirectionRule(extract="soap", wrapper="x"), LIMITS)
+    assert (
+        extract_documents(empty, "application/soap+xml", RULE, LIMITS).documents[0].problem.code
+        == "soap.no-payload"
+    )
+    other = extract_documents(
+        DOCUMENT, "text/xml", DirectionRule(extract="soap", wrapper="x"), LIMITS
+    )
     assert other.documents[0].problem.code == "soap.not-envelope"
 
 
@@ -138,7 +152,11 @@ def test_mtom_missing_part() -> None:
         (mtom(envelope(include("d")), {"d": DOCUMENT}, close=False), MTOM_TYPE, "mime.truncated"),
         (b"no boundary here", MTOM_TYPE, "mime.malformed"),
         (mtom(envelope(include("d")), {"d": DOCUMENT}), "multipart/related", "mime.malformed"),
-        (mtom(envelope(include("d")), {"d": DOCUMENT}), MTOM_TYPE.replace("root.message", "other"), "mime.malformed"),
+        (
+            mtom(envelope(include("d")), {"d": DOCUMENT}),
+            MTOM_TYPE.replace("root.message", "other"),
+            "mime.malformed",
+        ),
     ],
     ids=["truncated", "no-boundary-in-body", "no-boundary-parameter", "start-not-found"],
 )
@@ -150,7 +168,9 @@ def test_broken_multipart_messages(body: bytes, content_type: str, code: str) ->
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=3000), st.integers(min_value=0, max_value=3000))
-def test_any_truncation_or_garbage_is_a_multipart_violation_or_parses(tail: bytes, cut: int) -> None:
+def test_any_truncation_or_garbage_is_a_multipart_violation_or_parses(
+    tail: bytes, cut: int
+) -> None:
     body = mtom(envelope(include("d")), {"d": DOCUMENT})[:cut] + tail
     try:
         parse_multipart(body, MTOM_TYPE)

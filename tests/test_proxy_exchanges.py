@@ -77,7 +77,12 @@ def anomalies(element: etree._Element) -> list[dict[str, str]]:
 
 
 def post(url: str, fixture: str, content_type: str) -> httpx.Response:
-    return httpx.post(url + SERVICE, content=(SOAP / fixture).read_bytes(), headers={"content-type": content_type}, timeout=30)
+    return httpx.post(
+        url + SERVICE,
+        content=(SOAP / fixture).read_bytes(),
+        headers={"content-type": content_type},
+        timeout=30,
+    )
 
 
 def test_a_valid_soap12_call_passes_both_ways(gateway, upstream) -> None:
@@ -124,7 +129,11 @@ def test_soap11_is_answered_with_a_soap11_fault(gateway, upstream) -> None:
     env, url = gateway
     invalid = (SOAP / "soap12-getNumUnique-invalid-embedded.xml").read_bytes()
     as_soap11 = invalid.replace(ENV12.encode(), ENV11.encode())
-    response = httpx.post(url + SERVICE, content=as_soap11, headers={"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{GET_NUM_UNIQUE}"'})
+    response = httpx.post(
+        url + SERVICE,
+        content=as_soap11,
+        headers={"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{GET_NUM_UNIQUE}"'},
+    )
     if env == "prod":
         assert response.status_code == 200
         return
@@ -137,7 +146,11 @@ def test_soap11_is_answered_with_a_soap11_fault(gateway, upstream) -> None:
 
 def test_soap11_fixture_passes(gateway) -> None:
     _, url = gateway
-    response = httpx.post(url + SERVICE, content=(SOAP / "soap11-getNumUnique-request.xml").read_bytes(), headers={"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{GET_NUM_UNIQUE}"'})
+    response = httpx.post(
+        url + SERVICE,
+        content=(SOAP / "soap11-getNumUnique-request.xml").read_bytes(),
+        headers={"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{GET_NUM_UNIQUE}"'},
+    )
     assert response.headers["x-conformance-request"] == "pass"
 
 
@@ -172,7 +185,9 @@ def test_bad_base64_is_blocked(gateway) -> None:
     response = post(url, "soap12-bad-base64.xml", SOAP12_TYPE)
     assert response.headers["x-conformance-request"] == "fail"
     if env != "prod":
-        assert "soap.bad-base64" in [a["violation"] for a in anomalies(etree.fromstring(response.content))]
+        assert "soap.bad-base64" in [
+            a["violation"] for a in anomalies(etree.fromstring(response.content))
+        ]
 
 
 def test_an_mtom_response_is_validated(gateway, upstream) -> None:
@@ -197,12 +212,25 @@ def test_an_invalid_response_is_logged_by_default_and_forwarded(gateway, upstrea
     assert response.content == soap12_response(invalid)
 
 
-def test_plain_xml_request_blocked_with_an_anomaly_document(gateway, upstream, catalog: Catalog) -> None:
+def test_plain_xml_request_blocked_with_an_anomaly_document(
+    gateway, upstream, catalog: Catalog
+) -> None:
     env, url = gateway
     scripted, _ = upstream
-    scripted.answer("/v1.0/exports", Answer(200, "application/xml", next((FIXTURES / "valid/13.33/export-statut").glob("*.xml")).read_bytes()))
+    scripted.answer(
+        "/v1.0/exports",
+        Answer(
+            200,
+            "application/xml",
+            next((FIXTURES / "valid/13.33/export-statut").glob("*.xml")).read_bytes(),
+        ),
+    )
     invalid = FIXTURES / "invalid/export-demande/xsd.facet--profondeur-drm-4.xml"
-    response = httpx.post(url + "/v1.0/exports", content=invalid.read_bytes(), headers={"content-type": "application/xml"})
+    response = httpx.post(
+        url + "/v1.0/exports",
+        content=invalid.read_bytes(),
+        headers={"content-type": "application/xml"},
+    )
     if env == "prod":
         assert response.status_code == 200
         assert response.headers["x-conformance-request"] == "fail"
@@ -219,7 +247,9 @@ def test_unknown_content_passes_untouched(gateway, upstream) -> None:
     _, url = gateway
     scripted, _ = upstream
     scripted.answer("/other", Answer(200, "application/json", b'{"ok": true}'))
-    response = httpx.post(url + "/other?x=1", content=b'{"a": 1}', headers={"content-type": "application/json"})
+    response = httpx.post(
+        url + "/other?x=1", content=b'{"a": 1}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 200
     assert response.headers["x-conformance"] == "skipped"
     assert response.content == b'{"ok": true}'
@@ -235,7 +265,9 @@ def test_response_blocking_policy(upstream, catalog: Catalog, tmp_path: Path) ->
         '[[routes]]\nname = "getNumUnique"\npath = "/nuu-ws/services/DemandeLogement"\n'
         'response = { wrapper = "ws-demande-logement", schema = "demande", embedded = ["fichierDemande"] }\n'
     )
-    invalid_status = (FIXTURES / "invalid/export-statut/xsd.enumeration--etat-termine.xml").read_bytes()
+    invalid_status = (
+        FIXTURES / "invalid/export-statut/xsd.enumeration--etat-termine.xml"
+    ).read_bytes()
     scripted.answer("/v1.0/exports/7", Answer(200, "application/xml", invalid_status))
     invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
     scripted.answer(SERVICE, Answer(200, "application/soap+xml", soap12_response(invalid)))

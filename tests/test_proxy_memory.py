@@ -45,7 +45,9 @@ def big_body(prefix: bytes = b"") -> AsyncIterator[bytes]:
 def gateway_process(tmp_path_factory) -> Iterator[tuple[str, int, ScriptedUpstream]]:
     upstream = ScriptedUpstream()
     upstream.answer("/blob", Answer(200, "application/octet-stream", stream=big_body()))
-    upstream.answer("/v1.0/gdm/mouvements", Answer(200, "application/xml", stream=big_body(b"<interfaceNuu>")))
+    upstream.answer(
+        "/v1.0/gdm/mouvements", Answer(200, "application/xml", stream=big_body(b"<interfaceNuu>"))
+    )
     config = tmp_path_factory.mktemp("memory") / "gateway.toml"
     config.write_text(
         f'[gateway]\nxsd = "{ROOT / "xsd"}"\nmax_body_bytes = {VALIDATION_LIMIT}\nlog_format = "json"\nreload = false\n'
@@ -56,7 +58,18 @@ def gateway_process(tmp_path_factory) -> Iterator[tuple[str, int, ScriptedUpstre
         port = sock.getsockname()[1]
         sock.close()
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli.main", "serve", "--config", str(config), "--upstream", running.url, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli.main",
+                "serve",
+                "--config",
+                str(config),
+                "--upstream",
+                running.url,
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -70,7 +83,9 @@ def gateway_process(tmp_path_factory) -> Iterator[tuple[str, int, ScriptedUpstre
                         break
                 except httpx.TransportError:
                     pass
-                assert process.poll() is None and time.monotonic() < deadline, "gateway did not start"
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    "gateway did not start"
+                )
                 time.sleep(0.1)
             yield url, process.pid, upstream
         finally:
@@ -89,6 +104,8 @@ def test_a_200_mb_response_streams_with_flat_memory(gateway_process, path: str) 
             received += len(chunk)
     assert received >= TOTAL
     growth = peak_rss(pid) - before
-    assert growth < VALIDATION_LIMIT + 48 * 1024 * 1024, f"peak RSS grew by {growth / 2**20:.0f} MiB"
+    assert growth < VALIDATION_LIMIT + 48 * 1024 * 1024, (
+        f"peak RSS grew by {growth / 2**20:.0f} MiB"
+    )
     if path != "/blob":
         assert response.headers["x-conformance"] == "fail"  # limits.size: judged, then streamed on

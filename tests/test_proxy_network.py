@@ -58,10 +58,28 @@ def wait_until(condition, seconds: float = 10.0) -> None:
 
 def test_hop_by_hop_headers_are_dropped_and_end_to_end_ones_kept(gateway, upstream) -> None:
     scripted, _ = upstream
-    scripted.answer("/h", Answer(200, "text/plain", b"ok", headers=[(b"x-upstream", b"1"), (b"connection", b"x-secret-hop"), (b"x-secret-hop", b"s")]))
+    scripted.answer(
+        "/h",
+        Answer(
+            200,
+            "text/plain",
+            b"ok",
+            headers=[
+                (b"x-upstream", b"1"),
+                (b"connection", b"x-secret-hop"),
+                (b"x-secret-hop", b"s"),
+            ],
+        ),
+    )
     response = httpx.get(
         gateway.url + "/h",
-        headers={"connection": "keep-alive, x-private", "x-private": "p", "te": "trailers", "x-end": "e", "x-forwarded-for": "10.0.0.1"},
+        headers={
+            "connection": "keep-alive, x-private",
+            "x-private": "p",
+            "te": "trailers",
+            "x-end": "e",
+            "x-forwarded-for": "10.0.0.1",
+        },
     )
     received = scripted.received[-1].headers
     assert "x-private" not in received and "te" not in received
@@ -74,7 +92,10 @@ def test_hop_by_hop_headers_are_dropped_and_end_to_end_ones_kept(gateway, upstre
 
 def test_redirects_are_passed_through_not_followed(gateway, upstream) -> None:
     scripted, _ = upstream
-    scripted.answer("/moved", Answer(302, "text/plain", b"", headers=[(b"location", b"https://sne.example/elsewhere")]))
+    scripted.answer(
+        "/moved",
+        Answer(302, "text/plain", b"", headers=[(b"location", b"https://sne.example/elsewhere")]),
+    )
     response = httpx.get(gateway.url + "/moved")
     assert response.status_code == 302
     assert response.headers["location"] == "https://sne.example/elsewhere"
@@ -82,7 +103,10 @@ def test_redirects_are_passed_through_not_followed(gateway, upstream) -> None:
 
 
 def test_an_absolute_form_target_is_refused(gateway, upstream) -> None:
-    answer = raw_request(gateway.port, b"GET http://internal.example/secret HTTP/1.1\r\nHost: internal.example\r\nConnection: close\r\n\r\n")
+    answer = raw_request(
+        gateway.port,
+        b"GET http://internal.example/secret HTTP/1.1\r\nHost: internal.example\r\nConnection: close\r\n\r\n",
+    )
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"Absolute-form request targets are refused" in answer
     assert upstream[0].received == []
@@ -90,7 +114,10 @@ def test_an_absolute_form_target_is_refused(gateway, upstream) -> None:
 
 def test_connect_is_refused(gateway, upstream) -> None:
     # httptools refuses CONNECT itself (400) before the application would (405).
-    answer = raw_request(gateway.port, b"CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\nConnection: close\r\n\r\n")
+    answer = raw_request(
+        gateway.port,
+        b"CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\nConnection: close\r\n\r\n",
+    )
     assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 405 "))
     assert upstream[0].received == []
 
@@ -98,13 +125,17 @@ def test_connect_is_refused(gateway, upstream) -> None:
 def test_a_host_header_trick_still_reaches_only_the_upstream(gateway, upstream) -> None:
     scripted, running = upstream
     scripted.answer("/x", Answer(200, "text/plain", b"upstream"))
-    answer = raw_request(gateway.port, b"GET /x HTTP/1.1\r\nHost: internal.example\r\nConnection: close\r\n\r\n")
+    answer = raw_request(
+        gateway.port, b"GET /x HTTP/1.1\r\nHost: internal.example\r\nConnection: close\r\n\r\n"
+    )
     assert answer.endswith(b"upstream")
     assert scripted.received[-1].headers["host"] == running.url.removeprefix("http://")
 
 
 def test_a_path_that_could_change_host_is_refused(gateway, upstream) -> None:
-    answer = raw_request(gateway.port, b"GET //internal.example/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    answer = raw_request(
+        gateway.port, b"GET //internal.example/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    )
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert upstream[0].received == []
 
@@ -119,7 +150,9 @@ def test_an_unreachable_upstream_is_a_502_anomaly() -> None:
     port = closed.getsockname()[1]
     closed.close()
     with serve_gateway(gateway_settings(f"http://127.0.0.1:{port}", connect_timeout="2")) as server:
-        response = httpx.post(server.url + "/v1.0/exports", content=b"<x/>", headers={"content-type": "text/plain"})
+        response = httpx.post(
+            server.url + "/v1.0/exports", content=b"<x/>", headers={"content-type": "text/plain"}
+        )
     assert response.status_code == 502
     assert b'code="GTW03"' in response.content
     assert b"upstream.unreachable" in response.content
@@ -185,7 +218,10 @@ def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
     )
     with serve_gateway(gateway_settings(running.url, config=config)) as server:
         received = b""
-        with pytest.raises(httpx.RemoteProtocolError), httpx.stream("GET", server.url + "/v1.0/exports/9/fichier") as response:
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream("GET", server.url + "/v1.0/exports/9/fichier") as response,
+        ):
             for chunk in response.iter_raw():
                 received += chunk
     assert len(received) < len(archive)

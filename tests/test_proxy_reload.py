@@ -44,14 +44,25 @@ def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
         nonlocal exchanges
         with httpx.Client(timeout=30) as session:
             while not done.is_set():
-                response = session.post(url + "/v1.0/exports", content=request, headers={"content-type": "application/xml"})
+                response = session.post(
+                    url + "/v1.0/exports",
+                    content=request,
+                    headers={"content-type": "application/xml"},
+                )
                 with lock:
                     exchanges += 1
-                    if response.status_code != 200 or response.headers.get("x-conformance") != "pass":
-                        failures.append(f"{response.status_code} {response.headers.get('x-conformance')}")
+                    if (
+                        response.status_code != 200
+                        or response.headers.get("x-conformance") != "pass"
+                    ):
+                        failures.append(
+                            f"{response.status_code} {response.headers.get('x-conformance')}"
+                        )
 
     with serve_asgi(upstream) as running:
-        settings = gateway_settings(running.url, xsd=str(xsd), reload="true", reload_debounce_ms="50")
+        settings = gateway_settings(
+            running.url, xsd=str(xsd), reload="true", reload_debounce_ms="50"
+        )
         with serve_gateway(settings) as gateway:
             health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
             threads = [threading.Thread(target=client, args=(gateway.url,)) for _ in range(CLIENTS)]
@@ -77,10 +88,16 @@ def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
 
             # A valid change is swapped in: the same request now breaks the new rule.
             export = xsd / "13.34" / "export" / "NUU_ExportDemande.xsd"
-            renamed = export.read_text(encoding="utf-8").replace('name="etat" type=', 'name="etatDemande" type=')
+            renamed = export.read_text(encoding="utf-8").replace(
+                'name="etat" type=', 'name="etatDemande" type='
+            )
             reloads = health()["xsd"]["reloads"]
             export.write_text(renamed, encoding="utf-8")
             wait_for(lambda: health()["xsd"]["reloads"] > reloads)
-            response = httpx.post(gateway.url + "/v1.0/exports", content=request, headers={"content-type": "application/xml"})
+            response = httpx.post(
+                gateway.url + "/v1.0/exports",
+                content=request,
+                headers={"content-type": "application/xml"},
+            )
             assert response.status_code == 422
             assert b"xsd.unexpected-element" in response.content

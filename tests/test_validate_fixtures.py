@@ -25,7 +25,11 @@ def test_invalid_and_hostile_fixtures_report_exactly(catalog: Catalog, name: str
     limits = Limits(max_bytes=expected.get("max_bytes", Limits().max_bytes))
     report = validate((FIXTURES / name).read_bytes(), target, source=name, limits=limits)
     found = [
-        {key: value for key, value in (("code", v.code), ("path", v.path), ("line", v.line)) if key in wanted}
+        {
+            key: value
+            for key, value in (("code", v.code), ("path", v.path), ("line", v.line))
+            if key in wanted
+        }
         for v, wanted in zip(report.violations, expected["violations"], strict=False)
     ]
     assert found == expected["violations"]
@@ -37,7 +41,9 @@ def test_invalid_and_hostile_fixtures_report_exactly(catalog: Catalog, name: str
 
 def test_every_engine_code_has_a_fixture() -> None:
     covered = {v["code"] for entry in EXPECTED.values() for v in entry["violations"]}
-    engine_codes = {code for code in CODES if code.split(".")[0] in ("xml", "limits", "xsd", "schema")}
+    engine_codes = {
+        code for code in CODES if code.split(".")[0] in ("xml", "limits", "xsd", "schema")
+    }
     assert engine_codes - covered <= {"xsd.invalid"}
 
 
@@ -50,7 +56,9 @@ def valid_fixtures() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("version", "name"), valid_fixtures())
-def test_valid_fixtures_are_valid_in_their_version_and_later(catalog: Catalog, version: str, name: str) -> None:
+def test_valid_fixtures_are_valid_in_their_version_and_later(
+    catalog: Catalog, version: str, name: str
+) -> None:
     data = (FIXTURES / name).read_bytes()
     schema = Path(name).parent.name
     for label in catalog.versions:
@@ -71,7 +79,9 @@ def test_a_valid_document_selects_its_schema_among_the_shared_root(catalog: Cata
 
 
 def test_an_invalid_document_is_judged_by_the_closest_schema(catalog: Catalog) -> None:
-    report = validate((FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes(), catalog.latest)
+    report = validate(
+        (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes(), catalog.latest
+    )
     assert report.schema == "demande@13.34"
     assert [v.code for v in report.violations] == ["xsd.facet"]
     assert "evenements@13.34" in report.candidates

@@ -33,7 +33,9 @@ def _matched(
             partners[id(item)] = partner
     by_local = {item.local_name: item for item in unmatched.values()}
     for item in new:
-        if id(item) not in partners and (partner := by_local.pop(item.local_name, None)):
+        if id(item) in partners:
+            continue
+        if (partner := by_local.pop(item.local_name, None)) is not None:
             partners[id(item)] = partner
     paired_old = {id(partner) for partner in partners.values()}
     return (

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lxml import etree
@@ -88,7 +88,7 @@ class ExaminedSample:
     pair: SchemaPair
     old_valid: bool
     new_valid: bool
-    paths: frozenset[str]
+    paths: frozenset[str] = field(repr=False)
 
 
 @dataclass
@@ -254,12 +254,15 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
             and anchor in sample.paths
         )
         if harmless:
-            plural = "s" if harmless > 1 else ""
+            reaching = (
+                f"{harmless} documents reach it and stay"
+                if harmless > 1
+                else "1 document reaches it and stays"
+            )
             settled = replace(
                 verdict,
                 level=COMPATIBLE,
-                why=f"{verdict.why} Refuted by the samples: {harmless} document{plural} reaching "
-                "it stay valid under both versions.",
+                why=f"{verdict.why} Refuted by the samples: {reaching} valid under both versions.",
             )
             outcome = "refuted"
         else:

@@ -14,10 +14,17 @@ class ClientDisconnected(Exception):
 
 @dataclass(slots=True)
 class BufferedBody:
-    """The first bytes of a body, at most `limit` + 1; `complete` when that is all of it."""
+    """The first bytes of a body: all of it when `ended`, else the first chunks past `limit`
+    (the rest is still to be read)."""
 
     data: bytes
-    complete: bool
+    ended: bool
+    limit: int
+
+    @property
+    def within_limit(self) -> bool:
+        """Whether the whole body was read and fits the limit: it can be validated."""
+        return self.ended and len(self.data) <= self.limit
 
 
 async def read_body(receive: Receive, limit: int) -> BufferedBody:
@@ -32,9 +39,9 @@ async def read_body(receive: Receive, limit: int) -> BufferedBody:
         chunks.append(chunk)
         size += len(chunk)
         if not message.get("more_body", False):
-            return BufferedBody(b"".join(chunks), complete=True)
+            return BufferedBody(b"".join(chunks), ended=True, limit=limit)
         if size > limit:
-            return BufferedBody(b"".join(chunks), complete=False)
+            return BufferedBody(b"".join(chunks), ended=False, limit=limit)
 
 
 async def stream_body(

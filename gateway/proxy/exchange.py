@@ -153,7 +153,7 @@ class Exchange:
             return None
         started = time.perf_counter()
         extraction = Extraction(())
-        if not body.complete:
+        if not body.within_limit:
             reports = [
                 DocumentReport(
                     "body",
@@ -386,7 +386,7 @@ class Exchange:
                     await self._block("request", verdict)
                     return
         self.task = asyncio.current_task()
-        if body.complete:
+        if body.ended:
             self._watch_disconnect()
             await self._forward(body.data)
         else:
@@ -471,14 +471,14 @@ class Exchange:
         stream = response.aiter_raw()
         chunks = []
         size = 0
-        complete = True
+        ended = True
         async for chunk in stream:
             chunks.append(chunk)
             size += len(chunk)
             if size > self.settings.max_body_bytes:
-                complete = False
+                ended = False
                 break
-        body = BufferedBody(b"".join(chunks), complete)
+        body = BufferedBody(b"".join(chunks), ended, self.settings.max_body_bytes)
         verdict = await self._check(
             "response", body, content_type, response.headers.get("content-encoding")
         )
@@ -487,7 +487,7 @@ class Exchange:
             if verdict.decision.block:
                 await self._block("response", verdict)
                 return
-        if complete:
+        if ended:
             headers = [(k, v) for k, v in upstream_headers if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body.data)).encode()))
             await self._send(
@@ -570,6 +570,10 @@ def _timed_out(error: httpx.TransportError) -> bool:
     if _caused_by(error, TimeoutError):
         return True
     if _caused_by(error, OSError):
+        return False
+    if error.__cause__ is not None:
+        # Not a timeout either: e.g. aiohttp's ServerDisconnectedError (a TLS server hanging up
+        # on a missing client certificate), which httpx-aiohttp also maps to ConnectTimeout.
         return False
     return isinstance(error, httpx.TimeoutException)
 

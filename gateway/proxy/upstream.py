@@ -20,12 +20,17 @@ from gateway.config import Settings
 MAX_CONNECTIONS = 256
 
 
-def ssl_context(settings: Settings) -> ssl.SSLContext | bool:
+def ssl_context(settings: Settings) -> ssl.SSLContext:
     """The TLS context for the upstream: the CA bundle to trust and the client certificate."""
     tls = settings.tls
-    if not tls.verify:
-        return False
-    context = ssl.create_default_context(cafile=str(tls.ca_bundle) if tls.ca_bundle else None)
+    if tls.verify:
+        context = ssl.create_default_context(cafile=str(tls.ca_bundle) if tls.ca_bundle else None)
+    else:
+        # A context, not `False`: the transport would make its own, without the client
+        # certificate, and mutual TLS would fail.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     if tls.client_cert:
         context.load_cert_chain(
             str(tls.client_cert), str(tls.client_key) if tls.client_key else None

@@ -211,6 +211,12 @@ def num_unique(rng: random.Random, department: str, created: date) -> str:
     return body + key
 
 
+def department_of(num_unique: str) -> str:
+    """The department a numUnique starts with: `038…` → `38`, `974…` → `974`."""
+    code = num_unique[:3]
+    return code if code.startswith("97") else code[1:]
+
+
 def guichet(rng: random.Random, department: str) -> str:
     """A guichet code of at most 5 characters, in the department: `38A12`."""
     letter = rng.choice("ABCDE")

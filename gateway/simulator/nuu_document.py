@@ -27,7 +27,9 @@ def nuu(local_name: str) -> str:
     return f"{{{NUU}}}{local_name}"
 
 
-def add(parent: etree._Element, local_name: str, text: object = None, **attributes: str) -> etree._Element:
+def add(
+    parent: etree._Element, local_name: str, text: object = None, **attributes: str
+) -> etree._Element:
     """Append `<local_name>` (text and attributes optional) to `parent` and return it."""
     element = etree.SubElement(parent, nuu(local_name), attributes)
     if text is not None:

@@ -1,0 +1,179 @@
+"""When validation itself cannot conclude (a bug, a body over the limit): production fails
+open, école and recette follow `fail_closed`. And what the logs say, without personal data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import gateway.proxy.exchange
+from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
+from tests.upstream import Answer, ScriptedUpstream
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+EXPORT_REQUEST = sorted((FIXTURES / "valid/13.33/export-demande").glob("*.xml"))[0].read_bytes()
+EXPORT_STATUS = sorted((FIXTURES / "valid/13.33/export-statut").glob("*.xml"))[0].read_bytes()
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
+    scripted = ScriptedUpstream()
+    scripted.answer("/v1.0/exports", Answer(200, "application/xml", EXPORT_STATUS))
+    with serve_asgi(scripted) as running:
+        yield scripted, running
+
+
+def post_export(url: str, body: bytes = EXPORT_REQUEST) -> httpx.Response:
+    return httpx.post(
+        url + "/v1.0/exports", content=body, headers={"content-type": "application/xml"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "fail_closed", "status"),
+    [
+        ("recette", "true", 422),
+        ("ecole", "true", 422),
+        ("recette", "false", 200),
+        ("prod", "true", 200),
+    ],
+)
+def test_a_body_over_the_limit(upstream, env: str, fail_closed: str, status: int) -> None:
+    _, running = upstream
+    settings = gateway_settings(running.url, env=env, fail_closed=fail_closed, max_body_bytes="200")
+    with serve_gateway(settings) as server:
+        response = post_export(server.url)
+    assert response.status_code == status
+    assert response.headers["x-conformance-request"] == "fail"
+    if status == 422:
+        assert b"limits.size" in response.content
+
+
+@pytest.mark.parametrize(("env", "status"), [("recette", 422), ("prod", 200)])
+def test_a_bug_in_validation(upstream, monkeypatch, env: str, status: int) -> None:
+    _, running = upstream
+
+    def broken(*arguments, **keywords):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(gateway.proxy.exchange, "validate_document", broken)
+    with serve_gateway(gateway_settings(running.url, env=env)) as server:
+        response = post_export(server.url)
+    assert response.status_code == status
+    if status == 422:
+        assert b"validation.failed" in response.content
+        assert b"a bug" not in response.content
+
+
+def run_gateway(upstream: str, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli.main",
+            "serve",
+            "--upstream",
+            upstream,
+            "--port",
+            str(port),
+            *flags,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SNE_GATEWAY_LOG_FORMAT": "json",
+            "SNE_GATEWAY_RELOAD": "false",
+        },
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/_gateway/ready").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.1)
+
+
+def logged(process: subprocess.Popen[bytes]) -> list[dict]:
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    return [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
+
+
+SECRET_NAME = "ZORGLUBZORGLUBZORGLUBZORGLUBZORGLUBZORGLUBZORGLUBZORGLUB"
+
+
+def invalid_request() -> bytes:
+    document = (FIXTURES / "valid/13.33/demande/minimal.xml").read_bytes()
+    return document.replace(b"<nom>TESTARD</nom>", f"<nom>{SECRET_NAME}</nom>".encode(), 1)
+
+
+def test_logs_say_what_happened_and_never_the_values(upstream) -> None:
+    _, running = upstream
+    process, url = run_gateway(running.url)
+    # No route: an XML body is still validated, its schema selected from the document.
+    response = httpx.post(
+        url + "/sne/demandes",
+        content=invalid_request(),
+        headers={"content-type": "application/xml", "x-request-id": "trace-42"},
+    )
+    assert response.status_code == 422
+    events = logged(process)
+    exchange = next(
+        e for e in events if e["event"] == "exchange" and e.get("request_id") == "trace-42"
+    )
+    assert {
+        "method",
+        "route",
+        "direction",
+        "env",
+        "schemas",
+        "action",
+        "violations",
+        "upstream_ms",
+        "validation_ms",
+    } <= set(exchange)
+    assert (
+        exchange["route"],
+        exchange["direction"],
+        exchange["action"],
+        exchange["violations"],
+    ) == (None, "request", "blocked", 1)
+    assert exchange["schemas"] == ["demande@13.34"]
+    violation = next(e for e in events if e["event"] == "violation")
+    assert (violation["code"], violation["line"]) == ("xsd.facet", 17)
+    assert violation["path"].endswith("/nuu:demandeur/nuu:nom")
+    everything = json.dumps(events)
+    assert "ZORGLUB" not in everything
+    assert "TESTARD" not in everything
+
+
+def test_capture_values_is_explicit(upstream, tmp_path: Path) -> None:
+    _, running = upstream
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[gateway]\nxsd = "{ROOT / "xsd"}"\ncapture_values = true\n')
+    process, url = run_gateway(running.url, "--config", str(config))
+    httpx.post(
+        url + "/sne/demandes",
+        content=invalid_request().replace(b"<codePostal>", b"<codePostal>X", 1),
+        headers={"content-type": "application/xml"},
+    )
+    assert any(
+        "value '" in e.get("message", "") for e in logged(process) if e["event"] == "violation"
+    )
