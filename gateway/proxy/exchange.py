@@ -73,8 +73,9 @@ class Verdict:
     soap_version: str | None = None
 
 
-def _refusal(reason: str, code: str = "gateway.refused") -> list[DocumentReport]:
-    return [DocumentReport("request", None, (Violation(code, reason),))]
+def _gateway_verdict(source: str, code: str, message: str) -> list[DocumentReport]:
+    """The report of what the gateway itself found, rather than a schema."""
+    return [DocumentReport(source, None, (Violation(code, message),))]
 
 
 def _soap_action(headers: RawHeaders, content_type: str) -> str | None:
@@ -92,11 +93,9 @@ def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
     if wbits is None:
         return None
     try:
-        decompressor = zlib.decompressobj(wbits)
-        decoded = decompressor.decompress(body, limit + 1)
+        return zlib.decompressobj(wbits).decompress(body, limit + 1)
     except zlib.error:
         return None
-    return decoded
 
 
 class Exchange:
@@ -112,7 +111,8 @@ class Exchange:
         self.headers: RawHeaders = list(scope["headers"])
         self.raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         self.path = self.raw_path.decode("latin-1")
-        self.request_id = header(self.headers, b"x-request-id") or os.urandom(16).hex()
+        # A client's id is kept (clipped: it goes into headers and every log event).
+        self.request_id = (header(self.headers, b"x-request-id") or os.urandom(16).hex())[:128]
         self.content_type = header(self.headers, b"content-type") or ""
         self.soap_action = _soap_action(self.headers, self.content_type)
         self.route: Route | None = self.settings.route_for(self.method, self.path, self.soap_action)
@@ -154,19 +154,12 @@ class Exchange:
         started = time.perf_counter()
         extraction = Extraction(())
         if not body.within_limit:
-            reports = [
-                DocumentReport(
-                    "body",
-                    None,
-                    (
-                        Violation(
-                            "limits.size",
-                            f"The {direction} body is larger than {self.settings.max_body_bytes:,} "
-                            "bytes (max_body_bytes); it was not validated.",
-                        ),
-                    ),
-                )
-            ]
+            reports = _gateway_verdict(
+                "body",
+                "limits.size",
+                f"The {direction} body is larger than {self.settings.max_body_bytes:,} bytes "
+                "(max_body_bytes); it was not validated.",
+            )
         else:
             decoded = _decoded(body.data, encoding, self.settings.max_body_bytes)
             if decoded is None:
@@ -184,27 +177,25 @@ class Exchange:
                 self.gateway.logger.exception(
                     "validation.error", request_id=self.request_id, direction=direction
                 )
-                reports = [
-                    DocumentReport(
-                        "body",
-                        None,
-                        (
-                            Violation(
-                                "validation.failed",
-                                f"Validation failed inside the gateway ({type(error).__name__}); see the gateway logs.",
-                            ),
-                        ),
-                    )
-                ]
+                reports = _gateway_verdict(
+                    "body",
+                    "validation.failed",
+                    f"Validation failed inside the gateway ({type(error).__name__}); "
+                    "see the gateway logs.",
+                )
         decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)
         return Verdict(decision, reports, time.perf_counter() - started, extraction.soap_version)
 
     def _extract_and_validate(
         self, body: bytes, content_type: str, rule: DirectionRule, kind: str
     ) -> tuple[Extraction, list[DocumentReport]]:
-        soap_action = self.soap_action if kind != "mtom" else None
         extraction = extract_documents(
-            body, content_type, rule, self.settings.limits, kind, soap_action
+            body,
+            content_type,
+            rule,
+            self.settings.limits,
+            kind,
+            header(self.headers, b"soapaction"),
         )
         return extraction, self._validate(extraction.documents)
 
@@ -270,7 +261,7 @@ class Exchange:
         await self._answer(status, body, content_type, self._conformance_headers())
 
     async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
-        reports = [DocumentReport("upstream", None, (Violation(code, reason),))]
+        reports = _gateway_verdict("upstream", code, reason)
         request = self.verdicts.get("request")
         if request and request.soap_version:
             body = soap_fault(request.soap_version, "server", reason, reports)
@@ -345,7 +336,9 @@ class Exchange:
     async def run(self) -> None:
         if refusal := self._refused():
             status = 405 if self.method in REFUSED_METHODS else 400
-            body = anomaly_document(_refusal(refusal), self.schema_set.version)
+            body = anomaly_document(
+                _gateway_verdict("request", "gateway.refused", refusal), self.schema_set.version
+            )
             await self._answer(
                 status,
                 body,
@@ -565,16 +558,11 @@ class Exchange:
 
 
 def _timed_out(error: httpx.TransportError) -> bool:
-    """Whether the upstream was too slow, rather than unreachable. httpx-aiohttp reports a
-    refused connection as ConnectTimeout, so the cause decides when there is one."""
-    if _caused_by(error, TimeoutError):
-        return True
-    if _caused_by(error, OSError):
-        return False
+    """Whether the upstream was too slow, rather than unreachable. httpx-aiohttp maps aiohttp's
+    errors loosely (a refused connection, or a TLS server hanging up on a missing client
+    certificate, become ConnectTimeout), so the underlying error decides when there is one."""
     if error.__cause__ is not None:
-        # Not a timeout either: e.g. aiohttp's ServerDisconnectedError (a TLS server hanging up
-        # on a missing client certificate), which httpx-aiohttp also maps to ConnectTimeout.
-        return False
+        return _caused_by(error, TimeoutError)
     return isinstance(error, httpx.TimeoutException)
 
 
