@@ -79,6 +79,10 @@ def test_a_sample_that_confirms_a_review_makes_it_fail(capsys) -> None:
         (["diff", "13.33", "nowhere/NUU_Demande.xsd"], "no such file or directory"),
         (["diff", "13.33", "13.34", "--schema", "demandes"], "no schema named 'demandes'"),
         (["diff", "13.33", "13.34", "--samples", "no-such-dir"], "no-such-dir"),
+        (
+            ["diff", str(CASES.parent / "xsd-broken" / "remote-include"), "13.34"],
+            "remote schemaLocation 'http://example.org/x.xsd' is never fetched",
+        ),
     ],
 )
 def test_usage_and_load_errors_exit_2_with_one_line(arguments, message, capsys) -> None:

@@ -78,3 +78,14 @@ def test_verdicts_explain_themselves_with_the_version_labels() -> None:
         "Documents produced under NEW may carry <refInterne>, which OLD rejects."
     )
     assert change.producers.why.startswith("Documents valid under OLD")
+
+
+def test_wsdl_changes_point_into_the_inline_schema_and_the_included_xsd() -> None:
+    sources = {c.change.path: c.change.source for c in diff(CASES / "wsdl").changes}
+    fault = sources["serviceFault/code"]
+    included = sources["getNumUnique/numUniqueParametres/complet"]
+    assert fault is not None and fault.file == "DemandeLogement.wsdl"
+    assert included is not None and included.file == "DemandeLogementService.xsd"
+    for source in (fault, included):
+        line = (CASES / "wsdl" / "new" / source.file).read_text().splitlines()[source.line - 1]
+        assert source.line and "<xs:element" in line

@@ -86,15 +86,22 @@ def test_deliveries_without_manifest_are_paired_and_labelled_by_their_names() ->
     ]
 
 
-def test_a_catalog_version_pairs_with_a_delivery_entry_file(fixtures: Path) -> None:
-    old, new = open_sides(
-        "13.33",
-        str(fixtures.parent / "xsd" / "13.34" / "demande" / "NUU_Demande.xsd"),
-        fixtures.parent / "xsd",
-    )
-    (pair,) = pair_schemas(old.schema_set, new.schema_set, "demande")
+def test_an_entry_file_is_compared_with_its_counterpart_only(fixtures: Path) -> None:
+    xsd = fixtures.parent / "xsd"
+    old, new = open_sides("13.33", str(fixtures / "delivery" / "NUU_Demande_13.34.xsd"), xsd)
+    assert (old.label, new.label) == ("13.33", "13.34")
+    (pair,) = pair_schemas(old.schema_set, new.schema_set)
     assert pair.old is not None and pair.old.name == "demande"
-    assert pair.new is not None and pair.new.name == "NUU_Demande"
+    assert pair.new is not None and pair.new.name == "NUU_Demande_13.34"
+
+
+def test_an_entry_file_named_unlike_any_schema_needs_schema(fixtures: Path) -> None:
+    xsd = fixtures.parent / "xsd"
+    old, new = open_sides("13.33", str(CASES / "root-added" / "new.xsd"), xsd)
+    with pytest.raises(SchemaNotFound, match=r"new\.xsd continues no schema .* --schema NAME"):
+        pair_schemas(old.schema_set, new.schema_set)
+    (pair,) = pair_schemas(old.schema_set, new.schema_set, "anomalies")
+    assert (pair.old.name, pair.new.name) == ("anomalies", "new")  # type: ignore[union-attr]
 
 
 def test_unknown_schema_version_and_file_are_clear_errors(fixtures: Path) -> None:

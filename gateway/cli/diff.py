@@ -7,6 +7,7 @@ Exit status: 0 when nothing breaks the audience chosen by `--fail-on`, 1 when so
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +15,9 @@ from typing import Any
 
 from gateway.catalog import SchemaNotFound
 from gateway.cli.arguments import default_xsd, fail
-from gateway.diff.evidence import CONSUMERS, PRODUCERS
 from gateway.diff.html_report import render_html
 from gateway.diff.json_report import render_json
+from gateway.diff.judge import AUDIENCES, CONSUMERS, PRODUCERS
 from gateway.diff.markdown_report import render_markdown
 from gateway.diff.report import UpgradeReport, upgrade_report
 from gateway.diff.side import open_sides
@@ -33,7 +34,7 @@ RENDERERS: dict[str, Callable[[UpgradeReport], str]] = {
 FAIL_ON = {
     "producers": (PRODUCERS,),
     "consumers": (CONSUMERS,),
-    "any": (PRODUCERS, CONSUMERS),
+    "any": AUDIENCES,
     "none": (),
 }
 _SIDE_HELP = (
@@ -56,7 +57,9 @@ def register(commands: Any) -> None:
     parser.add_argument("old", metavar="OLD", help=_SIDE_HELP)
     parser.add_argument("new", metavar="NEW", help=_SIDE_HELP)
     parser.add_argument(
-        "--schema", help="compare only this schema, e.g. demande (default: every schema)"
+        "--schema",
+        metavar="NAME",
+        help="compare only this schema, e.g. demande (default: every schema)",
     )
     parser.add_argument(
         "--samples",
@@ -66,7 +69,9 @@ def register(commands: Any) -> None:
         "recursively), a .tgz archive or -; repeat for several",
     )
     parser.add_argument("--format", choices=tuple(RENDERERS), default="md", help="default: md")
-    parser.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    parser.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write the report to this file"
+    )
     parser.add_argument(
         "--fail-on",
         choices=tuple(FAIL_ON),
@@ -76,10 +81,23 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--xsd",
         type=Path,
+        metavar="CATALOG",
         help="the catalog that version labels refer to (default: $SNE_GATEWAY_XSD, else the "
         "XSD set shipped in xsd/)",
     )
     parser.set_defaults(run=run)
+
+
+def _command(arguments: argparse.Namespace) -> str:
+    """The command line that reproduces the report's content (whatever its format)."""
+    words = ["sne-gateway", "diff", arguments.old, arguments.new]
+    if arguments.xsd:
+        words += ["--xsd", str(arguments.xsd)]
+    if arguments.schema:
+        words += ["--schema", arguments.schema]
+    for path in arguments.samples or ():
+        words += ["--samples", path]
+    return shlex.join(words)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -89,7 +107,9 @@ def run(arguments: argparse.Namespace) -> int:
         if arguments.samples:
             check_inputs(arguments.samples)
             samples = iter_inputs(arguments.samples, DEFAULT_LIMITS)
-        report = upgrade_report(old, new, schema=arguments.schema, samples=samples)
+        report = upgrade_report(
+            old, new, schema=arguments.schema, samples=samples, command=_command(arguments)
+        )
     except (CatalogError, SchemaNotFound, InputError) as error:
         return fail(str(error))
     except ArchiveError as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from gateway.diff.model import AnyElement, Group, Leaf, Particle
+from gateway.diff.model import AnyElement, Group, Leaf, Particle, occurs_text
 
 
 def _splices(item: Particle, kind: str) -> bool:
@@ -83,10 +83,6 @@ def occurs_effects(old: tuple[int, int | None], new: tuple[int, int | None]) -> 
     elif new_max < old_max:
         effects.append("max-lowered")
     return effects
-
-
-def occurs_text(minimum: int, maximum: int | None) -> str:
-    return f"{minimum}..{'unbounded' if maximum is None else maximum}"
 
 
 @dataclass(frozen=True, slots=True)

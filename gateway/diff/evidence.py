@@ -14,6 +14,7 @@ sample shows the break, `refuted` (compatible) when samples reach its path and n
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,18 +22,22 @@ from typing import Any
 from lxml import etree
 
 from gateway.catalog import SchemaSet
-from gateway.diff.judge import BREAKING, COMPATIBLE, REVIEW, AssessedChange
+from gateway.diff.judge import (
+    AUDIENCES,
+    BREAKING,
+    COMPATIBLE,
+    CONSUMERS,
+    PRODUCERS,
+    REVIEW,
+    AssessedChange,
+)
 from gateway.diff.pairing import SchemaPair
 from gateway.extract.document import Document
 from gateway.limits import Limits
 from gateway.parse import DocumentRejected, parse_xml
 from gateway.schema import Schema
-from gateway.select import select_schema
 from gateway.validate import validate_element
 from gateway.violation import DocumentReport, Violation
-
-PRODUCERS = "producers"
-CONSUMERS = "consumers"
 
 # A step of a violation path: `/nuu:name[2]`, `/{uri}name`, `/@code`, `/@nuu:modifie`.
 _STEP = re.compile(r"/(?P<attribute>@?)(?:\{[^}]*\}|[^/\[{}:]+:)?(?P<name>[^/\[{}:]+)(?:\[\d+\])?")
@@ -81,31 +86,23 @@ class SampleResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ExaminedSample:
-    """A sample valid under at least one version, and the element paths it has."""
-
-    pair: SchemaPair
-    old_valid: bool
-    new_valid: bool
-    paths: frozenset[str] = field(repr=False)
-
-
 @dataclass
 class Evidence:
-    """What the samples showed: the regressions, and how many documents were examined (valid
-    under at least one version) or skipped (unreadable, or invalid under both)."""
+    """What the samples showed: the regressions; how many documents were examined (valid under
+    at least one version) or skipped (unreadable, or invalid under both); and, per schema pair
+    and element path, how many documents valid under both versions hold that element."""
 
-    regressions: list[SampleResult]
-    examined: list[ExaminedSample]
-    skipped: int
+    regressions: list[SampleResult] = field(default_factory=list)
+    examined: int = 0
+    skipped: int = 0
+    harmless: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def documents(self) -> int:
-        return len(self.examined) + self.skipped
+        return self.examined + self.skipped
 
 
-def _element_paths(root: etree._Element) -> frozenset[str]:
+def _element_paths(root: etree._Element) -> set[str]:
     paths = set()
     stack: list[tuple[etree._Element, str]] = [(root, etree.QName(root).localname)]
     while stack:
@@ -113,38 +110,59 @@ def _element_paths(root: etree._Element) -> frozenset[str]:
         paths.add(path)
         for child in element.iterchildren(etree.Element):
             stack.append((child, f"{path}/{etree.QName(child).localname}"))
-    return frozenset(paths)
+    return paths
 
 
-def _missing(source: str, version: str) -> DocumentReport:
-    message = f"No schema of version {version} corresponds to the one that applies."
-    return DocumentReport(source, None, (Violation("schema.not-found", message),))
+def _tree(document: Document, limits: Limits) -> etree._Element | None:
+    """The document's element tree; None when it could not be extracted or parsed."""
+    if document.problem is not None:
+        return None
+    if document.element is not None:
+        return document.element
+    try:
+        return parse_xml(document.data, limits)
+    except DocumentRejected:
+        return None
 
 
-class _Judge:
-    """Validates samples against the paired schemas."""
+class _PairedValidation:
+    """Validates a sample against the schema it belongs to in NEW and its pair in OLD."""
 
     def __init__(self, pairs: Sequence[SchemaPair], old: SchemaSet, new: SchemaSet) -> None:
         self.pairs = pairs
         self.old = SchemaSet(old.version, old.source, {p.old.name: p.old for p in pairs if p.old})
         self.new = SchemaSet(new.version, new.source, {p.new.name: p.new for p in pairs if p.new})
 
-    def pair_of(self, root: etree._Element) -> SchemaPair | None:
-        """The pair whose NEW (else OLD) schema the document is valid against."""
-        if len(self.pairs) == 1:
-            return self.pairs[0]
-        for side, schemas in (("new", self.new), ("old", self.old)):
-            selection = select_schema(root, schemas)
-            if selection.schema is not None and not selection.errors:
-                return next(p for p in self.pairs if getattr(p, side) is selection.schema)
-        return None
-
-    def report(
+    def _against(
         self, schema: Schema | None, version: str, root: etree._Element, document: Document
     ) -> DocumentReport:
         if schema is None:
-            return _missing(document.source, version)
+            message = f"No schema of version {version} corresponds to the one that applies."
+            return DocumentReport(document.source, None, (Violation("schema.not-found", message),))
         return validate_element(root, document.data, schema, source=document.source)
+
+    def _paired(self, side: str, label: str | None) -> SchemaPair:
+        return next(p for p in self.pairs if getattr(getattr(p, side), "label", None) == label)
+
+    def reports(
+        self, root: etree._Element, document: Document
+    ) -> tuple[SchemaPair, DocumentReport, DocumentReport] | None:
+        """The pair that applies and the OLD and NEW reports; None when the document is valid
+        under neither version (the schema it is closest to is then unknown)."""
+        if len(self.pairs) == 1:
+            pair = self.pairs[0]
+            old = self._against(pair.old, self.old.version, root, document)
+            return pair, old, self._against(pair.new, self.new.version, root, document)
+        # The schema is selected where the document is valid (NEW first), as `validate` does.
+        new = validate_element(root, document.data, self.new, source=document.source)
+        if new.valid:
+            pair = self._paired("new", new.schema)
+            return pair, self._against(pair.old, self.old.version, root, document), new
+        old = validate_element(root, document.data, self.old, source=document.source)
+        if old.valid:
+            pair = self._paired("old", old.schema)
+            return pair, old, self._against(pair.new, self.new.version, root, document)
+        return None
 
 
 def examine(
@@ -155,36 +173,28 @@ def examine(
     changes: Sequence[AssessedChange],
     limits: Limits,
 ) -> Evidence:
-    """Validate every document against the paired schemas of OLD and NEW, and link the
-    violations of those whose verdict differs to `changes`."""
-    judge = _Judge(pairs, old, new)
-    evidence = Evidence([], [], 0)
+    """Validate every document against the paired schemas of OLD and NEW, link the
+    violations of those whose verdict differs to `changes`, and count the documents valid
+    under both that reach a change left to review."""
+    validation = _PairedValidation(pairs, old, new)
+    reviewed: dict[str, set[str]] = {}
+    for change in changes:
+        if REVIEW in (change.producers.level, change.consumers.level):
+            anchor = reach(change.change.kind, change.change.path)
+            reviewed.setdefault(change.schema, set()).add(anchor)
+    evidence = Evidence()
     for document in documents:
-        if document.problem is not None:
+        root = _tree(document, limits)
+        found = validation.reports(root, document) if root is not None else None
+        if root is None or found is None or not (found[1].valid or found[2].valid):
             evidence.skipped += 1
             continue
-        try:
-            root = (
-                document.element
-                if document.element is not None
-                else parse_xml(document.data, limits)
-            )
-        except DocumentRejected:
-            evidence.skipped += 1
-            continue
-        pair = judge.pair_of(root)
-        if pair is None:
-            evidence.skipped += 1
-            continue
-        old_report = judge.report(pair.old, old.version, root, document)
-        new_report = judge.report(pair.new, new.version, root, document)
-        if not (old_report.valid or new_report.valid):
-            evidence.skipped += 1
-            continue
-        evidence.examined.append(
-            ExaminedSample(pair, old_report.valid, new_report.valid, _element_paths(root))
-        )
-        if old_report.valid == new_report.valid:
+        pair, old_report, new_report = found
+        evidence.examined += 1
+        if old_report.valid and new_report.valid:
+            if anchors := reviewed.get(pair.label):
+                reached = anchors & _element_paths(root)
+                evidence.harmless.update((pair.label, anchor) for anchor in reached)
             continue
         failing = new_report if old_report.valid else old_report
         evidence.regressions.append(
@@ -245,14 +255,7 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
     else:
         anchor = reach(change.change.kind, change.change.path)
         # Documents valid under both versions that reach the change show it did them no harm.
-        harmless = sum(
-            1
-            for sample in evidence.examined
-            if sample.pair.label == change.schema
-            and sample.old_valid
-            and sample.new_valid
-            and anchor in sample.paths
-        )
+        harmless = evidence.harmless[(change.schema, anchor)]
         if harmless:
             reaching = (
                 f"{harmless} documents reach it and stay"
@@ -275,7 +278,7 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
 
 def settle(change: AssessedChange, evidence: Evidence) -> AssessedChange:
     """`change` with each `review` verdict settled by the samples."""
-    for audience in (PRODUCERS, CONSUMERS):
+    for audience in AUDIENCES:
         if change.verdict(audience).level == REVIEW:
             change = _settled(change, audience, evidence)
     return change

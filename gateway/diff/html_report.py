@@ -8,8 +8,8 @@ from __future__ import annotations
 from html import escape
 
 from gateway.diff.evidence import SampleResult
-from gateway.diff.judge import LEVELS, AssessedChange
-from gateway.diff.report import AUDIENCES, UpgradeReport
+from gateway.diff.judge import AUDIENCES, LEVELS, AssessedChange, worst
+from gateway.diff.report import UpgradeReport
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 78rem;
@@ -146,17 +146,14 @@ def _samples(report: UpgradeReport) -> str:
 def render_html(report: UpgradeReport) -> str:
     title, sentence = report.headline()
     old, new = report.old, report.new
-    level = (
-        "breaking"
-        if title.startswith("Breaking")
-        else ("review" if title == "To review" else "compatible")
-    )
+    level = worst([report.verdict(audience) for audience in AUDIENCES])
     heading = f"XSD upgrade report: {old.label} → {new.label}"
     sides = "".join(
-        f"<li>{name}: {_code(side.argument)} (version {escape(side.schema_set.version)}, "
-        f"{len(side.schema_set.schemas)} schemas)</li>"
+        f"<li>{name}: {_code(side.argument)} ({escape(side.description)})</li>"
         for name, side in (("OLD", old), ("NEW", new))
     )
+    if report.command:
+        sides += f"<li>Produced by {_code(report.command)}</li>"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(heading)}</title><style>{_STYLE}</style></head><body>"

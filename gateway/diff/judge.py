@@ -18,6 +18,10 @@ from typing import Any
 
 from gateway.diff.change import Change
 
+PRODUCERS = "producers"
+CONSUMERS = "consumers"
+AUDIENCES = (PRODUCERS, CONSUMERS)
+
 BREAKING = "breaking"
 REVIEW = "review"
 COMPATIBLE = "compatible"
@@ -37,8 +41,8 @@ class Verdict:
 class AssessedChange:
     """A change of the schema pair `schema`, numbered, with both audiences' verdicts.
 
-    `evidence` says, for an audience whose verdict was `review` and samples were given,
-    whether they `confirmed`, `refuted` or never `exercised` it.
+    `evidence` says, for an audience whose verdict was `review` when samples were given,
+    whether they `confirmed` it, `refuted` it or left it `unexercised`.
     """
 
     id: str
@@ -54,7 +58,7 @@ class AssessedChange:
         return self.change.path.partition("/")[0]
 
     def verdict(self, audience: str) -> Verdict:
-        return self.producers if audience == "producers" else self.consumers
+        return self.producers if audience == PRODUCERS else self.consumers
 
     def to_dict(self) -> dict[str, Any]:
         change = self.change

@@ -10,15 +10,21 @@ from __future__ import annotations
 import re
 
 from gateway.diff.evidence import SampleResult
-from gateway.diff.judge import BREAKING, LEVELS, AssessedChange, Verdict
-from gateway.diff.report import AUDIENCES, UpgradeReport
+from gateway.diff.judge import AUDIENCES, BREAKING, LEVELS, AssessedChange, Verdict
+from gateway.diff.report import UpgradeReport
+from gateway.diff.side import Side
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_SPECIAL = re.compile(r"([\\`*_<>])")
 
 
 def _text(text: str) -> str:
     """Plain text, with the characters Markdown would interpret escaped."""
     return _SPECIAL.sub(r"\\\1", text)
+
+
+def _cell(text: str) -> str:
+    """Plain text for a table cell, where `|` would end the cell."""
+    return _text(text).replace("|", "\\|")
 
 
 def _code(text: str | None) -> str:
@@ -37,8 +43,8 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _side(label: str, argument: str, version: str, schemas: int) -> str:
-    return f"{label}: {_code(argument)} (version {version}, {_plural(schemas, 'schema')})"
+def _side(name: str, side: Side) -> str:
+    return f"{name}: {_code(side.argument)} ({side.description})"
 
 
 def _summary(report: UpgradeReport) -> list[str]:
@@ -50,7 +56,7 @@ def _summary(report: UpgradeReport) -> list[str]:
         counts = report.counts(audience)
         cells = " | ".join(str(counts[level]) for level in LEVELS)
         lines.append(
-            f"| **{audience}**: {_text(report.role(audience))} "
+            f"| **{audience}**: {_cell(report.role(audience))} "
             f"| {_level(report.verdict(audience))} | {cells} |"
         )
     return lines
@@ -117,12 +123,12 @@ def _samples(report: UpgradeReport) -> list[str]:
         return [*lines, f"None of the {documents} changes verdict.", ""]
     old, new = report.old.label, report.new.label
     lines += [
-        f"| document | schema | {_text(old)} | {_text(new)} | breaks | explained by |",
+        f"| document | schema | {_cell(old)} | {_cell(new)} | breaks | explained by |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for sample in report.samples:
         lines.append(
-            f"| {_code(sample.source)} | {_text(sample.schema or '')} "
+            f"| {_code(sample.source)} | {_cell(sample.schema or '')} "
             f"| {_validity(sample.old_valid)} | {_validity(sample.new_valid)} "
             f"| {sample.regression} | {', '.join(sample.explained_by) or '—'} |"
         )
@@ -142,9 +148,11 @@ def render_markdown(report: UpgradeReport) -> str:
         "",
         *_summary(report),
         "",
-        f"- {_side('OLD', old.argument, old.schema_set.version, len(old.schema_set.schemas))}",
-        f"- {_side('NEW', new.argument, new.schema_set.version, len(new.schema_set.schemas))}",
+        f"- {_side('OLD', old)}",
+        f"- {_side('NEW', new)}",
     ]
+    if report.command:
+        lines.append(f"- Produced by {_code(report.command)}")
     if report.evidence is not None:
         evidence = report.evidence
         lines.append(

@@ -24,6 +24,11 @@ from gateway.diff.values import SimpleValue, simple_value, type_label
 MAX_DEPTH = 48
 
 
+def occurs_text(minimum: int, maximum: int | None) -> str:
+    """`0..1`, `1..unbounded`."""
+    return f"{minimum}..{'unbounded' if maximum is None else maximum}"
+
+
 @dataclass(frozen=True, slots=True)
 class Wildcard:
     """An `xs:any` or `xs:anyAttribute`: the namespaces it accepts and how it validates."""
@@ -42,7 +47,7 @@ class Wildcard:
     def __str__(self) -> str:
         if self.namespaces is None:
             scope = "any namespace" + (
-                f" but {', '.join(sorted(n or '(none)' for n in self.excluded))}"
+                f" but {', '.join(sorted(n or '(no namespace)' for n in self.excluded))}"
                 if self.excluded
                 else ""
             )
@@ -52,6 +57,7 @@ class Wildcard:
 
 
 def wildcard(component: Any) -> Wildcard:
+    """The `Wildcard` of an xmlschema `XsdAnyElement` or `XsdAnyAttribute`."""
     namespaces = set(component.namespace)
     excluded = set(component.not_namespace or ())
     if "##any" in namespaces or excluded:
@@ -150,7 +156,7 @@ class ElementNode:
 
     @property
     def occurs(self) -> str:
-        return f"{self.min_occurs}..{'unbounded' if self.max_occurs is None else self.max_occurs}"
+        return occurs_text(self.min_occurs, self.max_occurs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,7 @@ def _keys(schema: Schema) -> set[str]:
     return {_VERSION_TOKEN.sub("", text).lower() for text in (schema.name, schema.entry.stem)}
 
 
-def pair_schemas(old: SchemaSet, new: SchemaSet, only: str | None = None) -> list[SchemaPair]:
-    """Every schema of `old` and `new`, paired, in NEW's order then OLD's leftovers; only the
-    pair with a schema named `only` when given (`SchemaNotFound` when there is none)."""
+def _by_name(old: SchemaSet, new: SchemaSet) -> list[SchemaPair]:
     left = dict(old.schemas)
     pairs: dict[str, SchemaPair] = {}
     unpaired_new = []
@@ -59,12 +57,46 @@ def pair_schemas(old: SchemaSet, new: SchemaSet, only: str | None = None) -> lis
         pairs[schema.name] = SchemaPair(left.popitem()[1], schema)
     for schema in unpaired_new:
         pairs[schema.name] = SchemaPair(None, schema)
-    ordered = [pairs[name] for name in new.schemas]
-    ordered += [SchemaPair(schema, None) for schema in left.values()]
-    if only is None:
-        return ordered
-    chosen = [pair for pair in ordered if only in pair.names()]
-    if not chosen:
-        known = ", ".join(sorted({name for pair in ordered for name in pair.names()}))
-        raise SchemaNotFound(f"no schema named '{only}' in either set (known: {known})")
-    return chosen
+    return [pairs[name] for name in new.schemas] + [SchemaPair(s, None) for s in left.values()]
+
+
+def _entry_file(schema_set: SchemaSet) -> Schema | None:
+    """The schema of a set given as one entry file, None for a set given as a directory."""
+    if schema_set.source.is_file():
+        return next(iter(schema_set.schemas.values()))
+    return None
+
+
+def pair_schemas(old: SchemaSet, new: SchemaSet, only: str | None = None) -> list[SchemaPair]:
+    """Every schema of `old` and `new`, paired, in NEW's order then OLD's leftovers.
+
+    A set given as one entry file is compared with its counterpart only, not with the other
+    schemas of the other side. `only` keeps the pair with a schema of that name, and pairs an
+    entry file with it whatever the file's name. Raises `SchemaNotFound` when `only` names no
+    schema, or when an entry file continues no schema of the other side by name.
+    """
+    pairs = _by_name(old, new)
+    old_entry, new_entry = _entry_file(old), _entry_file(new)
+    names = sorted({name for pair in pairs for name in pair.names()})
+    if only is not None:
+        chosen = [pair for pair in pairs if only in pair.names()]
+        if not chosen:
+            raise SchemaNotFound(
+                f"no schema named '{only}' in either set (known: {', '.join(names)})"
+            )
+        pair = chosen[0]
+        if pair.old is None and old_entry is not None:
+            return [SchemaPair(old_entry, pair.new)]
+        if pair.new is None and new_entry is not None:
+            return [SchemaPair(pair.old, new_entry)]
+        return chosen
+    if old_entry is None and new_entry is None:
+        return pairs
+    compared = [pair for pair in pairs if pair.old is not None and pair.new is not None]
+    if not compared:
+        entry = old_entry or new_entry
+        raise SchemaNotFound(
+            f"{entry.entry.name} continues no schema of the other side by name: say which "  # type: ignore[union-attr]
+            f"with --schema NAME (known: {', '.join(names)})"
+        )
+    return compared

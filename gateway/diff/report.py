@@ -14,11 +14,14 @@ from typing import Any
 
 from gateway.diff.compare import compare_roots
 from gateway.diff.components import load_components
-from gateway.diff.evidence import CONSUMERS, PRODUCERS, Evidence, SampleResult, examine, settle
+from gateway.diff.evidence import Evidence, SampleResult, examine, settle
 from gateway.diff.judge import (
+    AUDIENCES,
     BREAKING,
     COMPATIBLE,
+    CONSUMERS,
     LEVELS,
+    PRODUCERS,
     REVIEW,
     AssessedChange,
     judge,
@@ -31,19 +34,18 @@ from gateway.extract.document import Document
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.schema import Schema
 
-AUDIENCES = (PRODUCERS, CONSUMERS)
-
 
 @dataclass(frozen=True)
 class UpgradeReport:
     """`samples` lists the sample documents whose verdict changes; `evidence` is None when no
-    samples were given."""
+    samples were given. `command` is the command line that reproduces the report, if any."""
 
     old: Side
     new: Side
     changes: tuple[AssessedChange, ...]
     samples: tuple[SampleResult, ...]
     evidence: Evidence | None
+    command: str | None = None
 
     def verdict(self, audience: str) -> str:
         """`breaking` when a change or a sample breaks `audience`, else `review` when a change
@@ -74,7 +76,7 @@ class UpgradeReport:
         if self.evidence is not None:
             result["samples"] = {
                 "documents": self.evidence.documents,
-                "examined": len(self.evidence.examined),
+                "examined": self.evidence.examined,
                 "skipped": self.evidence.skipped,
                 "regressions": {
                     audience: sum(s.regression == audience for s in self.samples)
@@ -85,13 +87,16 @@ class UpgradeReport:
         return result
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "old": self.old.to_dict(),
             "new": self.new.to_dict(),
             "changes": [change.to_dict() for change in self.changes],
             "samples": [sample.to_dict() for sample in self.samples],
             "summary": self.summary(),
         }
+        if self.command:
+            result["command"] = self.command
+        return result
 
     def role(self, audience: str) -> str:
         """What `audience` does, in this report's versions."""
@@ -152,6 +157,7 @@ def upgrade_report(
     schema: str | None = None,
     samples: Iterable[Document] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    command: str | None = None,
 ) -> UpgradeReport:
     """Compare OLD and NEW (only the schema named `schema` when given), judge every change for
     both audiences and, when `samples` are given, settle `review` verdicts with them.
@@ -161,7 +167,7 @@ def upgrade_report(
     pairs = pair_schemas(old.schema_set, new.schema_set, schema)
     changes = _assessed(pairs, old, new)
     if samples is None:
-        return UpgradeReport(old, new, tuple(changes), (), None)
+        return UpgradeReport(old, new, tuple(changes), (), None, command)
     evidence = examine(samples, pairs, old.schema_set, new.schema_set, changes, limits)
     settled = tuple(settle(change, evidence) for change in changes)
-    return UpgradeReport(old, new, settled, tuple(evidence.regressions), evidence)
+    return UpgradeReport(old, new, settled, tuple(evidence.regressions), evidence, command)

@@ -31,6 +31,19 @@ class Side:
     schema_set: SchemaSet
 
     @property
+    def version(self) -> str | None:
+        """The set's version, None for a delivery or file that declares none."""
+        version = self.schema_set.version
+        return None if version == UNVERSIONED else version
+
+    @property
+    def description(self) -> str:
+        """`version 13.34, 12 schemas`, or `1 schema` for a set without a version."""
+        count = len(self.schema_set.schemas)
+        schemas = f"{count} schema{'' if count == 1 else 's'}"
+        return f"version {self.version}, {schemas}" if self.version else schemas
+
+    @property
     def folder(self) -> Path:
         """What the set's file names are shown relative to."""
         source = self.schema_set.source
@@ -40,7 +53,7 @@ class Side:
         return {
             "argument": self.argument,
             "label": self.label,
-            "version": self.schema_set.version,
+            "version": self.version,
             "path": str(self.schema_set.source),
             "schemas": list(self.schema_set.schemas),
         }
@@ -62,13 +75,25 @@ def _schema_set(argument: str, catalog: Path) -> SchemaSet:
     return load_catalog(catalog).version(argument)
 
 
+def _version_in(name: str) -> str | None:
+    found = _VERSION_IN_NAME.search(name)
+    return found[0].replace("_", ".") if found else None
+
+
 def _label(schema_set: SchemaSet) -> str | None:
+    """The set's version, else one that the file name or its two nearest folders carry
+    (`NUU_Demande_13.34.xsd`, `livraison-13.34/`, `13.34/wsdl/`), else the one that all its
+    entry files' names carry."""
     if schema_set.version != UNVERSIONED:
         return schema_set.version
-    found = _VERSION_IN_NAME.search(
-        schema_set.source.stem if schema_set.source.is_file() else schema_set.source.name
-    )
-    return found[0].replace("_", ".") if found else None
+    source = schema_set.source
+    folder = source.parent if source.is_file() else source
+    names = [source.stem] if source.is_file() else []
+    for name in [*names, folder.name, folder.parent.name]:
+        if found := _version_in(name):
+            return found
+    versions = {_version_in(schema.entry.stem) for schema in schema_set.schemas.values()}
+    return versions.pop() if len(versions) == 1 else None
 
 
 def open_sides(old: str, new: str, catalog: Path) -> tuple[Side, Side]:

@@ -66,9 +66,7 @@ class SimpleValue:
     enumeration_source: Source | None = field(default=None, compare=False)
 
 
-def _short(name: str | None) -> str:
-    if name is None:
-        return "anonymous type"
+def _short(name: str) -> str:
     return "xs:" + name[len(XS) :] if name.startswith(XS) else name.rpartition("}")[2]
 
 
