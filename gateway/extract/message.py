@@ -50,14 +50,16 @@ def extractor_for(content_type: str, rule: DirectionRule) -> str | None:
     return None
 
 
-def _soap_version_announced(content_type: str, soap_action: str | None) -> str | None:
+def _soap_version_announced(content_type: str, soap_action_header: str | None) -> str | None:
+    """The SOAP version the HTTP headers announce, for answering a message that cannot be
+    parsed: SOAP 1.2's media type, or SOAP 1.1's SOAPAction header."""
     media_type, parameters = content_type_parameters(content_type)
     if media_type == SOAP12_TYPE or SOAP12_TYPE in (
         parameters.get("type"),
         parameters.get("start-info"),
     ):
         return "1.2"
-    if soap_action is not None or parameters.get("start-info") == "text/xml":
+    if soap_action_header is not None or parameters.get("start-info") == "text/xml":
         return "1.1"
     return None
 
@@ -79,12 +81,12 @@ def extract_documents(
     rule: DirectionRule,
     limits: Limits,
     kind: str | None = None,
-    soap_action: str | None = None,
+    soap_action_header: str | None = None,
 ) -> Extraction:
     """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
     the one `extractor_for` chooses)."""
     kind = kind or extractor_for(content_type, rule)
-    announced = _soap_version_announced(content_type, soap_action)
+    announced = _soap_version_announced(content_type, soap_action_header)
     attachments = None
     data = body
     if kind == "mtom":
