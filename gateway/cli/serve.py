@@ -1,20 +1,36 @@
-"""`sne-gateway serve`: the conformance reverse proxy in front of an SNE platform."""
+"""`sne-gateway serve`: the conformance reverse proxy in front of an SNE platform.
+
+With no upstream configured, `serve` starts the SNE école simulator as a managed child process
+(`gateway.simulator.embedded`), proxies to it in école mode and prints where everything is,
+with the README's quick-start curls; stopping the gateway stops the simulator.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from gateway.cli.arguments import fail, positive_int
-from gateway.config import ENVIRONMENTS, SHIPPED_CONFIG, ConfigError, load_settings
+from gateway.config import ENVIRONMENTS, SHIPPED_CONFIG, ConfigError, Settings, load_settings
 from gateway.proxy.server import serve
 from gateway.reload import SchemaHolder
 from gateway.schema import CatalogError
+from gateway.simulator.embedded import (
+    EmbeddedSimulator,
+    SimulatorStartError,
+    simulated_version,
+)
+from gateway.simulator.quickstart import banner
 
 CONFIG_VARIABLE = "SNE_GATEWAY_CONFIG"
 FLAGS = ("env", "upstream", "host", "port", "workers", "xsd")
+#: Exit status after Ctrl-C, as shells report a SIGINT.
+INTERRUPTED = 130
 
 
 def register(commands: Any) -> None:
@@ -31,7 +47,10 @@ def register(commands: Any) -> None:
         help=f"configuration file (default: ${CONFIG_VARIABLE}, else ./gateway.toml, else the shipped one)",
     )
     parser.add_argument("--env", choices=ENVIRONMENTS, help="environment: decides the policy")
-    parser.add_argument("--upstream", help="base URL of the SNE platform to forward to")
+    parser.add_argument(
+        "--upstream",
+        help="base URL of the SNE platform to forward to (none: the embedded SNE école simulator)",
+    )
     parser.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: 8080)")
     parser.add_argument("--workers", type=positive_int, help="worker processes (default: 1)")
@@ -50,6 +69,38 @@ def config_file(given: Path | None) -> Path | None:
     return SHIPPED_CONFIG if SHIPPED_CONFIG.is_file() else None
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    # uvicorn drains the exchanges on SIGTERM, then re-raises it: end with the status a
+    # SIGTERM gives, through the callers' cleanup (the embedded simulator is stopped there).
+    raise SystemExit(128 + signum)
+
+
+def _serve(
+    settings: Settings, config: Path | None, overrides: dict[str, Any], holder: SchemaHolder
+) -> int:
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        serve(settings, config, overrides, holder)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _serve_with_simulator(config: Path | None, overrides: dict[str, Any]) -> int:
+    """No upstream: start the SNE école simulator, proxy to it in école mode, stop it after."""
+    with EmbeddedSimulator() as simulator:
+        overrides = {**overrides, "env": "ecole", "upstream": simulator.url}
+        settings = load_settings(config, overrides)
+        holder = SchemaHolder(settings)
+        version = holder.current.schema_set.version
+        try:
+            simulator.start(simulated_version(version))
+        except SimulatorStartError as error:
+            return fail(str(error))
+        print(banner(settings, version, simulator.pid), file=sys.stderr, flush=True)
+        return _serve(settings, config, overrides, holder)
+
+
 def run(arguments: argparse.Namespace) -> int:
     config = config_file(arguments.config)
     overrides = {
@@ -58,12 +109,12 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         settings = load_settings(config, overrides)
         if settings.upstream is None:
-            return fail(
-                "no upstream configured: set [gateway] upstream in the configuration, "
-                "SNE_GATEWAY_UPSTREAM, or --upstream URL"
-            )
+            return _serve_with_simulator(config, overrides)
         holder = SchemaHolder(settings)
+        return _serve(settings, config, overrides, holder)
     except (ConfigError, CatalogError) as error:
         return fail(str(error))
-    serve(settings, config, overrides, holder)
-    return 0
+    except KeyboardInterrupt:
+        # uvicorn re-raises the SIGINT it drained on; a second Ctrl-C may land while the
+        # simulator stops (it stops anyway: its standard input is closed first).
+        return INTERRUPTED

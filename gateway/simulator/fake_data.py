@@ -14,9 +14,10 @@ documents stay plausible for an SI that checks them.
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 MASCULINE_FIRST_NAMES = (
     "Rodolphe", "Timéo", "Noé", "Gabriel", "Raphaël", "Lucas", "Hugo", "Nathan", "Arthur",
@@ -134,11 +135,6 @@ def between(rng: random.Random, first: date, last: date) -> date:
     return first + timedelta(days=rng.randrange((last - first).days + 1))
 
 
-def moment_between(rng: random.Random, first: datetime, last: datetime) -> datetime:
-    span = max(0, int((last - first).total_seconds()))
-    return first + timedelta(seconds=rng.randrange(span + 1))
-
-
 def surname(rng: random.Random) -> str:
     if rng.random() < 0.5:
         return rng.choice(INVENTED_SURNAMES)
@@ -204,9 +200,9 @@ def department_code(department: str) -> str:
     return department.rjust(3, "0")
 
 
-def num_unique(rng: random.Random, department: str, created: date) -> str:
+def num_unique(department: str, created: date, sequence: int) -> str:
     """An 18-character numUnique: department, year, month, sequence, key letter (invented)."""
-    body = f"{department_code(department)}{created:%y%m}{rng.randrange(10**10):010d}"
+    body = f"{department_code(department)}{created:%y%m}{sequence % 10**10:010d}"
     key = chr(ord("A") + sum(ord(character) for character in body) % 26)
     return body + key
 
@@ -215,6 +211,12 @@ def department_of(num_unique: str) -> str:
     """The department a numUnique starts with: `038…` → `38`, `974…` → `974`."""
     code = num_unique[:3]
     return code if code.startswith("97") else code[1:]
+
+
+def department_of_guichet(numero: str) -> str:
+    """The department a guichet code starts with (`38A12` → `38`); 38 when it has none."""
+    match = re.match(r"97[1-6]|2[AB]|\d{2}", numero)
+    return match[0] if match else "38"
 
 
 def guichet(rng: random.Random, department: str) -> str:
@@ -233,10 +235,6 @@ def identifier(rng: random.Random) -> str:
 
 def amount(rng: random.Random, low: float, high: float) -> str:
     return f"{rng.uniform(low, high):.2f}"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 class FakeData:

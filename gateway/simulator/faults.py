@@ -105,7 +105,9 @@ def parse_faults(text: str) -> FaultSpec:
         try:
             rate = float(rate_text) if equals else 1.0
         except ValueError:
-            raise FaultSpecError(f"'{item}': the rate must be a number, not '{rate_text}'") from None
+            raise FaultSpecError(
+                f"'{item}': the rate must be a number, not '{rate_text}'"
+            ) from None
         if not 0 <= rate <= 1:
             raise FaultSpecError(f"'{item}': the rate must be between 0 and 1, not {rate:g}")
         if colon:

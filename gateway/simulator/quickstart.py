@@ -1,0 +1,64 @@
+"""What `sne-gateway serve` prints when it runs the embedded simulator: where everything is,
+and the three curls of the README's quick start, to run from the repository root."""
+
+from __future__ import annotations
+
+from gateway.config import Settings
+
+GET_NUM_UNIQUE = (
+    "-H 'Content-Type: application/soap+xml; charset=UTF-8; "
+    'action="http://ws.metier.nuu.application.i2/getNumUnique"\' '
+    "--data-binary @fixtures/soap/soap12-getNumUnique-request.xml"
+)
+INVALID_DRM = (
+    "-H 'Content-Type: application/xml' "
+    "--data-binary @fixtures/invalid/drm-ressources/xsd.pattern--numunique-lowercase-key.xml"
+)
+CONFORMANCE_LINES = "| grep -iE '^(HTTP|x-conformance)'"
+GATEWAY = "{gateway}"
+#: (what it shows, the curl with `{gateway}` standing for the gateway's URL), as in the README.
+CURLS = (
+    (
+        "A valid getNumUnique (SOAP 1.2, answered in MTOM): forwarded, both directions pass",
+        f"curl -si {GATEWAY}/nuu-ws/services/DemandeLogement {GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
+    ),
+    (
+        "An invalid DRM request: blocked, answered in the SNE's anomaly shape (HTTP 422)",
+        "curl -s -w 'HTTP %{http_code}\\n' " + f"{GATEWAY}/v1.0/drm/ressources {INVALID_DRM}",
+    ),
+    (
+        "The same getNumUnique, answered with a name over its length: forwarded, and logged here",
+        f"curl -si {GATEWAY}/nuu-ws/services/DemandeLogement -H 'X-Simulator-Fault: too-long' "
+        f"{GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
+    ),
+)
+
+
+def gateway_url(settings: Settings) -> str:
+    """Where a client on this machine reaches the gateway."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def curls(url: str) -> list[tuple[str, str]]:
+    return [(title, command.replace(GATEWAY, url)) for title, command in CURLS]
+
+
+def banner(settings: Settings, version: str, simulator_pid: int | None) -> str:
+    policy = settings.policies[settings.env]
+    url = gateway_url(settings)
+    lines = [
+        "sne-gateway serve: no upstream is configured, so the gateway runs the SNE école simulator.",
+        "",
+        f"  gateway   {url}",
+        f"  upstream  {settings.upstream} (SNE école simulator, pid {simulator_pid}, interface {version})",
+        f"  env       {settings.env}",
+        f"  policy    requests: {policy['request']}, responses: {policy['response']}",
+        f"  xsd       {settings.xsd} (version {version})",
+        "",
+        "Try it from the repository root, in another terminal:",
+    ]
+    for number, (title, command) in enumerate(curls(url), start=1):
+        lines += ["", f"  # {number}. {title}", f"  {command}"]
+    lines += ["", "Ctrl-C stops the gateway and the simulator.", ""]
+    return "\n".join(lines)
