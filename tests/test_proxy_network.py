@@ -225,3 +225,37 @@ def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
             for chunk in response.iter_raw():
                 received += chunk
     assert len(received) < len(archive)
+
+
+def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from gateway.catalog import load_catalog
+    from gateway.limits import Limits
+    from gateway.proxy.archive_stream import MAX_FAILURES, ArchiveCheck
+
+    valid = (FIXTURES / "valid/13.33/demande/minimal.xml").read_bytes()
+    invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for index, data in enumerate([valid] * 50 + [invalid] * (MAX_FAILURES + 20)):
+            info = tarfile.TarInfo(f"CERFA/{index:05d}.xml")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+    async def check_all() -> ArchiveCheck:
+        check = ArchiveCheck(
+            "export.tgz", load_catalog(FIXTURES.parent / "xsd").latest, "demande", Limits(), False
+        )
+        data = buffer.getvalue()
+        for start in range(0, len(data), 4096):
+            await check.feed(data[start : start + 4096])
+        await check.finish()
+        return check
+
+    check = asyncio.run(check_all())
+    assert check.documents == 50 + MAX_FAILURES + 20
+    assert len(check.failures) == MAX_FAILURES and check.failures_omitted == 20
+    assert check.reports == check.failures
+    assert list(check.schemas) == ["demande@13.34"]

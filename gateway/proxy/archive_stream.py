@@ -14,11 +14,15 @@ import threading
 
 from gateway.catalog import SchemaSet
 from gateway.extract.archive import ArchiveError, iter_archive
+from gateway.extract.document import SchemaChoice
 from gateway.limits import Limits
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport
 
 QUEUE_CHUNKS = 32
+#: Invalid members whose reports are kept (logged, and listed in the verdict); the rest are
+#: counted. An export made under another interface version can fail in every one of its members.
+MAX_FAILURES = 100
 _END = b""
 
 
@@ -48,52 +52,68 @@ class _QueueReader:
 
 
 class ArchiveCheck:
-    """Validates an archive stream; `reports` grows as members complete, `invalid` is set at
-    the first member that fails."""
+    """Validates an archive stream. Only what a verdict needs is kept, so memory does not grow
+    with the number of members: counts, the schemas seen, and the first `MAX_FAILURES` invalid
+    members' reports (the others are counted). `invalid` is set at the first failure."""
 
     def __init__(
         self,
         name: str,
         schema_set: SchemaSet,
-        schema: str | None,
+        schema: SchemaChoice,
         limits: Limits,
         show_values: bool,
     ) -> None:
-        self.reports: list[DocumentReport] = []
+        self.name = name
+        self.documents = 0
+        self.schemas: dict[str, None] = {}
+        self.failures: list[DocumentReport] = []
+        self.failures_omitted = 0
         self.invalid = threading.Event()
         self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._thread = threading.Thread(
             target=self._validate,
-            args=(name, schema_set, schema, limits, show_values),
+            args=(schema_set, schema, limits, show_values),
             name=f"archive-check {name}",
             daemon=True,
         )
         self._thread.start()
 
+    def _record(self, report: DocumentReport) -> None:
+        if report.schema:
+            self.schemas.setdefault(report.schema)
+        if report.valid:
+            return
+        self.invalid.set()
+        if len(self.failures) < MAX_FAILURES:
+            self.failures.append(report)
+        else:
+            self.failures_omitted += 1
+
     def _validate(
-        self,
-        name: str,
-        schema_set: SchemaSet,
-        schema: str | None,
-        limits: Limits,
-        show_values: bool,
+        self, schema_set: SchemaSet, schema: SchemaChoice, limits: Limits, show_values: bool
     ) -> None:
         reader = _QueueReader(self._chunks)
         try:
-            for document in iter_archive(reader, name, limits, schema):  # type: ignore[arg-type]
-                report = validate_document(
-                    document, schema_set, limits=limits, show_values=show_values
+            for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
+                self.documents += 1
+                self._record(
+                    validate_document(document, schema_set, limits=limits, show_values=show_values)
                 )
-                self.reports.append(report)
-                if not report.valid:
-                    self.invalid.set()
         except ArchiveError as error:
-            self.reports.append(DocumentReport(name, None, (error.violation,)))
-            self.invalid.set()
+            self._record(DocumentReport(self.name, None, (error.violation,)))
         finally:
             # Drain what the proxy still sends, so it never blocks on a full queue.
             while not reader.ended:
                 reader.ended = self._chunks.get() is _END
+
+    @property
+    def reports(self) -> list[DocumentReport]:
+        """The reports a decision is made on: the failures, or, when every member is valid,
+        one valid report per schema seen, standing for the members it judged."""
+        if self.failures or not self.documents:
+            return self.failures
+        return [DocumentReport(self.name, schema) for schema in self.schemas]
 
     async def feed(self, chunk: bytes) -> None:
         if not chunk:
@@ -103,11 +123,10 @@ class ArchiveCheck:
         except queue.Full:
             await asyncio.to_thread(self._chunks.put, chunk)
 
-    async def finish(self) -> list[DocumentReport]:
+    async def finish(self) -> None:
         """Signal the end of the stream (complete or not) and wait for the last member."""
         try:
             self._chunks.put_nowait(_END)
         except queue.Full:
             await asyncio.to_thread(self._chunks.put, _END)
         await asyncio.to_thread(self._thread.join)
-        return self.reports

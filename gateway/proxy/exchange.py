@@ -71,6 +71,9 @@ class Verdict:
     reports: list[DocumentReport]
     seconds: float = 0.0
     soap_version: str | None = None
+    #: For archives, which keep only their failures: how many members, and failures not kept.
+    documents: int | None = None
+    omitted: int = 0
 
 
 def _gateway_verdict(source: str, code: str, message: str) -> list[DocumentReport]:
@@ -310,6 +313,8 @@ class Exchange:
             log_reports(
                 self.gateway.logger,
                 verdict.reports,
+                documents=verdict.documents,
+                omitted=verdict.omitted,
                 direction=direction,
                 conformance=verdict.decision.conformance,
                 action=verdict.decision.action,
@@ -546,9 +551,15 @@ class Exchange:
                     )
                 held = chunk
         finally:
-            reports = await check.finish()
-            decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
-            self.verdicts["response"] = Verdict(decision, reports, time.perf_counter() - started)
+            await check.finish()
+            decision = decide(check.reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
+            self.verdicts["response"] = Verdict(
+                decision,
+                check.reports,
+                time.perf_counter() - started,
+                documents=check.documents,
+                omitted=check.failures_omitted,
+            )
         if decision.block:
             # Returning without the end of the body makes the server drop the connection: the
             # client sees a truncated download, not an archive it could ingest.

@@ -48,16 +48,22 @@ def configure_logging(log_format: str, level: str, env: str) -> None:
 def log_reports(
     logger: Any,
     reports: Sequence[DocumentReport],
+    documents: int | None = None,
+    omitted: int = 0,
     **exchange: Any,
 ) -> None:
-    """Emit the exchange event, then one event per violation (bound to the same exchange)."""
+    """Emit the exchange event, then one event per violation (bound to the same exchange).
+    `documents` and `omitted` count what `reports` leaves out (an archive keeps only its
+    failures: `omitted` is the number of failed documents not kept)."""
     violations = sum(report.violation_count for report in reports)
-    level = logger.warning if violations else logger.info
+    level = logger.warning if violations or omitted else logger.info
+    schemas = dict.fromkeys(report.schema for report in reports if report.schema)
     level(
         "exchange",
-        schemas=[report.schema for report in reports if report.schema] or None,
-        documents=len(reports),
+        schemas=list(schemas) or None,
+        documents=len(reports) if documents is None else documents,
         violations=violations,
+        **({"failed_documents_not_listed": omitted} if omitted else {}),
         **exchange,
     )
     for report in reports:
