@@ -15,22 +15,13 @@ from typing import Any
 
 from gateway.catalog import SchemaNotFound
 from gateway.cli.arguments import default_xsd, fail
-from gateway.diff.html_report import render_html
-from gateway.diff.json_report import render_json
 from gateway.diff.judge import AUDIENCES, CONSUMERS, PRODUCERS
-from gateway.diff.markdown_report import render_markdown
-from gateway.diff.report import UpgradeReport, upgrade_report
-from gateway.diff.side import open_sides
 from gateway.extract.archive import ArchiveError
 from gateway.inputs import InputError, check_inputs, iter_inputs
 from gateway.limits import DEFAULT_LIMITS
 from gateway.schema import CatalogError
 
-RENDERERS: dict[str, Callable[[UpgradeReport], str]] = {
-    "md": render_markdown,
-    "html": render_html,
-    "json": render_json,
-}
+FORMATS = ("md", "html", "json")
 FAIL_ON = {
     "producers": (PRODUCERS,),
     "consumers": (CONSUMERS,),
@@ -68,7 +59,7 @@ def register(commands: Any) -> None:
         help="documents to validate against OLD and NEW: a file, a directory (*.xml, "
         "recursively), a .tgz archive or -; repeat for several",
     )
-    parser.add_argument("--format", choices=tuple(RENDERERS), default="md", help="default: md")
+    parser.add_argument("--format", choices=FORMATS, default="md", help="default: md")
     parser.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write the report to this file"
     )
@@ -101,6 +92,19 @@ def _command(arguments: argparse.Namespace) -> str:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    # The report's modules load xmlschema's component model: imported when a diff runs, not
+    # each time any command starts.
+    from gateway.diff.html_report import render_html
+    from gateway.diff.json_report import render_json
+    from gateway.diff.markdown_report import render_markdown
+    from gateway.diff.report import UpgradeReport, upgrade_report
+    from gateway.diff.side import open_sides
+
+    renderers: dict[str, Callable[[UpgradeReport], str]] = {
+        "md": render_markdown,
+        "html": render_html,
+        "json": render_json,
+    }
     try:
         old, new = open_sides(arguments.old, arguments.new, arguments.xsd or default_xsd())
         samples = None
@@ -114,7 +118,7 @@ def run(arguments: argparse.Namespace) -> int:
         return fail(str(error))
     except ArchiveError as error:
         return fail(error.violation.message)
-    text = RENDERERS[arguments.format](report)
+    text = renderers[arguments.format](report)
     if arguments.output:
         try:
             arguments.output.write_text(text, encoding="utf-8")

@@ -17,15 +17,8 @@ from typing import Any
 
 from gateway.cli.arguments import fail, positive_int
 from gateway.config import ENVIRONMENTS, SHIPPED_CONFIG, ConfigError, Settings, load_settings
-from gateway.proxy.server import serve
 from gateway.reload import SchemaHolder
 from gateway.schema import CatalogError
-from gateway.simulator.embedded import (
-    EmbeddedSimulator,
-    SimulatorStartError,
-    simulated_version,
-)
-from gateway.simulator.quickstart import banner
 
 CONFIG_VARIABLE = "SNE_GATEWAY_CONFIG"
 FLAGS = ("env", "upstream", "host", "port", "workers", "xsd")
@@ -78,6 +71,9 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
 def _serve(
     settings: Settings, config: Path | None, overrides: dict[str, Any], holder: SchemaHolder
 ) -> int:
+    # The web stack is imported when the gateway serves, not each time any command starts.
+    from gateway.proxy.server import serve
+
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         serve(settings, config, overrides, holder)
@@ -88,6 +84,9 @@ def _serve(
 
 def _serve_with_simulator(config: Path | None, overrides: dict[str, Any]) -> int:
     """No upstream: start the SNE école simulator, proxy to it in école mode, stop it after."""
+    from gateway.simulator.embedded import EmbeddedSimulator, SimulatorStartError, simulated_version
+    from gateway.simulator.quickstart import banner
+
     with EmbeddedSimulator() as simulator:
         overrides = {**overrides, "env": "ecole", "upstream": simulator.url}
         settings = load_settings(config, overrides)

@@ -7,13 +7,9 @@ import os
 import sys
 from typing import Any
 
-import uvicorn
-
 from gateway.catalog import SchemaNotFound
 from gateway.cli.arguments import fail, positive_int
 from gateway.schema import CatalogError
-from gateway.simulator.app import create_simulator
-from gateway.simulator.embedded import SOCKET_VARIABLE, serve_inherited
 from gateway.simulator.faults import FaultSpec, FaultSpecError, parse_faults
 from gateway.simulator.settings import (
     DEFAULT_EXPORT_DELAY,
@@ -93,6 +89,12 @@ def register(commands: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    # The web stack is imported when the simulator runs, not each time any command starts.
+    import uvicorn
+
+    from gateway.simulator.app import create_simulator
+    from gateway.simulator.embedded import SOCKET_VARIABLE, serve_inherited
+
     settings = SimulatorSettings(
         version=arguments.version,
         seed=arguments.seed,

@@ -11,7 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from urllib.parse import unquote
 
 from gateway.violation import Violation
@@ -19,15 +22,19 @@ from gateway.violation import Violation
 _PARAMETER = re.compile(r';\s*([\w.\-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 
 
-def content_type_parameters(value: str) -> tuple[str, dict[str, str]]:
-    """`multipart/related; boundary="b"; start="<r>"` → (`multipart/related`, parameters)."""
+@lru_cache(maxsize=256)
+def content_type_parameters(value: str) -> tuple[str, Mapping[str, str]]:
+    """`multipart/related; boundary="b"; start="<r>"` → (`multipart/related`, parameters).
+    Cached: a client sends the same few content types again and again."""
     media_type = value.split(";", 1)[0].strip().lower()
     parameters = {}
     for name, raw in _PARAMETER.findall(value):
         if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1]
+            if "\\" in raw:
+                raw = re.sub(r"\\(.)", r"\1", raw)
         parameters[name.lower()] = raw
-    return media_type, parameters
+    return media_type, MappingProxyType(parameters)
 
 
 class MultipartError(Exception):
