@@ -45,6 +45,9 @@ def iter_archive(
             tarfile.open(fileobj=unzipped, mode="r|") as archive,
         ):
             for member in archive:
+                # tarfile remembers every member it has read, even in stream mode: forget them,
+                # or memory grows with the size of the export.
+                archive.members.clear()
                 last = member.name
                 if not member.isfile() or not member.name.lower().endswith(XML_SUFFIX):
                     continue
