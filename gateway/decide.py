@@ -2,7 +2,8 @@
 
 `block` stops the exchange (a request is not forwarded; a response is replaced by an answer in
 the SNE's anomaly shape); `log` forwards it and records the violations; `off` does not
-validate. When validation could not complete (an internal error, a body over the size limit),
+validate. When validation could not complete (an internal error, a body over the size limit
+or in an encoding the gateway cannot decode),
 production fails open and forwards; école and recette block if `fail_closed` is set.
 """
 
@@ -17,7 +18,7 @@ from gateway.violation import DocumentReport
 
 Conformance = Literal["pass", "fail", "skipped"]
 #: Violations meaning "the gateway could not judge", not "the document is wrong".
-INCOMPLETE_CODES = frozenset({"validation.failed", "limits.size"})
+INCOMPLETE_CODES = frozenset({"validation.failed", "limits.size", "http.content-encoding"})
 FAIL_OPEN_ENVIRONMENTS = frozenset({"prod"})
 
 

@@ -24,6 +24,7 @@ from gateway.config import DIRECTIONS, Settings
 from gateway.schema import CatalogError, compile_schema
 
 WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
+WATCH_RETRY_SECONDS = 1.0
 log = structlog.get_logger("gateway.reload")
 
 
@@ -95,12 +96,12 @@ class SchemaHolder:
         self.failure: ReloadFailure | None = None
         self.reloads = 0
 
-    @property
-    def watched_paths(self) -> list[Path]:
+    def _roots(self) -> list[Path]:
+        """The directories whose schema files are in service."""
         xsd = self.settings.xsd.resolve()
-        paths = {xsd if xsd.is_dir() else xsd.parent}
-        paths.update(Path(p).resolve().parent for p in _route_schema_files(self.settings))
-        return sorted(paths)
+        roots = {xsd if xsd.is_dir() else xsd.parent}
+        roots.update(Path(p).resolve().parent for p in _route_schema_files(self.settings))
+        return sorted(roots)
 
     async def reload(self) -> bool:
         """Compile the files as they are now; swap them in if they compile."""
@@ -129,16 +130,32 @@ class SchemaHolder:
         return True
 
     async def watch(self, debounce_ms: int, stop: asyncio.Event | None = None) -> None:
-        """Reload on every debounced batch of changes to schema files, until `stop` is set."""
+        """Reload on every debounced batch of changes to schema files, until `stop` is set. A
+        failing watch (a directory gone, a watch limit reached) is logged and re-armed: the set
+        in service stays, and so does the gateway."""
+        while stop is None or not stop.is_set():
+            try:
+                await self._watch_once(debounce_ms, stop)
+            except Exception as error:
+                log.error("xsd.watch.failed", reason=str(error), retry_in_s=WATCH_RETRY_SECONDS)
+                await asyncio.sleep(WATCH_RETRY_SECONDS)
+
+    async def _watch_once(self, debounce_ms: int, stop: asyncio.Event | None) -> None:
+        roots = self._roots()
 
         def relevant(change: Change, path: str) -> bool:
-            return path.lower().endswith(WATCHED_SUFFIXES)
+            if path in map(str, roots):
+                return True  # a directory replaced as a whole (a new delivery moved in place)
+            under = any(Path(path).is_relative_to(root) for root in roots)
+            return under and path.lower().endswith(WATCHED_SUFFIXES)
 
+        # The parents are watched, not the directories themselves: a watch on a directory
+        # dies with it when a new delivery replaces it (`rm -r xsd && mv xsd.new xsd`).
         async for changes in awatch(
-            *self.watched_paths,
+            *sorted({root.parent for root in roots}),
             watch_filter=relevant,
             debounce=max(debounce_ms, 1),
             stop_event=stop,
         ):
-            log.info("xsd.change", files=sorted(Path(path).name for _, path in changes))
+            log.info("xsd.change", files=sorted({Path(path).name for _, path in changes}))
             await self.reload()

@@ -72,6 +72,9 @@ CODES: dict[str, Code] = {
         "GTW02", "The request is refused: CONNECT, an absolute-form target or a bad path."
     ),
     "upstream.unreachable": Code("GTW03", "The SNE platform cannot be reached (HTTP 502)."),
+    "http.content-encoding": Code(
+        "GTW05", "A body's Content-Encoding cannot be decoded, so it was not validated."
+    ),
     "upstream.timeout": Code("GTW04", "The SNE platform did not answer in time (HTTP 504)."),
 }
 

@@ -101,3 +101,22 @@ def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
             )
             assert response.status_code == 422
             assert b"xsd.unexpected-element" in response.content
+
+
+def test_a_delivery_replaced_as_a_whole_is_picked_up(tmp_path: Path) -> None:
+    xsd = tmp_path / "xsd"
+    shutil.copytree(ROOT / "xsd", xsd)
+    broken = tmp_path / "xsd.new"
+    shutil.copytree(ROOT / "xsd", broken)
+    domains = Path("13.34") / "commun" / "NUU_Domaines.xsd"
+    (broken / domains).write_text("<xs:broken", encoding="utf-8")
+    upstream = ScriptedUpstream()
+    with serve_asgi(upstream) as running:
+        settings = gateway_settings(running.url, xsd=str(xsd), reload="true", reload_debounce_ms="50")
+        with serve_gateway(settings) as gateway:
+            health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
+            shutil.rmtree(xsd)
+            broken.rename(xsd)
+            wait_for(lambda: health()["status"] == "degraded")
+            (xsd / domains).write_text((ROOT / "xsd" / domains).read_text(encoding="utf-8"), encoding="utf-8")
+            wait_for(lambda: health()["status"] == "ok")

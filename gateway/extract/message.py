@@ -50,7 +50,7 @@ def extractor_for(content_type: str, rule: DirectionRule) -> str | None:
     return None
 
 
-def _soap_version_announced(content_type: str, soap_action_header: str | None) -> str | None:
+def announced_soap_version(content_type: str, soap_action_header: str | None) -> str | None:
     """The SOAP version the HTTP headers announce, for answering a message that cannot be
     parsed: SOAP 1.2's media type, or SOAP 1.1's SOAPAction header."""
     media_type, parameters = content_type_parameters(content_type)
@@ -86,7 +86,7 @@ def extract_documents(
     """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
     the one `extractor_for` chooses)."""
     kind = kind or extractor_for(content_type, rule)
-    announced = _soap_version_announced(content_type, soap_action_header)
+    announced = announced_soap_version(content_type, soap_action_header)
     attachments = None
     data = body
     if kind == "mtom":

@@ -23,11 +23,17 @@ from gateway.catalog import SchemaSet
 from gateway.config import Direction, DirectionRule, Route, Settings
 from gateway.decide import Decision, decide
 from gateway.extract.document import Document
-from gateway.extract.message import Extraction, extract_documents, extractor_for
+from gateway.extract.message import (
+    Extraction,
+    announced_soap_version,
+    extract_documents,
+    extractor_for,
+)
 from gateway.extract.mtom import content_type_parameters
 from gateway.proxy.archive_stream import ArchiveCheck
 from gateway.proxy.body import BufferedBody, ClientDisconnected, read_body, stream_body
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
+from gateway.proxy.target import PathRefused, canonical_target
 from gateway.proxy.upstream import timeouts
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
@@ -36,7 +42,7 @@ from gateway.report.soap_fault import fault_content_type, fault_status, soap_fau
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
-RESERVED_PREFIX = b"/_gateway"
+RESERVED_PREFIX = "/_gateway"
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
 #: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.
 PASS_THROUGH_BUFFER = 1024 * 1024
@@ -45,6 +51,18 @@ THREAD_THRESHOLD = 256 * 1024
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
 REFUSED_METHODS = frozenset({"CONNECT"})
 DECODABLE_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+#: Extractors that need the whole body (archives stream instead).
+BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
+#: Responses without a body to validate.
+NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
+#: The gateway's own headers: an upstream's copies are not passed on.
+GATEWAY_HEADERS = (
+    b"x-request-id",
+    b"x-conformance",
+    b"x-conformance-request",
+    b"x-conformance-response",
+    b"x-conformance-schema",
+)
 
 
 @dataclass
@@ -112,13 +130,20 @@ class Exchange:
         self.send = send
         self.method: str = scope["method"]
         self.headers: RawHeaders = list(scope["headers"])
-        self.raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        self.path = self.raw_path.decode("latin-1")
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        try:
+            target = canonical_target(raw_path.decode("latin-1"))
+            self.path, self.routed_path, self.refusal = target.forwarded, target.routed, None
+        except PathRefused as refused:
+            self.path = self.routed_path = raw_path.decode("latin-1")
+            self.refusal = f"The request path is refused: {refused}."
         # A client's id is kept (clipped: it goes into headers and every log event).
         self.request_id = (header(self.headers, b"x-request-id") or os.urandom(16).hex())[:128]
         self.content_type = header(self.headers, b"content-type") or ""
         self.soap_action = _soap_action(self.headers, self.content_type)
-        self.route: Route | None = self.settings.route_for(self.method, self.path, self.soap_action)
+        self.route: Route | None = self.settings.route_for(
+            self.method, self.routed_path, self.soap_action
+        )
         # The set in service when the exchange starts is the one it finishes with.
         self.schema_set: SchemaSet = gateway.schemas.current.schema_set
         self.verdicts: dict[Direction, Verdict] = {}
@@ -145,47 +170,74 @@ class Exchange:
             for document in documents
         ]
 
+    def _kind(self, direction: Direction, content_type: str) -> str | None:
+        """The extractor for `direction`, or None when it is not validated."""
+        if self.settings.policy(direction, self.route) == "off":
+            return None
+        return extractor_for(content_type, self._rule(direction))
+
+    async def _reports(
+        self,
+        direction: Direction,
+        kind: str,
+        body: BufferedBody,
+        content_type: str,
+        encoding: str | None,
+    ) -> tuple[Extraction, list[DocumentReport]]:
+        limit = self.settings.max_body_bytes
+        # Not extracted: a blocking answer still speaks the SOAP version the headers announce.
+        unread = Extraction(
+            (), announced_soap_version(content_type, header(self.headers, b"soapaction"))
+        )
+        too_large = _gateway_verdict(
+            "body",
+            "limits.size",
+            f"The {direction} body is larger than {limit:,} bytes (max_body_bytes); "
+            "it was not validated.",
+        )
+        if not body.within_limit:
+            return unread, too_large
+        decoded = _decoded(body.data, encoding, limit)
+        if decoded is None:
+            return unread, _gateway_verdict(
+                "body",
+                "http.content-encoding",
+                f"The {direction} body's Content-Encoding '{encoding}' cannot be decoded (the "
+                "gateway decodes gzip and deflate); it was not validated.",
+            )
+        if len(decoded) > limit:
+            return unread, too_large
+        try:
+            if len(decoded) > THREAD_THRESHOLD:
+                return await asyncio.to_thread(
+                    self._extract_and_validate, decoded, content_type, self._rule(direction), kind
+                )
+            return self._extract_and_validate(decoded, content_type, self._rule(direction), kind)
+        except Exception as error:  # a bug must not take the exchange down: decide says how
+            self.gateway.logger.exception(
+                "validation.error", request_id=self.request_id, direction=direction
+            )
+            return unread, _gateway_verdict(
+                "body",
+                "validation.failed",
+                f"Validation failed inside the gateway ({type(error).__name__}); "
+                "see the gateway logs.",
+            )
+
     async def _check(
-        self, direction: Direction, body: BufferedBody, content_type: str, encoding: str | None
+        self,
+        direction: Direction,
+        kind: str,
+        body: BufferedBody,
+        content_type: str,
+        encoding: str | None,
     ) -> Verdict | None:
-        """Validate a buffered body; None when the direction is not validated."""
-        rule = self._rule(direction)
-        policy = self.settings.policy(direction, self.route)
-        kind = extractor_for(content_type, rule) if policy != "off" else None
-        if kind not in ("xml", "soap", "mtom"):
+        """Validate a buffered body; None when there is nothing to validate (no body)."""
+        if body.ended and not body.data:
             return None
         started = time.perf_counter()
-        extraction = Extraction(())
-        if not body.within_limit:
-            reports = _gateway_verdict(
-                "body",
-                "limits.size",
-                f"The {direction} body is larger than {self.settings.max_body_bytes:,} bytes "
-                "(max_body_bytes); it was not validated.",
-            )
-        else:
-            decoded = _decoded(body.data, encoding, self.settings.max_body_bytes)
-            if decoded is None:
-                return None
-            try:
-                if len(decoded) > THREAD_THRESHOLD:
-                    extraction, reports = await asyncio.to_thread(
-                        self._extract_and_validate, decoded, content_type, rule, kind
-                    )
-                else:
-                    extraction, reports = self._extract_and_validate(
-                        decoded, content_type, rule, kind
-                    )
-            except Exception as error:  # a bug must not take the exchange down: decide says how
-                self.gateway.logger.exception(
-                    "validation.error", request_id=self.request_id, direction=direction
-                )
-                reports = _gateway_verdict(
-                    "body",
-                    "validation.failed",
-                    f"Validation failed inside the gateway ({type(error).__name__}); "
-                    "see the gateway logs.",
-                )
+        extraction, reports = await self._reports(direction, kind, body, content_type, encoding)
+        policy = self.settings.policy(direction, self.route)
         decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)
         return Verdict(decision, reports, time.perf_counter() - started, extraction.soap_version)
 
@@ -330,13 +382,7 @@ class Exchange:
             return f"The method {self.method} is refused: this gateway only forwards to its configured upstream."
         if target is not None and not target.startswith(b"/"):
             return "Absolute-form request targets are refused: this gateway is not an open proxy."
-        if (
-            not self.raw_path.startswith(b"/")
-            or self.raw_path.startswith(b"//")
-            or b"\\" in self.raw_path
-        ):
-            return "The request path must be an origin path starting with a single '/'."
-        return None
+        return self.refusal
 
     async def run(self) -> None:
         if refusal := self._refused():
@@ -354,7 +400,9 @@ class Exchange:
                 "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
             )
             return
-        if self.raw_path == RESERVED_PREFIX or self.raw_path.startswith(RESERVED_PREFIX + b"/"):
+        if self.routed_path == RESERVED_PREFIX or self.routed_path.startswith(
+            RESERVED_PREFIX + "/"
+        ):
             await self._answer(
                 404,
                 b"Not Found: /_gateway/ is reserved to the gateway.",
@@ -370,14 +418,13 @@ class Exchange:
             self._log()
 
     async def _exchange(self) -> None:
-        policy = self.settings.policy("request", self.route)
-        kind = extractor_for(self.content_type, self._rule("request")) if policy != "off" else None
-        validated = kind in ("xml", "soap", "mtom")
+        kind = self._kind("request", self.content_type)
+        validated = kind in BUFFERED_EXTRACTORS
         limit = self.settings.max_body_bytes if validated else PASS_THROUGH_BUFFER
         body = await read_body(self.receive, limit)
         if validated:
             encoding = header(self.headers, b"content-encoding")
-            verdict = await self._check("request", body, self.content_type, encoding)
+            verdict = await self._check("request", kind, body, self.content_type, encoding)  # type: ignore[arg-type]
             if verdict is not None:
                 self.verdicts["request"] = verdict
                 if verdict.decision.block:
@@ -456,14 +503,25 @@ class Exchange:
 
     async def _respond(self, response: httpx.Response) -> None:
         content_type = response.headers.get("content-type", "")
-        rule = self._rule("response")
-        policy = self.settings.policy("response", self.route)
-        kind = extractor_for(content_type, rule) if policy != "off" else None
-        upstream_headers = end_to_end(response.headers.raw)
+        kind = self._kind("response", content_type)
+        if self.method == "HEAD" or response.status_code in NO_BODY_STATUSES:
+            kind = None
+        elif kind == "tgz" and not (
+            200 <= response.status_code < 300
+            and extractor_for(content_type, DirectionRule()) in (None, "tgz")
+        ):
+            # An error answer on an export route is an XML document, not an archive.
+            kind = extractor_for(content_type, DirectionRule())
+        upstream_headers = end_to_end(response.headers.raw, also_drop=GATEWAY_HEADERS)
         if kind == "tgz":
-            await self._respond_archive(response, upstream_headers, rule, policy)
+            await self._respond_archive(
+                response,
+                upstream_headers,
+                self._rule("response"),
+                self.settings.policy("response", self.route),
+            )
             return
-        if kind not in ("xml", "soap", "mtom"):
+        if kind not in BUFFERED_EXTRACTORS:
             await self._stream(response.status_code, upstream_headers, response.aiter_raw())
             return
         stream = response.aiter_raw()
@@ -478,7 +536,11 @@ class Exchange:
                 break
         body = BufferedBody(b"".join(chunks), ended, self.settings.max_body_bytes)
         verdict = await self._check(
-            "response", body, content_type, response.headers.get("content-encoding")
+            "response",
+            kind,
+            body,
+            content_type,
+            response.headers.get("content-encoding"),  # type: ignore[arg-type]
         )
         if verdict is not None:
             self.verdicts["response"] = verdict

@@ -1,0 +1,60 @@
+"""The request path, made canonical once, so that what is validated is what is forwarded.
+
+Routes decide what to validate, and the upstream resolves the same path its own way: if the
+two disagreed, `/nuu-ws/services/%44emandeLogement` or `/x/../nuu-ws/services/DemandeLogement`
+would reach the DemandeLogement service without its route's checks. So the gateway forwards
+the canonical form (RFC 3986: escapes of unreserved characters decoded, dot-segments removed,
+empty segments collapsed) and matches routes on it too, without `;parameters` (such as a
+`;jsessionid`) and without a trailing slash. A path that climbs above the root, or hides a
+`/` or `\\` in an escape, is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HIDDEN_SEPARATORS = frozenset({"2F", "5C", "00"})
+
+
+class PathRefused(ValueError):
+    """A path the gateway will not forward; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """`forwarded`: the canonical path sent upstream; `routed`: what routes match."""
+
+    forwarded: str
+    routed: str
+
+
+def _decode_unreserved(match: re.Match[str]) -> str:
+    character = chr(int(match[1], 16))
+    if character in _UNRESERVED:
+        return character
+    if match[1].upper() in _HIDDEN_SEPARATORS:
+        raise PathRefused(f"the path hides a separator or NUL in the escape %{match[1]}")
+    return f"%{match[1].upper()}"
+
+
+def canonical_target(raw_path: str) -> Target:
+    """The canonical form of an origin-form path; raise `PathRefused`."""
+    if not raw_path.startswith("/") or raw_path.startswith("//"):
+        raise PathRefused("the path must start with a single '/'")
+    if "\\" in raw_path:
+        raise PathRefused("the path holds a backslash")
+    segments: list[str] = []
+    for segment in _ESCAPE.sub(_decode_unreserved, raw_path).split("/")[1:]:
+        if segment == "..":
+            if not segments:
+                raise PathRefused("the path climbs above the root with '..'")
+            segments.pop()
+        elif segment not in (".", ""):
+            segments.append(segment)
+    trailing = raw_path.endswith(("/", "/.", "/..")) and bool(segments)
+    forwarded = "/" + "/".join(segments) + ("/" if trailing else "")
+    routed = "/" + "/".join(segment.split(";", 1)[0] for segment in segments)
+    return Target(forwarded, routed)

@@ -1,0 +1,180 @@
+"""Edge cases where a proxy could validate one thing and forward another: paths written in
+other ways, encoded bodies, bodiless exchanges, error answers on export routes, and the
+upstream's copies of the gateway's own headers."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.proxy.target import PathRefused, canonical_target
+from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
+from tests.upstream import Answer, ScriptedUpstream
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SOAP = FIXTURES / "soap"
+SERVICE = "/nuu-ws/services/DemandeLogement"
+SOAP12_TYPE = 'application/soap+xml; charset=UTF-8; action="http://ws.metier.nuu.application.i2/getNumUnique"'
+INVALID_SOAP = (SOAP / "soap12-getNumUnique-invalid-embedded.xml").read_bytes()
+VALID_SOAP = (SOAP / "soap12-getNumUnique-request.xml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("raw", "forwarded", "routed"),
+    [
+        ("/nuu-ws/services/%44emandeLogement", "/nuu-ws/services/DemandeLogement", SERVICE),
+        ("/nuu-ws/./services/x/../DemandeLogement", SERVICE, SERVICE),
+        ("/nuu-ws//services/DemandeLogement/", SERVICE + "/", SERVICE),
+        ("/nuu-ws/services/DemandeLogement;jsessionid=A1", SERVICE + ";jsessionid=A1", SERVICE),
+        ("/a%2eb/%7euser/%c3%a9", "/a.b/~user/%C3%A9", "/a.b/~user/%C3%A9"),
+        ("/", "/", "/"),
+    ],
+)
+def test_canonical_targets(raw: str, forwarded: str, routed: str) -> None:
+    target = canonical_target(raw)
+    assert (target.forwarded, target.routed) == (forwarded, routed)
+
+
+@pytest.mark.parametrize("raw", ["/../admin", "/a/../../admin", "/%2e%2e/admin", "/a%2Fb", "/a%5cb", "//host/x", "/a\\b"])
+def test_refused_targets(raw: str) -> None:
+    with pytest.raises(PathRefused):
+        canonical_target(raw)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
+    scripted = ScriptedUpstream()
+    with serve_asgi(scripted) as running:
+        yield scripted, running
+
+
+@pytest.fixture(scope="module")
+def gateway(upstream) -> Iterator[RunningServer]:
+    with serve_gateway(gateway_settings(upstream[1].url, env="recette")) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean(upstream) -> None:
+    upstream[0].received.clear()
+    upstream[0].answers.clear()
+
+
+def raw_post(port: int, path: str, body: bytes, content_type: str) -> bytes:
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nuu-ws/services/%44emandeLogement",
+        "/nuu-ws/./services/DemandeLogement",
+        "/nuu-ws/services/DemandeLogement;jsessionid=A1",
+        "/nuu-ws/services/DemandeLogement/",
+        "/nuu-ws//services/DemandeLogement",
+    ],
+)
+def test_another_spelling_of_a_route_is_still_validated(gateway, upstream, path: str) -> None:
+    answer = raw_post(gateway.port, path, INVALID_SOAP, SOAP12_TYPE)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"xsd.facet" in answer
+    assert upstream[0].received == []
+
+
+def test_the_canonical_path_is_what_is_forwarded(gateway, upstream) -> None:
+    upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
+    raw_post(gateway.port, "/nuu-ws/x/../services/%44emandeLogement", VALID_SOAP, SOAP12_TYPE)
+    assert [r.path for r in upstream[0].received] == [SERVICE]
+
+
+def test_no_path_escapes_the_upstream_base(upstream) -> None:
+    with serve_gateway(gateway_settings(upstream[1].url + "/base")) as server:
+        answer = raw_post(server.port, "/../admin", b"", "text/plain")
+        escaped = raw_post(server.port, "/%2e%2e/admin", b"", "text/plain")
+    assert answer.startswith(b"HTTP/1.1 400 ") and escaped.startswith(b"HTTP/1.1 400 ")
+    assert upstream[0].received == []
+
+
+def test_a_gzip_body_is_decoded_and_validated(gateway, upstream) -> None:
+    upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
+    headers = {"content-type": SOAP12_TYPE, "content-encoding": "gzip"}
+    valid = httpx.post(gateway.url + SERVICE, content=gzip.compress(VALID_SOAP), headers=headers)
+    invalid = httpx.post(gateway.url + SERVICE, content=gzip.compress(INVALID_SOAP), headers=headers)
+    assert valid.headers["x-conformance-request"] == "pass"
+    assert upstream[0].received[0].body == gzip.compress(VALID_SOAP)  # forwarded as received
+    assert invalid.status_code == 400 and b"xsd.facet" in invalid.content
+
+
+@pytest.mark.parametrize(("env", "status"), [("recette", 400), ("prod", 200)])
+def test_an_encoding_the_gateway_cannot_decode_is_not_a_way_around(upstream, env: str, status: int) -> None:
+    upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
+    with serve_gateway(gateway_settings(upstream[1].url, env=env)) as server:
+        response = httpx.post(server.url + SERVICE, content=INVALID_SOAP, headers={"content-type": SOAP12_TYPE, "content-encoding": "br"})
+    assert response.status_code == status
+    assert response.headers["x-conformance-request"] == "fail"
+    if status == 400:
+        assert b"http.content-encoding" in response.content
+
+
+def test_bodiless_exchanges_are_not_validated(gateway, upstream) -> None:
+    scripted, _ = upstream
+    scripted.answer("/v1.0/gdm/mouvements", Answer(304, "application/xml", b""))
+    scripted.answer("/v1.0/exports/1", Answer(200, "application/xml", b""))
+    delete = httpx.request("DELETE", gateway.url + "/v1.0/exports/1", headers={"content-type": "application/xml"})
+    not_modified = httpx.get(gateway.url + "/v1.0/gdm/mouvements")
+    head = httpx.head(gateway.url + "/v1.0/exports/1")
+    assert (delete.status_code, delete.headers["x-conformance"]) == (200, "skipped")
+    assert (not_modified.status_code, not_modified.headers["x-conformance"]) == (304, "skipped")
+    assert head.status_code == 200 and head.headers["x-conformance"] == "skipped"
+
+
+def test_an_error_answer_on_an_export_route_is_validated_as_xml(gateway, upstream) -> None:
+    anomalies = next((FIXTURES / "valid/13.33/anomalies").glob("*.xml")).read_bytes()
+    upstream[0].answer("/v1.0/exports/9/fichier", Answer(404, "application/xml", anomalies))
+    response = httpx.get(gateway.url + "/v1.0/exports/9/fichier")
+    assert response.status_code == 404
+    assert response.content == anomalies
+    assert response.headers["x-conformance-response"] == "pass"
+
+
+def test_the_upstream_cannot_speak_for_the_gateway(gateway, upstream) -> None:
+    forged = [(b"x-conformance", b"pass"), (b"x-request-id", b"forged"), (b"x-conformance-schema", b"x@1")]
+    upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok", headers=forged))
+    response = httpx.post(gateway.url + SERVICE, content=INVALID_SOAP, headers={"content-type": SOAP12_TYPE, "x-request-id": "mine"})
+    assert response.headers.get_list("x-request-id") == ["mine"]
+    assert len(response.headers.get_list("x-conformance")) == 1
+
+
+def test_a_valid_export_reaches_the_client_whole_under_block(upstream, tmp_path: Path) -> None:
+    archive = (FIXTURES / "archives" / "export-valid.tgz").read_bytes()
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for start in range(0, len(archive), 700):
+            await asyncio.sleep(0)
+            yield archive[start : start + 700]
+
+    upstream[0].answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", stream=slowly))
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
+        '[[routes]]\nname = "download"\npath = "/v1.0/exports/*/fichier"\nresponse = { extract = "tgz" }\n'
+    )
+    with serve_gateway(gateway_settings(upstream[1].url, config=config)) as server:
+        response = httpx.get(server.url + "/v1.0/exports/9/fichier")
+    assert response.status_code == 200
+    assert response.content == archive
