@@ -192,7 +192,7 @@ def _message(
             return known.render(_with_value(detail, show_values), subject), attribute
     if bad := _BAD_VALUE.match(reason):
         shown = _with_value(bad, show_values)["shown"]
-        type_name = bad["type"] or "its type"
+        type_name = display_name(bad["type"]) if bad["type"] else "its type"
         return f"{subject}: the value{shown} is not a valid {type_name}.", attribute
     if code == "xsd.unexpected-element":
         if "global declaration" in reason:

@@ -7,12 +7,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from gateway.extract.archive import iter_archive
+from gateway.extract.archive import XML_SUFFIX, ArchiveError, iter_archive
 from gateway.extract.document import Document
 from gateway.limits import Limits
 from gateway.parse import too_large
 
 STDIN = "-"
+#: Violations meaning an input could not be read, rather than a document found invalid.
+UNREADABLE_CODES = frozenset({"archive.corrupt", "archive.truncated"})
 ARCHIVE_SUFFIXES = (".tgz", ".tar.gz")
 
 
@@ -55,20 +57,26 @@ def iter_inputs(
     stdin: IO[bytes] | None = None,
 ) -> Iterator[Document]:
     """Yield every document under `paths`, in order: a directory's `*.xml` files recursively
-    (sorted), each `.xml` member of a `.tgz`/`.tar.gz` archive (streamed), `-` for stdin.
-    Raises `InputError` for an unreadable path and `ArchiveError` for a broken archive."""
+    (sorted, any case of the suffix), each `.xml` member of a `.tgz`/`.tar.gz` archive
+    (streamed), `-` for stdin. A broken archive yields, after the members read before the
+    break, a document named after the archive whose problem is `archive.corrupt` or
+    `archive.truncated`; the paths after it are still read. Raises `InputError` for an
+    unreadable path."""
     for name in paths:
         if name == STDIN:
             yield _read_bounded(stdin or sys.stdin.buffer, "<stdin>", limits, schema)
             continue
         path = Path(name)
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*.xml") if p.is_file()):
+            files = (p for p in path.rglob("*") if p.suffix.lower() == XML_SUFFIX and p.is_file())
+            for file in sorted(files):
                 yield _read_file(file, limits, schema)
         elif is_archive(path):
             try:
                 with path.open("rb") as stream:
                     yield from iter_archive(stream, str(path), limits, schema)
+            except ArchiveError as error:
+                yield Document(str(path), schema=schema, problem=error.violation)
             except OSError as error:
                 raise InputError(f"{path}: {error.strerror or error}") from None
         elif path.is_file():

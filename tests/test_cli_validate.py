@@ -145,12 +145,63 @@ def test_archives_are_validated_member_by_member(capsys) -> None:
     assert report["summary"]["invalid"] >= 1
 
 
-def test_a_truncated_archive_reports_what_was_read_then_exits_2(capsys) -> None:
+def test_a_truncated_archive_reports_what_was_read_and_the_break_then_exits_2(capsys) -> None:
     archive = FIXTURES / "archives" / "export-truncated.tgz"
-    status, out, err = run(capsys, "validate", "--format", "json", str(archive))
+    status, out, err = run(capsys, "validate", "--format", "json", str(archive), str(VALID))
     assert status == 2
     assert "truncated" in err
-    assert json.loads(out)["summary"]["documents"] >= 1
+    documents = json.loads(out)["documents"]
+    broken = [d for d in documents if d["source"] == str(archive)]
+    assert broken and broken[0]["violations"][0]["code"] == "archive.truncated"
+    assert documents[-1]["source"] == str(VALID)  # the paths after a broken archive are read
+
+
+def test_a_truncated_archive_is_a_junit_error(capsys, tmp_path: Path) -> None:
+    output = tmp_path / "report.xml"
+    status, _, _ = run(
+        capsys,
+        "validate",
+        "--format",
+        "junit",
+        "--output",
+        str(output),
+        str(FIXTURES / "archives" / "export-truncated.tgz"),
+    )
+    assert status == 2
+    suites = etree.parse(str(output)).getroot()
+    assert suites.get("errors") == "1"
+    assert suites.find("testsuite/testcase/error").get("type") == "archive.truncated"
+
+
+def test_no_document_at_all_exits_2(capsys, tmp_path: Path) -> None:
+    status, _, err = run(capsys, "validate", str(tmp_path))
+    assert status == 2
+    assert "no XML document found" in err
+
+
+def test_the_xml_suffix_is_matched_in_any_case(capsys, tmp_path: Path) -> None:
+    (tmp_path / "DEMANDE.XML").write_bytes(VALID.read_bytes())
+    status, out, _ = run(capsys, "validate", str(tmp_path))
+    assert status == 0 and "DEMANDE.XML" in out
+
+
+def test_control_characters_in_member_names_are_escaped(capsys, tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    archive = tmp_path / "export.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        data = INVALID.read_bytes()
+        info = tarfile.TarInfo("CERFA/\x1b[31mred\x01.xml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    output = tmp_path / "report.xml"
+    status, _, _ = run(
+        capsys, "validate", "--format", "junit", "--output", str(output), str(archive)
+    )
+    assert status == 1
+    name = etree.parse(str(output)).find("testsuite/testcase").get("name")
+    assert name == f"{archive}!CERFA/\\x1b[31mred\\x01.xml"
 
 
 def test_not_an_archive_exits_2(capsys) -> None:

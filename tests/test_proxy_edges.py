@@ -20,7 +20,9 @@ from tests.upstream import Answer, ScriptedUpstream
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SOAP = FIXTURES / "soap"
 SERVICE = "/nuu-ws/services/DemandeLogement"
-SOAP12_TYPE = 'application/soap+xml; charset=UTF-8; action="http://ws.metier.nuu.application.i2/getNumUnique"'
+SOAP12_TYPE = (
+    'application/soap+xml; charset=UTF-8; action="http://ws.metier.nuu.application.i2/getNumUnique"'
+)
 INVALID_SOAP = (SOAP / "soap12-getNumUnique-invalid-embedded.xml").read_bytes()
 VALID_SOAP = (SOAP / "soap12-getNumUnique-request.xml").read_bytes()
 
@@ -41,7 +43,9 @@ def test_canonical_targets(raw: str, forwarded: str, routed: str) -> None:
     assert (target.forwarded, target.routed) == (forwarded, routed)
 
 
-@pytest.mark.parametrize("raw", ["/../admin", "/a/../../admin", "/%2e%2e/admin", "/a%2Fb", "/a%5cb", "//host/x", "/a\\b"])
+@pytest.mark.parametrize(
+    "raw", ["/../admin", "/a/../../admin", "/%2e%2e/admin", "/a%2Fb", "/a%5cb", "//host/x", "/a\\b"]
+)
 def test_refused_targets(raw: str) -> None:
     with pytest.raises(PathRefused):
         canonical_target(raw)
@@ -114,17 +118,25 @@ def test_a_gzip_body_is_decoded_and_validated(gateway, upstream) -> None:
     upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
     headers = {"content-type": SOAP12_TYPE, "content-encoding": "gzip"}
     valid = httpx.post(gateway.url + SERVICE, content=gzip.compress(VALID_SOAP), headers=headers)
-    invalid = httpx.post(gateway.url + SERVICE, content=gzip.compress(INVALID_SOAP), headers=headers)
+    invalid = httpx.post(
+        gateway.url + SERVICE, content=gzip.compress(INVALID_SOAP), headers=headers
+    )
     assert valid.headers["x-conformance-request"] == "pass"
     assert upstream[0].received[0].body == gzip.compress(VALID_SOAP)  # forwarded as received
     assert invalid.status_code == 400 and b"xsd.facet" in invalid.content
 
 
 @pytest.mark.parametrize(("env", "status"), [("recette", 400), ("prod", 200)])
-def test_an_encoding_the_gateway_cannot_decode_is_not_a_way_around(upstream, env: str, status: int) -> None:
+def test_an_encoding_the_gateway_cannot_decode_is_not_a_way_around(
+    upstream, env: str, status: int
+) -> None:
     upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
     with serve_gateway(gateway_settings(upstream[1].url, env=env)) as server:
-        response = httpx.post(server.url + SERVICE, content=INVALID_SOAP, headers={"content-type": SOAP12_TYPE, "content-encoding": "br"})
+        response = httpx.post(
+            server.url + SERVICE,
+            content=INVALID_SOAP,
+            headers={"content-type": SOAP12_TYPE, "content-encoding": "br"},
+        )
     assert response.status_code == status
     assert response.headers["x-conformance-request"] == "fail"
     if status == 400:
@@ -135,7 +147,9 @@ def test_bodiless_exchanges_are_not_validated(gateway, upstream) -> None:
     scripted, _ = upstream
     scripted.answer("/v1.0/gdm/mouvements", Answer(304, "application/xml", b""))
     scripted.answer("/v1.0/exports/1", Answer(200, "application/xml", b""))
-    delete = httpx.request("DELETE", gateway.url + "/v1.0/exports/1", headers={"content-type": "application/xml"})
+    delete = httpx.request(
+        "DELETE", gateway.url + "/v1.0/exports/1", headers={"content-type": "application/xml"}
+    )
     not_modified = httpx.get(gateway.url + "/v1.0/gdm/mouvements")
     head = httpx.head(gateway.url + "/v1.0/exports/1")
     assert (delete.status_code, delete.headers["x-conformance"]) == (200, "skipped")
@@ -153,9 +167,17 @@ def test_an_error_answer_on_an_export_route_is_validated_as_xml(gateway, upstrea
 
 
 def test_the_upstream_cannot_speak_for_the_gateway(gateway, upstream) -> None:
-    forged = [(b"x-conformance", b"pass"), (b"x-request-id", b"forged"), (b"x-conformance-schema", b"x@1")]
+    forged = [
+        (b"x-conformance", b"pass"),
+        (b"x-request-id", b"forged"),
+        (b"x-conformance-schema", b"x@1"),
+    ]
     upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok", headers=forged))
-    response = httpx.post(gateway.url + SERVICE, content=INVALID_SOAP, headers={"content-type": SOAP12_TYPE, "x-request-id": "mine"})
+    response = httpx.post(
+        gateway.url + SERVICE,
+        content=INVALID_SOAP,
+        headers={"content-type": SOAP12_TYPE, "x-request-id": "mine"},
+    )
     assert response.headers.get_list("x-request-id") == ["mine"]
     assert len(response.headers.get_list("x-conformance")) == 1
 

@@ -186,9 +186,14 @@ def test_a_client_disconnect_cancels_the_upstream_call(gateway, upstream) -> Non
 
 def test_a_client_disconnect_while_waiting_for_the_upstream(gateway, upstream) -> None:
     scripted, _ = upstream
-    scripted.answer("/waiting", Answer(200, "text/plain", b"late", delay=0.5))
+    scripted.streams_abandoned = 0
+    scripted.answer(
+        "/waiting", Answer(200, "application/octet-stream", delay=0.5, stream=endless())
+    )
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(gateway.url + "/waiting", timeout=0.1)
+    # The gateway cancelled its upstream call: the upstream finds its client gone.
+    wait_until(lambda: scripted.streams_abandoned == 1)
     assert httpx.get(gateway.url + "/_gateway/health").status_code == 200
 
 

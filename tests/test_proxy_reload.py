@@ -112,11 +112,15 @@ def test_a_delivery_replaced_as_a_whole_is_picked_up(tmp_path: Path) -> None:
     (broken / domains).write_text("<xs:broken", encoding="utf-8")
     upstream = ScriptedUpstream()
     with serve_asgi(upstream) as running:
-        settings = gateway_settings(running.url, xsd=str(xsd), reload="true", reload_debounce_ms="50")
+        settings = gateway_settings(
+            running.url, xsd=str(xsd), reload="true", reload_debounce_ms="50"
+        )
         with serve_gateway(settings) as gateway:
             health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
             shutil.rmtree(xsd)
             broken.rename(xsd)
             wait_for(lambda: health()["status"] == "degraded")
-            (xsd / domains).write_text((ROOT / "xsd" / domains).read_text(encoding="utf-8"), encoding="utf-8")
+            (xsd / domains).write_text(
+                (ROOT / "xsd" / domains).read_text(encoding="utf-8"), encoding="utf-8"
+            )
             wait_for(lambda: health()["status"] == "ok")

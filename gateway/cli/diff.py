@@ -16,7 +16,6 @@ from typing import Any
 from gateway.catalog import SchemaNotFound
 from gateway.cli.arguments import default_xsd, fail
 from gateway.diff.judge import AUDIENCES, CONSUMERS, PRODUCERS
-from gateway.extract.archive import ArchiveError
 from gateway.inputs import InputError, check_inputs, iter_inputs
 from gateway.limits import DEFAULT_LIMITS
 from gateway.schema import CatalogError
@@ -116,8 +115,6 @@ def run(arguments: argparse.Namespace) -> int:
         )
     except (CatalogError, SchemaNotFound, InputError) as error:
         return fail(str(error))
-    except ArchiveError as error:
-        return fail(error.violation.message)
     text = renderers[arguments.format](report)
     if arguments.output:
         try:

@@ -19,8 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from gateway.batch import validate_all
 from gateway.catalog import SchemaNotFound, load_catalog
 from gateway.cli.arguments import default_xsd, fail, positive_int
-from gateway.extract.archive import ArchiveError
-from gateway.inputs import InputError, check_inputs, iter_inputs
+from gateway.inputs import UNREADABLE_CODES, InputError, check_inputs, iter_inputs
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.report.console import render_report, render_summary
 from gateway.report.json_report import json_report
@@ -137,8 +136,6 @@ def run(arguments: argparse.Namespace) -> int:
                     progress.advance(task)  # type: ignore[union-attr]
         except InputError as error:
             broken = str(error)
-        except ArchiveError as error:
-            broken = error.violation.message
         shown_xsd = _shown_path(catalog.source)
         if streaming:
             render_summary(console, reports, shown_xsd, schema_set.version)
@@ -146,6 +143,17 @@ def run(arguments: argparse.Namespace) -> int:
             out.write(json_report(reports, shown_xsd, schema_set.version) + "\n")
         else:
             out.write(junit_report(reports, schema_set.version).decode("utf-8"))
-    if broken is not None:
-        return fail(broken)
+    unreadable = [
+        violation.message
+        for report in reports
+        for violation in report.violations
+        if violation.code in UNREADABLE_CODES
+    ]
+    if broken is not None or unreadable:
+        return fail(broken or "; ".join(unreadable))
+    if not reports:
+        return fail(
+            f"no XML document found in {' '.join(arguments.paths)} (directories are searched "
+            "for *.xml files, archives for .xml members)"
+        )
     return 0 if all(report.valid for report in reports) else 1

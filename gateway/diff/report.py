@@ -163,7 +163,7 @@ def upgrade_report(
     both audiences and, when `samples` are given, settle `review` verdicts with them.
 
     Raises `SchemaNotFound` for an unknown `schema`, `CatalogError` when xmlschema cannot read
-    a schema, and whatever reading `samples` raises (`InputError`, `ArchiveError`)."""
+    a schema, and whatever reading `samples` raises (`InputError`)."""
     pairs = pair_schemas(old.schema_set, new.schema_set, schema)
     changes = _assessed(pairs, old, new)
     if samples is None:

@@ -51,7 +51,12 @@ def iter_archive(
                 last = member.name
                 if not member.isfile() or not member.name.lower().endswith(XML_SUFFIX):
                     continue
-                source = f"{name}!{member.name}"
+                # Member names come from the archive: no control character reaches a terminal
+                # or a report.
+                printable = "".join(
+                    c if c.isprintable() else f"\\x{ord(c):02x}" for c in member.name
+                )
+                source = f"{name}!{printable}"
                 if member.size > limits.max_bytes:
                     yield Document(source, schema=schema, problem=too_large(limits))
                     continue

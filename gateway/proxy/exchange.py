@@ -296,7 +296,10 @@ class Exchange:
             report.schema for verdict in verdicts for report in verdict.reports if report.schema
         )
         if labels:
-            headers.append((b"x-conformance-schema", ", ".join(labels).encode("latin-1")))
+            # Labels come from file names: whatever is not latin-1 cannot go in a header.
+            headers.append(
+                (b"x-conformance-schema", ", ".join(labels).encode("latin-1", errors="replace"))
+            )
         return headers
 
     async def _block(self, direction: Direction, verdict: Verdict) -> None:
@@ -612,16 +615,20 @@ class Exchange:
                         {"type": "http.response.body", "body": held, "more_body": True}
                     )
                 held = chunk
-        finally:
+        except BaseException:
+            # The client went away (or the upstream broke off): the archive was not read to its
+            # end, so it gets no verdict; the validating thread is only let finish.
             await check.finish()
-            decision = decide(check.reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
-            self.verdicts["response"] = Verdict(
-                decision,
-                check.reports,
-                time.perf_counter() - started,
-                documents=check.documents,
-                omitted=check.failures_omitted,
-            )
+            raise
+        await check.finish()
+        decision = decide(check.reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
+        self.verdicts["response"] = Verdict(
+            decision,
+            check.reports,
+            time.perf_counter() - started,
+            documents=check.documents,
+            omitted=check.failures_omitted,
+        )
         if decision.block:
             # Returning without the end of the body makes the server drop the connection: the
             # client sees a truncated download, not an archive it could ingest.

@@ -1,7 +1,7 @@
 """JUnit XML, the format GitLab, Jenkins and most CI servers display as test results.
 
 One testcase per document (classname: the schema that judged it), one failure per invalid
-document listing all its violations.
+document listing all its violations, one error per archive that could not be read through.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from gateway.inputs import UNREADABLE_CODES
 from gateway.report.summary import Summary
 from gateway.violation import DocumentReport
 
@@ -18,7 +19,16 @@ SUITE_NAME = "sne-gateway validate"
 
 def junit_report(reports: Sequence[DocumentReport], version: str) -> bytes:
     summary = Summary.of(reports)
-    counts = {"tests": str(summary.documents), "failures": str(summary.invalid), "errors": "0"}
+
+    def unreadable(report: DocumentReport) -> bool:
+        return bool(report.violations) and report.violations[0].code in UNREADABLE_CODES
+
+    errors = sum(map(unreadable, reports))
+    counts = {
+        "tests": str(summary.documents),
+        "failures": str(summary.invalid - errors),
+        "errors": str(errors),
+    }
     suites = etree.Element("testsuites", name="sne-gateway", **counts)
     suite = etree.SubElement(suites, "testsuite", name=f"{SUITE_NAME} ({version})", **counts)
     for report in reports:
@@ -30,7 +40,7 @@ def junit_report(reports: Sequence[DocumentReport], version: str) -> bytes:
         codes = sorted({violation.code for violation in report.violations})
         failure = etree.SubElement(
             case,
-            "failure",
+            "error" if unreadable(report) else "failure",
             message=f"{report.violation_count} violation(s): {', '.join(codes)}",
             type=report.violations[0].code,
         )
