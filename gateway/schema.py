@@ -48,11 +48,16 @@ def _schema_file_parser() -> etree.XMLParser:
     )
 
 
-def _read_schema_file(path: Path) -> etree._ElementTree:
+def _read_bytes(path: Path) -> bytes:
     try:
-        return etree.parse(str(path), _schema_file_parser())
+        return path.read_bytes()
     except OSError as error:
-        raise CatalogError(f"cannot read the file: {error}", path) from None
+        raise CatalogError(f"cannot read the file: {error.strerror or error}", path) from None
+
+
+def _parse_schema_file(data: bytes, path: Path, parser: etree.XMLParser) -> etree._ElementTree:
+    try:
+        return etree.fromstring(data, parser, base_url=str(path)).getroottree()
     except etree.XMLSyntaxError as error:
         raise CatalogError(
             f"not well-formed XML: {syntax_error_message(error)}", path, error.lineno
@@ -80,21 +85,27 @@ def _local_target(referrer: Path, element: etree._Element, location: str) -> Pat
 
 @dataclass(frozen=True, slots=True)
 class SchemaSources:
-    """The local files a schema is made of, and the global elements they declare."""
+    """The local files a schema is made of (their bytes as read, by absolute path), and the
+    global elements they declare."""
 
-    files: tuple[Path, ...]
+    contents: dict[str, bytes]
     roots: frozenset[str]
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(map(Path, self.contents))
 
 
 def _is_wsdl(document: etree._ElementTree) -> bool:
     return document.getroot().tag == f"{{{WSDL}}}definitions"
 
 
-def read_sources(entry: Path, document: etree._ElementTree | None = None) -> SchemaSources:
-    """Walk the include/import graph from `entry`, refusing remote and missing references."""
+def read_sources(entry: Path) -> SchemaSources:
+    """Read the include/import graph from `entry`, refusing remote and missing references."""
     entry = entry.resolve()
-    if document is None:
-        document = _read_schema_file(entry)
+    parser = _schema_file_parser()
+    contents = {str(entry): _read_bytes(entry)}
+    document = _parse_schema_file(contents[str(entry)], entry, parser)
     if _is_wsdl(document):
         start = [
             (schema, schema.get("targetNamespace")) for schema in document.iterfind(_INLINE_SCHEMAS)
@@ -104,7 +115,6 @@ def read_sources(entry: Path, document: etree._ElementTree | None = None) -> Sch
                 _local_target(entry, wsdl_import, location)
     else:
         start = [(document.getroot(), document.getroot().get("targetNamespace"))]
-    files = [entry]
     roots: set[str] = set()
     pending = [(entry, schema, namespace) for schema, namespace in start]
     seen = {(entry, namespace) for _, namespace in start}
@@ -119,17 +129,17 @@ def read_sources(entry: Path, document: etree._ElementTree | None = None) -> Sch
             if not location:
                 continue
             target = _local_target(path, reference, location)
-            root = _read_schema_file(target).getroot()
+            if str(target) not in contents:
+                contents[str(target)] = _read_bytes(target)
+            root = _parse_schema_file(contents[str(target)], target, parser).getroot()
             target_namespace = root.get("targetNamespace")
             if reference.tag in _CHAMELEON_REFERENCES and target_namespace is None:
                 target_namespace = namespace
             if (target, target_namespace) in seen:
                 continue
             seen.add((target, target_namespace))
-            if target not in files:
-                files.append(target)
             pending.append((target, root, target_namespace))
-    return SchemaSources(tuple(files), frozenset(roots))
+    return SchemaSources(contents, frozenset(roots))
 
 
 def _compile(document: etree._ElementTree | etree._Element, entry: Path) -> etree.XMLSchema:
@@ -144,47 +154,50 @@ def _compile(document: etree._ElementTree | etree._Element, entry: Path) -> etre
         ) from None
 
 
-def _standalone(schema: etree._Element, entry: Path) -> etree._Element:
+def _standalone(schema: etree._Element, entry: Path, parser: etree.XMLParser) -> etree._Element:
     """An inline WSDL schema as its own document, keeping its namespace declarations, base
-    URL (for relative includes) and line numbers (for error messages)."""
-    copy = etree.Element(schema.tag, attrib=dict(schema.attrib), nsmap=schema.nsmap)
+    URL (for relative includes), line numbers (for error messages) and `parser` (whose
+    resolver serves the included files)."""
+    copy = parser.makeelement(schema.tag, attrib=dict(schema.attrib), nsmap=schema.nsmap)
     copy.extend(list(schema))
     copy.sourceline = schema.sourceline
     copy.getroottree().docinfo.URL = str(entry)
     return copy
 
 
-class _InlineSchemas(etree.Resolver):
-    def __init__(self, documents: dict[str, bytes], base_url: str) -> None:
+class _FromMemory(etree.Resolver):
+    """Serves schema files from the bytes read once at load time, so that every compilation
+    of a schema, in any thread, sees exactly the files of that load."""
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
         super().__init__()
-        self.documents = documents
-        self.base_url = base_url
+        self.contents = contents
 
     def resolve(self, system_url: str, public_id: str, context: object) -> object:
-        # libxml2 hands over the location made absolute against the WSDL's URL.
-        name = system_url.rsplit("/", 1)[-1]
-        if name in self.documents:
-            return self.resolve_string(self.documents[name], context, base_url=self.base_url)
-        return None
+        # libxml2 hands over the location made absolute against the including file.
+        path = unquote(urlsplit(system_url).path) if system_url.startswith("file:") else system_url
+        data = self.contents.get(path)
+        if data is None:
+            return None
+        return self.resolve_string(data, context, base_url=path)
 
 
-def _compile_wsdl(document: etree._ElementTree, entry: Path) -> etree.XMLSchema:
+def _compile_wsdl(
+    document: etree._ElementTree, entry: Path, parser: etree.XMLParser, contents: dict[str, bytes]
+) -> etree.XMLSchema:
     inline = list(document.iterfind(_INLINE_SCHEMAS))
     if not inline:
         raise CatalogError("the WSDL has no xs:schema in its wsdl:types section", entry)
     if len(inline) == 1:
-        return _compile(_standalone(inline[0], entry), entry)
+        return _compile(_standalone(inline[0], entry, parser), entry)
     # Several inline schemas import each other by namespace: compile them together through a
-    # driver schema that imports each one from memory.
-    parser = _schema_file_parser()
-    documents = {
-        f"__wsdl-inline-{index}__.xsd": etree.tostring(_standalone(schema, entry))
-        for index, schema in enumerate(inline)
-    }
-    parser.resolvers.add(_InlineSchemas(documents, str(entry)))
+    # driver schema that imports each one, served from memory beside the WSDL.
+    names = [str(entry.parent / f"__wsdl-inline-{index}__.xsd") for index in range(len(inline))]
+    for name, schema in zip(names, inline, strict=True):
+        contents[name] = etree.tostring(_standalone(schema, entry, parser))
     imports = "".join(
         f'<xs:import namespace="{schema.get("targetNamespace", "")}" schemaLocation="{name}"/>'
-        for name, schema in zip(documents, inline, strict=True)
+        for name, schema in zip(names, inline, strict=True)
     )
     driver = etree.fromstring(
         f'<xs:schema xmlns:xs="{XS}">{imports}</xs:schema>'.encode(), parser, base_url=str(entry)
@@ -192,39 +205,69 @@ def _compile_wsdl(document: etree._ElementTree, entry: Path) -> etree.XMLSchema:
     return _compile(driver, entry)
 
 
+def _compile_from_memory(entry: Path, contents: dict[str, bytes]) -> etree.XMLSchema:
+    """Compile `entry` from the files of `contents` only."""
+    contents = dict(contents)
+    parser = _schema_file_parser()
+    parser.resolvers.add(_FromMemory(contents))
+    document = _parse_schema_file(contents[str(entry)], entry, parser)
+    if _is_wsdl(document):
+        return _compile_wsdl(document, entry, parser, contents)
+    return _compile(document, entry)
+
+
 @dataclass(frozen=True, eq=False)
 class Schema:
     """A compiled schema of a catalog version, ready to validate documents.
 
     `roots` holds the Clark names of the global elements a document may start with.
+    Validation reads the error log of the compiled object, so each thread validates with its
+    own copy: the one compiled at load goes to the first thread that asks, the others compile
+    theirs (about 2 ms) from the files as read at load time, never from the disk as it is now.
     """
 
     name: str
     version: str
     entry: Path
-    files: tuple[Path, ...]
-    roots: frozenset[str]
+    sources: SchemaSources = field(repr=False)
     title: str = ""
-    compiled: etree.XMLSchema = field(repr=False, default=None)  # type: ignore[assignment]
+    _spare: list[etree.XMLSchema] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self.sources.files
+
+    @property
+    def roots(self) -> frozenset[str]:
+        return self.sources.roots
+
+    def _validator(self) -> etree.XMLSchema:
+        validator = getattr(self._local, "validator", None)
+        if validator is None:
+            with self._lock:
+                validator = self._spare.pop() if self._spare else None
+            if validator is None:
+                validator = _compile_from_memory(self.entry, self.sources.contents)
+            self._local.validator = validator
+        return validator
+
     def errors(self, root: etree._Element) -> list[etree._LogEntry]:
         """libxml2's validation errors for `root`; empty when it is valid."""
-        # The error log lives on the compiled schema: one validation at a time reads it.
-        with self._lock:
-            if self.compiled.validate(root):
-                return []
-            return list(self.compiled.error_log)
+        validator = self._validator()
+        if validator.validate(root):
+            return []
+        return list(validator.error_log)
 
 
 def compile_schema(name: str, version: str, entry: Path, title: str = "") -> Schema:
     """Compile the `.xsd` or `.wsdl` file `entry` with its includes; raise `CatalogError`."""
     entry = entry.resolve()
-    document = _read_schema_file(entry)
-    sources = read_sources(entry, document)
-    compiled = _compile_wsdl(document, entry) if _is_wsdl(document) else _compile(document, entry)
-    return Schema(name, version, entry, sources.files, sources.roots, title, compiled)
+    sources = read_sources(entry)
+    compiled = _compile_from_memory(entry, sources.contents)
+    return Schema(name, version, entry, sources, title, [compiled])

@@ -236,3 +236,35 @@ def test_the_delivery_fixture_loads_without_a_manifest() -> None:
     delivery = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
     catalog = load_catalog(delivery)
     assert list(catalog.latest.schemas) == ["NUU_Demande_13.34"]
+
+
+def test_threads_validate_with_their_own_copy_of_the_files_as_loaded(tmp_path: Path) -> None:
+    import threading
+
+    entry = write(
+        tmp_path / "Nom.xsd",
+        schema(
+            '<xs:element name="nom"><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="5"/></xs:restriction></xs:simpleType></xs:element>'
+        ),
+    )
+    compiled = load_catalog(entry).latest.schema("Nom")
+    entry.write_text(schema('<xs:element name="autre"/>'))  # changed on disk after the load
+    valid, invalid = (
+        f'<nom xmlns="{NUU}">abc</nom>'.encode(),
+        f'<nom xmlns="{NUU}">abcdefgh</nom>'.encode(),
+    )
+    outcomes: list[tuple[bool, list[str]]] = []
+
+    def validate_many() -> None:
+        for _ in range(50):
+            for data in (valid, invalid):
+                report = validate(data, compiled)
+                outcomes.append((data is valid, [v.code for v in report.violations]))
+
+    threads = [threading.Thread(target=validate_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 8 * 100
+    assert all(codes == ([] if is_valid else ["xsd.facet"]) for is_valid, codes in outcomes)
