@@ -15,15 +15,11 @@ from functools import lru_cache
 from lxml import etree
 
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
-from gateway.violation import Violation
+from gateway.violation import Violation, ViolationError
 
 
-class DocumentRejected(Exception):
+class DocumentRejected(ViolationError):
     """The document cannot be validated; `violation` says why."""
-
-    def __init__(self, violation: Violation) -> None:
-        super().__init__(violation.message)
-        self.violation = violation
 
 
 class _RefuseEverything(etree.Resolver):

@@ -113,6 +113,14 @@ class Violation:
         return f"line {self.line}, column {self.column}"
 
 
+class ViolationError(Exception):
+    """Raised where reading stops on a defect; `violation` says what, where and why."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.message)
+        self.violation = violation
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentReport:
     """The verdict on one document.

@@ -13,6 +13,7 @@ from gateway.diff.evidence import SampleResult
 from gateway.diff.judge import AUDIENCES, BREAKING, LEVELS, AssessedChange, Verdict
 from gateway.diff.report import UpgradeReport
 from gateway.diff.side import Side
+from gateway.report.summary import plural
 
 _SPECIAL = re.compile(r"([\\`*_<>])")
 
@@ -37,10 +38,6 @@ def _code(text: str | None) -> str:
 
 def _level(level: str) -> str:
     return f"**{level}**" if level == BREAKING else level
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _side(name: str, side: Side) -> str:
@@ -119,7 +116,7 @@ def _samples(report: UpgradeReport) -> list[str]:
             "",
         ]
     if not report.samples:
-        documents = _plural(report.evidence.documents, "sample document")
+        documents = plural(report.evidence.documents, "sample document")
         return [*lines, f"None of the {documents} changes verdict.", ""]
     old, new = report.old.label, report.new.label
     lines += [
@@ -156,7 +153,7 @@ def render_markdown(report: UpgradeReport) -> str:
     if report.evidence is not None:
         evidence = report.evidence
         lines.append(
-            f"- Samples: {_plural(evidence.documents, 'document')}, "
+            f"- Samples: {plural(evidence.documents, 'document')}, "
             f"{len(report.samples)} changing verdict, {evidence.skipped} skipped "
             "(unreadable, or invalid under both versions)"
         )

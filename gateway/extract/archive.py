@@ -17,17 +17,13 @@ from typing import IO
 from gateway.extract.document import Document
 from gateway.limits import Limits
 from gateway.parse import too_large
-from gateway.violation import Violation
+from gateway.violation import Violation, ViolationError
 
 XML_SUFFIX = ".xml"
 
 
-class ArchiveError(Exception):
+class ArchiveError(ViolationError):
     """The archive cannot be read (any further): `violation` says why and where."""
-
-    def __init__(self, violation: Violation) -> None:
-        super().__init__(violation.message)
-        self.violation = violation
 
 
 def iter_archive(

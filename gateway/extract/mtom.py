@@ -17,7 +17,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from urllib.parse import unquote
 
-from gateway.violation import Violation
+from gateway.violation import Violation, ViolationError
 
 _PARAMETER = re.compile(r';\s*([\w.\-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 
@@ -37,10 +37,8 @@ def content_type_parameters(value: str) -> tuple[str, Mapping[str, str]]:
     return media_type, MappingProxyType(parameters)
 
 
-class MultipartError(Exception):
-    def __init__(self, violation: Violation) -> None:
-        super().__init__(violation.message)
-        self.violation = violation
+class MultipartError(ViolationError):
+    """The multipart message cannot be split: `violation` says why."""
 
 
 def _malformed(reason: str) -> MultipartError:

@@ -373,6 +373,8 @@ class Exchange:
                 direction=direction,
                 conformance=verdict.decision.conformance,
                 action=verdict.decision.action,
+                # Forwarded although it could not be judged (fail-open): say so.
+                **({"incomplete": True} if verdict.decision.incomplete else {}),
                 validation_ms=round(verdict.seconds * 1000, 3),
                 **common,
             )

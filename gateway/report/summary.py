@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from gateway.violation import DocumentReport
 
 
+def plural(count: int, word: str) -> str:
+    """`1 document`, `3 documents`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     documents: int
@@ -34,9 +39,6 @@ class Summary:
         }
 
     def sentence(self) -> str:
-        def plural(count: int, word: str) -> str:
-            return f"{count} {word}{'' if count == 1 else 's'}"
-
         return (
             f"{plural(self.documents, 'document')}: {self.valid} valid, {self.invalid} invalid, "
             f"{plural(self.violations, 'violation')}"
