@@ -94,15 +94,17 @@ def _embedded_document(
 
 
 def _inline_attachments(payload: etree._Element, attachments: Mapping[str, bytes]) -> None:
-    """Replace each resolvable xop:Include by the base64 text it stands for, so the payload
-    reads as the XOP infoset the wrapper schema describes."""
+    """Replace each xop:Include by the base64 text it stands for, so the payload reads as the
+    XOP infoset the wrapper schema describes. An Include whose part is missing is reported
+    once, as `xop.missing-part`: the wrapper sees an empty value rather than a second error."""
     for include in list(payload.iter(_INCLUDE)):
         attachment = attachments.get(content_id(include.get("href", "")))
         parent = include.getparent()
-        if attachment is None or parent is None:
+        if parent is None:
             continue
         parent.remove(include)
-        parent.text = base64.b64encode(attachment).decode("ascii")
+        if attachment is not None:
+            parent.text = base64.b64encode(attachment).decode("ascii")
 
 
 def soap_documents(

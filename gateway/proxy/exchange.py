@@ -484,13 +484,13 @@ class Exchange:
                     await self._fail_upstream(
                         "upstream.timeout",
                         504,
-                        f"The SNE platform did not answer in time ({type(error).__name__}).",
+                        f"The SNE platform did not answer in time ({_cause(error)}).",
                     )
                 else:
                     await self._fail_upstream(
                         "upstream.unreachable",
                         502,
-                        f"The SNE platform cannot be reached ({type(error).__name__}).",
+                        f"The SNE platform cannot be reached ({_cause(error)}).",
                     )
                 return
             self.upstream_seconds = time.perf_counter() - started
@@ -637,6 +637,12 @@ class Exchange:
             self.outcome = "archive-cut"
             return
         await self._send({"type": "http.response.body", "body": held})
+
+
+def _cause(error: httpx.TransportError) -> str:
+    """What actually went wrong, rather than the class httpx-aiohttp mapped it to."""
+    cause = error.__cause__ or error
+    return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
 
 
 def _timed_out(error: httpx.TransportError) -> bool:
