@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from gateway.catalog import SchemaSet
 from gateway.extract.archive import ArchiveError, iter_archive
-from gateway.extract.document import SchemaChoice
+from gateway.extract.document import Document, SchemaChoice
 from gateway.limits import Limits
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport
@@ -23,6 +24,9 @@ QUEUE_CHUNKS = 32
 #: Invalid members whose reports are kept (logged, and listed in the verdict); the rest are
 #: counted. An export made under another interface version can fail in every one of its members.
 MAX_FAILURES = 100
+#: Threads validating the members of one archive, and members read ahead of them.
+VALIDATORS = 2
+MEMBERS_IN_FLIGHT = 8
 _END = b""
 
 
@@ -70,6 +74,7 @@ class ArchiveCheck:
         self.failures: list[DocumentReport] = []
         self.failures_omitted = 0
         self.invalid = threading.Event()
+        self._lock = threading.Lock()
         self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._thread = threading.Thread(
             target=self._validate,
@@ -80,32 +85,47 @@ class ArchiveCheck:
         self._thread.start()
 
     def _record(self, report: DocumentReport) -> None:
-        if report.schema:
-            self.schemas.setdefault(report.schema)
-        if report.valid:
-            return
-        self.invalid.set()
-        if len(self.failures) < MAX_FAILURES:
-            self.failures.append(report)
-        else:
-            self.failures_omitted += 1
+        with self._lock:
+            if report.schema:
+                self.schemas.setdefault(report.schema)
+            if report.valid:
+                return
+            self.invalid.set()
+            if len(self.failures) < MAX_FAILURES:
+                self.failures.append(report)
+            else:
+                self.failures_omitted += 1
 
     def _validate(
         self, schema_set: SchemaSet, schema: SchemaChoice, limits: Limits, show_values: bool
     ) -> None:
+        """Read the members in this thread; validate them in `VALIDATORS` threads (libxml2
+        releases the GIL, so they run on other cores), at most `MEMBERS_IN_FLIGHT` at once."""
         reader = _QueueReader(self._chunks)
-        try:
-            for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
-                self.documents += 1
+        in_flight = threading.BoundedSemaphore(MEMBERS_IN_FLIGHT)
+
+        def validate(document: Document) -> None:
+            try:
                 self._record(
                     validate_document(document, schema_set, limits=limits, show_values=show_values)
                 )
-        except ArchiveError as error:
-            self._record(DocumentReport(self.name, None, (error.violation,)))
-        finally:
-            # Drain what the proxy still sends, so it never blocks on a full queue.
-            while not reader.ended:
-                reader.ended = self._chunks.get() is _END
+            finally:
+                in_flight.release()
+
+        with ThreadPoolExecutor(
+            VALIDATORS, thread_name_prefix=f"archive-check {self.name}"
+        ) as pool:
+            try:
+                for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
+                    self.documents += 1
+                    in_flight.acquire()
+                    pool.submit(validate, document)
+            except ArchiveError as error:
+                self._record(DocumentReport(self.name, None, (error.violation,)))
+            finally:
+                # Drain what the proxy still sends, so it never blocks on a full queue.
+                while not reader.ended:
+                    reader.ended = self._chunks.get() is _END
 
     @property
     def reports(self) -> list[DocumentReport]:
