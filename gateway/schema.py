@@ -22,8 +22,12 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 _SCHEMA_REFERENCES = {f"{{{XS}}}{name}" for name in ("include", "import", "redefine", "override")}
 _CHAMELEON_REFERENCES = {f"{{{XS}}}{name}" for name in ("include", "redefine", "override")}
 _WSDL_IMPORT = f"{{{WSDL}}}import"
-_GLOBAL_ELEMENT = f"{{{XS}}}element"
+_ELEMENT = f"{{{XS}}}element"
 _INLINE_SCHEMAS = f"{{{WSDL}}}types/{{{XS}}}schema"
+_SIMPLE_TYPE = f"{{{XS}}}simpleType"
+_RESTRICTION = f"{{{XS}}}restriction"
+_ANNOTATION = f"{{{XS}}}annotation"
+_BASE64 = (XS, "base64Binary")
 
 
 class CatalogError(Exception):
@@ -85,11 +89,14 @@ def _local_target(referrer: Path, element: etree._Element, location: str) -> Pat
 
 @dataclass(frozen=True, slots=True)
 class SchemaSources:
-    """The local files a schema is made of (their bytes as read, by absolute path), and the
-    global elements they declare."""
+    """The local files a schema is made of (their bytes as read, by absolute path), the
+    global elements they declare, and `free_base64`: the local names of the elements whose
+    every declaration is a base64Binary without facets nor fixed value, where any base64 text is
+    valid (an MTOM wrapper is validated without inlining its attachments there)."""
 
     contents: dict[str, bytes]
     roots: frozenset[str]
+    free_base64: frozenset[str] = frozenset()
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -98,6 +105,61 @@ class SchemaSources:
 
 def _is_wsdl(document: etree._ElementTree) -> bool:
     return document.getroot().tag == f"{{{WSDL}}}definitions"
+
+
+def _qname(element: etree._Element, value: str, namespace: str | None) -> tuple[str | None, str]:
+    """A QName attribute value as (namespace, local name); an unprefixed name without a
+    default namespace belongs to the schema's (chameleon) target namespace."""
+    prefix, _, local = value.rpartition(":")
+    uri = element.nsmap.get(prefix or None)
+    return (uri if uri is not None or prefix else namespace), local
+
+
+class _Base64Declarations:
+    """What `SchemaSources.free_base64` is computed from, gathered schema document by document."""
+
+    def __init__(self) -> None:
+        # Named simple types: (namespace, name) → the base they restrict, or None when they
+        # add facets or are not a plain restriction.
+        self.simple_types: dict[tuple[str | None, str], tuple[str | None, str] | None] = {}
+        self.element_types: dict[str, list[tuple[str | None, str] | None]] = {}
+
+    def add(self, schema: etree._Element, namespace: str | None) -> None:
+        for simple_type in schema.iter(_SIMPLE_TYPE):
+            if name := simple_type.get("name"):
+                content = [child for child in simple_type if child.tag != _ANNOTATION]
+                restriction = content[0] if len(content) == 1 else None
+                plain = (
+                    restriction is not None
+                    and restriction.tag == _RESTRICTION
+                    and restriction.get("base")
+                    and all(child.tag == _ANNOTATION for child in restriction)
+                )
+                self.simple_types[namespace, name] = (
+                    _qname(restriction, restriction.get("base", ""), namespace) if plain else None  # type: ignore[arg-type]
+                )
+        for element in schema.iter(_ELEMENT):
+            if name := element.get("name"):
+                type_name = element.get("type")
+                self.element_types.setdefault(name, []).append(
+                    _qname(element, type_name, namespace)
+                    if type_name and element.get("fixed") is None
+                    else None
+                )
+
+    def _is_free(self, type_name: tuple[str | None, str] | None) -> bool:
+        for _ in range(64):  # a restriction chain longer than this is not worth following
+            if type_name is None:
+                return False
+            if type_name == _BASE64:
+                return True
+            type_name = self.simple_types.get(type_name)
+        return False
+
+    def free(self) -> frozenset[str]:
+        return frozenset(
+            name for name, types in self.element_types.items() if all(map(self._is_free, types))
+        )
 
 
 def read_sources(entry: Path) -> SchemaSources:
@@ -116,14 +178,14 @@ def read_sources(entry: Path) -> SchemaSources:
     else:
         start = [(document.getroot(), document.getroot().get("targetNamespace"))]
     roots: set[str] = set()
+    base64 = _Base64Declarations()
     pending = [(entry, schema, namespace) for schema, namespace in start]
     seen = {(entry, namespace) for _, namespace in start}
     while pending:
         path, schema, namespace = pending.pop()
         prefix = f"{{{namespace}}}" if namespace else ""
-        roots.update(
-            prefix + element.get("name", "") for element in schema.iterchildren(_GLOBAL_ELEMENT)
-        )
+        base64.add(schema, namespace)
+        roots.update(prefix + element.get("name", "") for element in schema.iterchildren(_ELEMENT))
         for reference in schema.iterchildren(*_SCHEMA_REFERENCES):
             location = reference.get("schemaLocation")
             if not location:
@@ -139,7 +201,7 @@ def read_sources(entry: Path) -> SchemaSources:
                 continue
             seen.add((target, target_namespace))
             pending.append((target, root, target_namespace))
-    return SchemaSources(contents, frozenset(roots))
+    return SchemaSources(contents, frozenset(roots), base64.free())
 
 
 def _compile(document: etree._ElementTree | etree._Element, entry: Path) -> etree.XMLSchema:

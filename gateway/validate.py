@@ -9,6 +9,8 @@ Callers that already hold a parsed tree (the SOAP and MTOM extractors) use `vali
 
 from __future__ import annotations
 
+import base64
+
 from lxml import etree
 
 from gateway.catalog import SchemaNotFound, SchemaSet
@@ -122,6 +124,10 @@ def validate_document(
         label = target.label if isinstance(target, Schema) else None
         return DocumentReport(document.source, label, (document.problem,))
     if document.element is not None:
+        free_base64 = target.sources.free_base64 if isinstance(target, Schema) else frozenset()
+        for element, attachment in document.xop_content:
+            if etree.QName(element).localname not in free_base64:
+                element.text = base64.b64encode(attachment).decode("ascii")
         return validate_element(
             document.element,
             document.data,

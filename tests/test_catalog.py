@@ -268,3 +268,36 @@ def test_threads_validate_with_their_own_copy_of_the_files_as_loaded(tmp_path: P
         thread.join()
     assert len(outcomes) == 8 * 100
     assert all(codes == ([] if is_valid else ["xsd.facet"]) for is_valid, codes in outcomes)
+
+
+def test_free_base64_follows_restrictions_without_facets(tmp_path: Path) -> None:
+    entry = write(
+        tmp_path / "Types.xsd",
+        schema(
+            '<xs:simpleType name="fichier"><xs:restriction base="xs:base64Binary"/></xs:simpleType>'
+            '<xs:simpleType name="alias"><xs:annotation><xs:documentation>x</xs:documentation>'
+            '</xs:annotation><xs:restriction base="fichier"/></xs:simpleType>'
+            '<xs:simpleType name="court"><xs:restriction base="fichier"><xs:maxLength value="4"/>'
+            "</xs:restriction></xs:simpleType>"
+            '<xs:element name="racine"><xs:complexType><xs:sequence>'
+            '<xs:element name="direct" type="xs:base64Binary"/>'
+            '<xs:element name="libre" type="alias"/>'
+            '<xs:element name="borne" type="court"/>'
+            '<xs:element name="fixe" type="xs:base64Binary" fixed="QUJD"/>'
+            '<xs:element name="anonyme"><xs:simpleType><xs:restriction base="xs:base64Binary"/>'
+            "</xs:simpleType></xs:element>"
+            '<xs:element name="texte" type="xs:string"/>'
+            '<xs:element name="double" type="xs:base64Binary"/>'
+            '<xs:element name="autre"><xs:complexType><xs:sequence>'
+            '<xs:element name="double" type="court"/></xs:sequence></xs:complexType></xs:element>'
+            "</xs:sequence></xs:complexType></xs:element>",
+            WS,
+        ),
+    )
+    free = load_catalog(entry).latest.schema("Types").sources.free_base64
+    assert free == {"direct", "libre"}
+
+
+def test_the_shipped_wrappers_take_any_base64_in_their_attachments(catalog: Catalog) -> None:
+    free = catalog.latest.schema("ws-demande-logement").sources.free_base64
+    assert "fichierDemande" in free

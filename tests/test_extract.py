@@ -4,15 +4,18 @@ a violation with its own code, never an exception."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.catalog import load_catalog
 from gateway.config import DirectionRule
 from gateway.extract.message import extract_documents, extractor_for
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.limits import Limits
+from gateway.validate import validate_document
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -133,9 +136,10 @@ def test_mtom_resolves_the_xop_include() -> None:
     wrapper, embedded = extraction.documents
     assert embedded.data == DOCUMENT
     assert embedded.source == "ws:fichierDemande (cid:doc%40sne)"
-    # the wrapper now reads as the XOP infoset: the attachment as base64 text
+    # the Include is taken out; the attachment it stood for goes with the wrapper
     fichier = wrapper.element.find(f".//{{{WS}}}fichierDemande")
-    assert base64.b64decode(fichier.text) == DOCUMENT
+    assert len(fichier) == 0
+    assert wrapper.xop_content == ((fichier, DOCUMENT),)
 
 
 def test_mtom_missing_part() -> None:
@@ -186,3 +190,35 @@ def test_any_content_type_and_body_never_raise(content_type: str, body: bytes) -
         extraction = extract_documents(body, content_type, RULE, LIMITS, kind=kind)
         for document in extraction.documents:
             assert document.problem is not None or document.element is not None or document.data
+
+
+@pytest.mark.parametrize(("facet", "valid"), [("", True), ('<xs:maxLength value="4"/>', False)])
+def test_an_attachment_is_inlined_only_where_the_wrapper_schema_constrains_it(
+    tmp_path: Path, facet: str, valid: bool
+) -> None:
+    entry = tmp_path / "Wrapper.xsd"
+    entry.write_text(
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns="{WS}" '
+        f'targetNamespace="{WS}" elementFormDefault="qualified">'
+        f'<xs:simpleType name="fichier"><xs:restriction base="xs:base64Binary">{facet}'
+        "</xs:restriction></xs:simpleType>"
+        '<xs:element name="getNumUnique"><xs:complexType><xs:sequence>'
+        '<xs:element name="numUniqueParametres"><xs:complexType><xs:sequence>'
+        '<xs:element name="fichierDemande" type="fichier"/>'
+        "</xs:sequence></xs:complexType></xs:element>"
+        "</xs:sequence></xs:complexType></xs:element></xs:schema>"
+    )
+    schema_set = load_catalog(entry).latest
+    body = mtom(envelope(include("doc@sne")), {"doc@sne": DOCUMENT})
+    rule = DirectionRule(wrapper="Wrapper", schema="Wrapper", embedded=("fichierDemande",))
+    wrapper = extract_documents(body, MTOM_TYPE, rule, LIMITS, kind="mtom").documents[0]
+    report = validate_document(wrapper, schema_set)
+    fichier = wrapper.element.find(f".//{{{WS}}}fichierDemande")
+    if valid:
+        assert report.valid
+        assert fichier.text is None  # any base64 is valid there: nothing was inlined
+    else:
+        assert [v.path for v in report.violations] == [
+            "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres/ws:fichierDemande"
+        ]
+        assert base64.b64decode(fichier.text) == DOCUMENT

@@ -21,7 +21,9 @@ class Document:
     and `data` empty, when the document could not be extracted (too large, bad base64, a missing
     MIME part): the problem is then the document's only violation. `element` is set when the
     extractor already parsed the document (a SOAP Body's payload): it is validated as is, and
-    `data` is then the whole message its lines and columns refer to.
+    `data` is then the whole message its lines and columns refer to. `xop_content` pairs the
+    elements of such a payload whose `xop:Include` was taken out with the attachment bytes it
+    stood for: the validator puts their base64 back where the schema could reject it.
     """
 
     source: str
@@ -29,3 +31,4 @@ class Document:
     schema: SchemaChoice = None
     problem: Violation | None = None
     element: Any = None
+    xop_content: tuple[tuple[Any, bytes], ...] = ()

@@ -93,10 +93,15 @@ def _embedded_document(
         )
 
 
-def _inline_attachments(payload: etree._Element, attachments: Mapping[str, bytes]) -> None:
-    """Replace each xop:Include by the base64 text it stands for, so the payload reads as the
-    XOP infoset the wrapper schema describes. An Include whose part is missing is reported
-    once, as `xop.missing-part`: the wrapper sees an empty value rather than a second error."""
+def _take_out_includes(
+    payload: etree._Element, attachments: Mapping[str, bytes]
+) -> tuple[tuple[etree._Element, bytes], ...]:
+    """Take each xop:Include out of the payload, which then reads as the XOP infoset the wrapper
+    schema describes once the base64 of each part is back in place (the validator does that
+    only where the schema could tell the difference: see `Document.xop_content`). An Include
+    whose part is missing is reported once, as `xop.missing-part`: the wrapper sees an empty
+    value rather than a second error."""
+    content = []
     for include in list(payload.iter(_INCLUDE)):
         attachment = attachments.get(content_id(include.get("href", "")))
         parent = include.getparent()
@@ -104,7 +109,8 @@ def _inline_attachments(payload: etree._Element, attachments: Mapping[str, bytes
             continue
         parent.remove(include)
         if attachment is not None:
-            parent.text = base64.b64encode(attachment).decode("ascii")
+            content.append((parent, attachment))
+    return tuple(content)
 
 
 def soap_documents(
@@ -152,8 +158,12 @@ def soap_documents(
         _embedded_document(element, rule.schema, attachments, limits) for element in embedded or ()
     ]
     if rule.wrapper or not rule.embedded:
-        if attachments:
-            _inline_attachments(payload, attachments)
+        xop_content = _take_out_includes(payload, attachments) if attachments else ()
         wrapper = rule.wrapper if rule.embedded else (rule.wrapper or rule.schema)
-        documents.insert(0, Document(display_name(payload.tag), data, wrapper, element=payload))
+        documents.insert(
+            0,
+            Document(
+                display_name(payload.tag), data, wrapper, element=payload, xop_content=xop_content
+            ),
+        )
     return SoapContent(version, tuple(documents))
