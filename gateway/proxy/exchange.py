@@ -99,6 +99,15 @@ def _gateway_verdict(source: str, code: str, message: str) -> list[DocumentRepor
     return [DocumentReport(source, None, (Violation(code, message),))]
 
 
+def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
+    return _gateway_verdict(
+        "body",
+        "limits.size",
+        f"The {direction} body is larger than {limit:,} bytes (max_body_bytes); "
+        "it was not validated.",
+    )
+
+
 def _soap_action(headers: RawHeaders, content_type: str) -> str | None:
     action = header(headers, b"soapaction")
     if action is None:
@@ -189,14 +198,8 @@ class Exchange:
         unread = Extraction(
             (), announced_soap_version(content_type, header(self.headers, b"soapaction"))
         )
-        too_large = _gateway_verdict(
-            "body",
-            "limits.size",
-            f"The {direction} body is larger than {limit:,} bytes (max_body_bytes); "
-            "it was not validated.",
-        )
         if not body.within_limit:
-            return unread, too_large
+            return unread, _too_large(direction, limit)
         decoded = _decoded(body.data, encoding, limit)
         if decoded is None:
             return unread, _gateway_verdict(
@@ -206,7 +209,7 @@ class Exchange:
                 "gateway decodes gzip and deflate); it was not validated.",
             )
         if len(decoded) > limit:
-            return unread, too_large
+            return unread, _too_large(direction, limit)
         try:
             if len(decoded) > THREAD_THRESHOLD:
                 return await asyncio.to_thread(
