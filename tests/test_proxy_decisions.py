@@ -4,6 +4,7 @@ open, école and recette follow `fail_closed`. And what the logs say, without pe
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 import gateway.proxy.exchange
+from gateway.report.log import UNFINISHED_RESPONSE, DeliberateCut
 from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
 
@@ -177,3 +179,59 @@ def test_capture_values_is_explicit(upstream, tmp_path: Path) -> None:
     assert any(
         "value '" in e.get("message", "") for e in logged(process) if e["event"] == "violation"
     )
+
+
+def test_in_json_mode_the_server_s_own_lines_are_json_too(upstream) -> None:
+    _, running = upstream
+    process, url = run_gateway(running.url)
+    httpx.post(url + "/sne/demandes", content=invalid_request())
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    events = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert {
+        "logger": "uvicorn.error",
+        "level": "info",
+        "event": "Application startup complete.",
+    }.items() <= next(
+        event for event in events if event["event"] == "Application startup complete."
+    ).items()
+    assert any(event["event"] == "exchange" for event in events)
+
+
+def test_an_unfinished_response_is_reported_as_the_deliberate_cut_it_is() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, UNFINISHED_RESPONSE, (), None)
+    assert DeliberateCut().filter(record)
+    assert (record.levelname, record.getMessage()) == (
+        "INFO",
+        "connection closed before the end of the response (archive-cut)",
+    )
+
+
+def test_serve_says_when_its_port_is_taken() -> None:
+    taken = free_socket()
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        finished = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli.main",
+                "serve",
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert finished.returncode == 2
+    assert finished.stderr.startswith(
+        f"sne-gateway: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
+    )
+    assert "--port" in finished.stderr

@@ -21,6 +21,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from gateway.config import Settings, load_settings
 from gateway.proxy.app import create_app
 from gateway.reload import SchemaHolder
+from gateway.report.log import server_log_config
 
 #: How `serve` tells its worker processes which configuration to load.
 SERVE_SPEC_VARIABLE = "_SNE_GATEWAY_SERVE_SPEC"
@@ -48,6 +49,7 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level,
+        "log_config": server_log_config(settings.log_format, settings.log_level, settings.env),
         "server_header": False,
         "proxy_headers": False,
         "date_header": False,

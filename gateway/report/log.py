@@ -24,25 +24,86 @@ LEVELS = {
 }
 
 
-def configure_logging(log_format: str, level: str, env: str) -> None:
+#: What uvicorn says when an application returns in the middle of a response, which the
+#: gateway does on purpose to cut an export found invalid.
+UNFINISHED_RESPONSE = "ASGI callable returned without completing response."
+
+
+def _renderer(log_format: str, env: str) -> Any:
     """`log_format`: "json", "console", or "auto" (console in a TTY outside prod)."""
-    # httpx logs every request URL at INFO; query strings may hold identifiers.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     console = log_format == "console" or (
         log_format == "auto" and env != "prod" and sys.stderr.isatty()
     )
-    renderer = structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
+
+
+def configure_logging(log_format: str, level: str, env: str) -> None:
+    """The gateway's own events, rendered as `_renderer` says."""
+    # httpx logs every request URL at INFO; query strings may hold identifiers.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
+            _renderer(log_format, env),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def server_log_formatter(log_format: str, env: str) -> logging.Formatter:
+    """uvicorn's records rendered like the gateway's events (one JSON line each in JSON mode)."""
+    return structlog.stdlib.ProcessorFormatter(
+        processor=_renderer(log_format, env),
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+    )
+
+
+class DeliberateCut(logging.Filter):
+    """uvicorn reports an unfinished response as an error; the gateway leaves a response
+    unfinished only to cut an export it blocks, and logs that exchange itself
+    (`outcome: archive-cut`), so the record is kept at info level and says what happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() == UNFINISHED_RESPONSE:
+            record.msg = "connection closed before the end of the response (archive-cut)"
+            record.args = ()
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def server_log_config(log_format: str, level: str, env: str) -> dict[str, Any]:
+    """uvicorn's logging configuration (`logging.config.dictConfig`): its records on stderr,
+    rendered like the gateway's own events, so a JSON log stream stays JSON throughout."""
+    handler = {"handlers": ["stderr"], "level": LEVELS[level], "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "gateway": {
+                "()": f"{__name__}.server_log_formatter",
+                "log_format": log_format,
+                "env": env,
+            }
+        },
+        "filters": {"deliberate_cut": {"()": f"{__name__}.DeliberateCut"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "gateway",
+                "filters": ["deliberate_cut"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {"uvicorn": handler, "uvicorn.access": handler},
+    }
 
 
 def log_reports(
