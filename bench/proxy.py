@@ -217,20 +217,6 @@ class Measure:
     errors: int
 
 
-def median_measure(measures: list[Measure]) -> Measure:
-    """Each figure's median over the rounds; errors are summed."""
-    return Measure(
-        statistics.median(m.requests_per_second for m in measures),
-        statistics.median(m.p50_ms for m in measures),
-        statistics.median(m.p99_ms for m in measures),
-        sum(m.errors for m in measures),
-    )
-
-
-def spread(values: list[float]) -> str:
-    return f"{min(values):.2f} to {max(values):.2f}"
-
-
 def _milliseconds(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -294,6 +280,7 @@ def start_gateway(
     text = GATEWAY_CONFIG.format(xsd=ROOT / "xsd", policy=policy)
     config.write_text(text.replace('"warning"', '"info"') if log else text)
     port = free_port()
+    stderr = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(
         [
             sys.executable,
@@ -310,23 +297,13 @@ def start_gateway(
             str(workers),
         ],
         cwd=ROOT,
-        stderr=log.open("ab") if log else subprocess.DEVNULL,
+        stderr=stderr,
     )
+    if log:
+        stderr.close()  # the gateway has its own copy
     url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/_gateway/health", process)
     return process, url
-
-
-def in_situ_engine_cost(log: Path) -> float:
-    """Milliseconds of validation work per exchange inside the gateway (extraction, parsing,
-    validation and decision, both directions): the sum of each direction's median
-    `validation_ms` in the exchange events of `log`."""
-    by_direction: dict[str, list[float]] = {}
-    for line in log.read_text().splitlines():
-        event = json.loads(line)
-        if event.get("event") == "exchange" and "validation_ms" in event:
-            by_direction.setdefault(event["direction"], []).append(event["validation_ms"])
-    return sum(statistics.median(values) for values in by_direction.values())
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -452,29 +429,47 @@ def main() -> None:
                         for clients in CLIENTS:
                             measure = wrk(url + workload.path, script, clients, arguments.duration)
                             runs.setdefault((name, clients), []).append(measure)
-                results = {point: median_measure(measures) for point, measures in runs.items()}
+                results = {
+                    point: Measure(
+                        statistics.median(m.requests_per_second for m in measures),
+                        statistics.median(m.p50_ms for m in measures),
+                        statistics.median(m.p99_ms for m in measures),
+                        sum(m.errors for m in measures),
+                    )
+                    for point, measures in runs.items()
+                }
                 for (name, clients), measure in results.items():
                     print(
                         f"  {name:<12} {clients:>7} {measure.requests_per_second:>9.0f} {measure.p50_ms:>8.2f} {measure.p99_ms:>8.2f} {measure.errors:>7}"
                     )
-                on_runs = [
-                    (runs["gateway-on", 1][i].p50_ms - runs["gateway-off", 1][i].p50_ms)
-                    / (raw * 1000)
-                    for i in range(arguments.rounds)
-                ]
                 scaling_runs = [
                     sixty_four.requests_per_second / sixteen.requests_per_second
                     for sixty_four, sixteen in zip(
                         runs["gateway-on", 64], runs["gateway-on", 16], strict=True
                     )
                 ]
-                overhead = results["gateway-on", 1].p50_ms - results["gateway-off", 1].p50_ms
+                overheads = [
+                    on.p50_ms - off.p50_ms
+                    for on, off in zip(runs["gateway-on", 1], runs["gateway-off", 1], strict=True)
+                ]
+                overhead = statistics.median(overheads)
                 sixteen = results["gateway-on", 16]
                 logged_log.write_bytes(b"")
                 wrk(logged_url + workload.path, script, 1, arguments.duration)
-                in_situ = in_situ_engine_cost(logged_log)
+                # The validation work inside the gateway: each direction's median validation_ms.
+                by_direction: dict[str, list[float]] = {}
+                for line in logged_log.read_text().splitlines():
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if event.get("event") == "exchange" and "validation_ms" in event:
+                        by_direction.setdefault(event["direction"], []).append(
+                            event["validation_ms"]
+                        )
+                in_situ = sum(statistics.median(values) for values in by_direction.values())
                 print(
-                    f"  goal 1: validation overhead at 1 client {overhead:.3f} ms = {overhead / (raw * 1000):.2f}x the raw cost (goal <= 1.3x; rounds {spread(on_runs)})"
+                    f"  goal 1: validation overhead at 1 client {overhead:.3f} ms = {overhead / (raw * 1000):.2f}x the raw cost (goal <= 1.3x; rounds {min(overheads) / (raw * 1000):.2f} to {max(overheads) / (raw * 1000):.2f})"
                 )
                 print(
                     f"          the same validation work measured inside the gateway (median validation_ms, both directions, 1 client): {in_situ:.3f} ms = {in_situ / (raw * 1000):.2f}x the raw cost"
@@ -484,7 +479,7 @@ def main() -> None:
                     f" {sixteen.requests_per_second / results['nginx', 16].requests_per_second:.2f}x nginx's requests/s"
                 )
                 print(
-                    f"  goal 3: 64 clients / 16 clients = {results['gateway-on', 64].requests_per_second / sixteen.requests_per_second:.2f} (goal >= 1; rounds {spread(scaling_runs)})"
+                    f"  goal 3: 64 clients / 16 clients = {results['gateway-on', 64].requests_per_second / sixteen.requests_per_second:.2f} (goal >= 1; rounds {min(scaling_runs):.2f} to {max(scaling_runs):.2f})"
                 )
             print(
                 f"\nTGZ export: {export_xml / 1e6:.0f} MB of XML, {(www / 'bench/export.tgz').stat().st_size / 1e6:.0f} MB compressed"

@@ -27,6 +27,8 @@ _INLINE_SCHEMAS = f"{{{WSDL}}}types/{{{XS}}}schema"
 _SIMPLE_TYPE = f"{{{XS}}}simpleType"
 _RESTRICTION = f"{{{XS}}}restriction"
 _ANNOTATION = f"{{{XS}}}annotation"
+_REDEFINE = f"{{{XS}}}redefine"
+_IDENTITY_CONSTRAINTS = tuple(f"{{{XS}}}{name}" for name in ("key", "unique", "keyref"))
 _BASE64 = (XS, "base64Binary")
 
 
@@ -96,7 +98,7 @@ class SchemaSources:
 
     contents: dict[str, bytes]
     roots: frozenset[str]
-    free_base64: frozenset[str] = frozenset()
+    free_base64: frozenset[str]
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -107,58 +109,70 @@ def _is_wsdl(document: etree._ElementTree) -> bool:
     return document.getroot().tag == f"{{{WSDL}}}definitions"
 
 
-def _qname(element: etree._Element, value: str, namespace: str | None) -> tuple[str | None, str]:
-    """A QName attribute value as (namespace, local name); an unprefixed name without a
-    default namespace belongs to the schema's (chameleon) target namespace."""
+def _qname(element: etree._Element, value: str, chameleon: str | None) -> tuple[str | None, str]:
+    """A QName attribute value as (namespace, local name). An unprefixed name without a default
+    namespace has no namespace, except in a schema document without a targetNamespace, where it
+    takes the namespace of the schema including it (`chameleon`)."""
     prefix, _, local = value.rpartition(":")
     uri = element.nsmap.get(prefix or None)
-    return (uri if uri is not None or prefix else namespace), local
+    return (uri if uri is not None or prefix else chameleon), local
 
 
 class _Base64Declarations:
-    """What `SchemaSources.free_base64` is computed from, gathered schema document by document."""
+    """What `SchemaSources.free_base64` is computed from, gathered schema document by document.
+    Whatever this reading cannot follow makes an element not free, never free."""
 
     def __init__(self) -> None:
         # Named simple types: (namespace, name) → the base they restrict, or None when they
-        # add facets or are not a plain restriction.
+        # add facets, are not a plain restriction, or are defined more than once (xs:redefine).
         self.simple_types: dict[tuple[str | None, str], tuple[str | None, str] | None] = {}
         self.element_types: dict[str, list[tuple[str | None, str] | None]] = {}
+        # A key, unique or keyref may compare an element's value: then no value can be left out.
+        self.identity_constraints = False
 
     def add(self, schema: etree._Element, namespace: str | None) -> None:
+        chameleon = namespace if schema.get("targetNamespace") is None else None
         for simple_type in schema.iter(_SIMPLE_TYPE):
-            if name := simple_type.get("name"):
-                content = [child for child in simple_type if child.tag != _ANNOTATION]
-                restriction = content[0] if len(content) == 1 else None
-                plain = (
-                    restriction is not None
-                    and restriction.tag == _RESTRICTION
-                    and restriction.get("base")
-                    and all(child.tag == _ANNOTATION for child in restriction)
-                )
-                self.simple_types[namespace, name] = (
-                    _qname(restriction, restriction.get("base", ""), namespace) if plain else None  # type: ignore[arg-type]
-                )
+            name = simple_type.get("name")
+            if not name:
+                continue
+            content = [child for child in simple_type if child.tag != _ANNOTATION]
+            restriction = content[0] if len(content) == 1 else None
+            base = None
+            if (
+                restriction is not None
+                and restriction.tag == _RESTRICTION
+                and all(child.tag == _ANNOTATION for child in restriction)
+                and simple_type.getparent().tag != _REDEFINE
+                and (namespace, name) not in self.simple_types
+            ):
+                base = _qname(restriction, restriction.get("base", ""), chameleon)
+            self.simple_types[namespace, name] = base
         for element in schema.iter(_ELEMENT):
             if name := element.get("name"):
                 type_name = element.get("type")
                 self.element_types.setdefault(name, []).append(
-                    _qname(element, type_name, namespace)
+                    _qname(element, type_name, chameleon)
                     if type_name and element.get("fixed") is None
                     else None
                 )
-
-    def _is_free(self, type_name: tuple[str | None, str] | None) -> bool:
-        for _ in range(64):  # a restriction chain longer than this is not worth following
-            if type_name is None:
-                return False
-            if type_name == _BASE64:
-                return True
-            type_name = self.simple_types.get(type_name)
-        return False
+        if next(schema.iter(*_IDENTITY_CONSTRAINTS), None) is not None:
+            self.identity_constraints = True
 
     def free(self) -> frozenset[str]:
+        if self.identity_constraints:
+            return frozenset()
+        free_types = {_BASE64}
+        # Plain restrictions of a free type are free: follow the chains until none joins.
+        while (
+            joined := {name for name, base in self.simple_types.items() if base in free_types}
+            - free_types
+        ):
+            free_types |= joined
         return frozenset(
-            name for name, types in self.element_types.items() if all(map(self._is_free, types))
+            name
+            for name, types in self.element_types.items()
+            if all(type_name in free_types for type_name in types)
         )
 
 

@@ -22,6 +22,8 @@ from gateway.schema import Schema
 from gateway.select import select_schema
 from gateway.violation import DocumentReport, Violation
 
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
 
 def validate(
     data: bytes,
@@ -126,7 +128,11 @@ def validate_document(
     if document.element is not None:
         free_base64 = target.sources.free_base64 if isinstance(target, Schema) else frozenset()
         for element, attachment in document.xop_content:
-            if etree.QName(element).localname not in free_base64:
+            # xsi:type or xsi:nil in the message can give the element another type than the
+            # one declared: its value then counts.
+            if etree.QName(element).localname not in free_base64 or any(
+                name.startswith(_XSI) for name in element.attrib
+            ):
                 element.text = base64.b64encode(attachment).decode("ascii")
         return validate_element(
             document.element,

@@ -301,3 +301,60 @@ def test_free_base64_follows_restrictions_without_facets(tmp_path: Path) -> None
 def test_the_shipped_wrappers_take_any_base64_in_their_attachments(catalog: Catalog) -> None:
     free = catalog.latest.schema("ws-demande-logement").sources.free_base64
     assert "fichierDemande" in free
+
+
+def test_no_element_is_free_where_identity_constraints_could_compare_values(
+    tmp_path: Path,
+) -> None:
+    entry = write(
+        tmp_path / "Keys.xsd",
+        schema(
+            '<xs:element name="racine"><xs:complexType><xs:sequence>'
+            '<xs:element name="fichier" type="xs:base64Binary" maxOccurs="2"/>'
+            '</xs:sequence></xs:complexType><xs:unique name="distincts">'
+            '<xs:selector xpath="."/><xs:field xpath="fichier"/></xs:unique></xs:element>',
+            WS,
+        ),
+    )
+    assert load_catalog(entry).latest.schema("Keys").sources.free_base64 == frozenset()
+
+
+def test_a_redefined_simple_type_is_not_free(tmp_path: Path) -> None:
+    write(
+        tmp_path / "Types.xsd",
+        schema(
+            '<xs:simpleType name="fichier"><xs:restriction base="xs:base64Binary"/></xs:simpleType>',
+            WS,
+        ),
+    )
+    entry = write(
+        tmp_path / "Service.xsd",
+        schema(
+            '<xs:redefine schemaLocation="Types.xsd"><xs:simpleType name="fichier">'
+            '<xs:restriction base="fichier"><xs:maxLength value="4"/></xs:restriction>'
+            "</xs:simpleType></xs:redefine>"
+            '<xs:element name="fichierDemande" type="fichier"/>',
+            WS,
+        ),
+    )
+    assert load_catalog(entry).latest.schema("Service").sources.free_base64 == frozenset()
+
+
+def test_an_unprefixed_type_name_without_default_namespace_has_no_namespace(
+    tmp_path: Path,
+) -> None:
+    # `type="fichier"` names the no-namespace type (with a facet), not the target namespace's.
+    write(
+        tmp_path / "Local.xsd",
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:simpleType name="fichier">'
+        '<xs:restriction base="xs:base64Binary"><xs:maxLength value="4"/></xs:restriction>'
+        "</xs:simpleType></xs:schema>",
+    )
+    entry = write(
+        tmp_path / "Service.xsd",
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{WS}" '
+        'elementFormDefault="qualified"><xs:import schemaLocation="Local.xsd"/>'
+        '<xs:simpleType name="fichier"><xs:restriction base="xs:base64Binary"/></xs:simpleType>'
+        '<xs:element name="fichierDemande" type="fichier"/></xs:schema>',
+    )
+    assert load_catalog(entry).latest.schema("Service").sources.free_base64 == frozenset()

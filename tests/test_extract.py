@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.catalog import load_catalog
+from gateway.catalog import SchemaSet, load_catalog
 from gateway.config import DirectionRule
 from gateway.extract.message import extract_documents, extractor_for
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
@@ -222,3 +222,41 @@ def test_an_attachment_is_inlined_only_where_the_wrapper_schema_constrains_it(
             "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres/ws:fichierDemande"
         ]
         assert base64.b64decode(fichier.text) == DOCUMENT
+
+
+def _free_wrapper(tmp_path: Path) -> tuple[SchemaSet, DirectionRule]:
+    """A wrapper schema whose fichierDemande takes any base64, and a bounded base64 type."""
+    entry = tmp_path / "Wrapper.xsd"
+    entry.write_text(
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns="{WS}" '
+        f'targetNamespace="{WS}" elementFormDefault="qualified">'
+        '<xs:simpleType name="court"><xs:restriction base="xs:base64Binary">'
+        '<xs:maxLength value="4"/></xs:restriction></xs:simpleType>'
+        '<xs:element name="getNumUnique"><xs:complexType><xs:sequence>'
+        '<xs:element name="numUniqueParametres"><xs:complexType><xs:sequence>'
+        '<xs:element name="fichierDemande" type="xs:base64Binary"/>'
+        "</xs:sequence></xs:complexType></xs:element>"
+        "</xs:sequence></xs:complexType></xs:element></xs:schema>"
+    )
+    rule = DirectionRule(wrapper="Wrapper", schema="Wrapper", embedded=("fichierDemande",))
+    return load_catalog(entry).latest, rule
+
+
+def test_xsi_type_in_the_message_puts_the_attachment_back(tmp_path: Path) -> None:
+    schema_set, rule = _free_wrapper(tmp_path)
+    fichier = (
+        f'<ws:fichierDemande xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:type="ws:court">{include("doc@sne")}</ws:fichierDemande>'
+    )
+    root = envelope("").replace(b"<ws:fichierDemande></ws:fichierDemande>", fichier.encode())
+    body = mtom(root, {"doc@sne": DOCUMENT})
+    wrapper = extract_documents(body, MTOM_TYPE, rule, LIMITS, kind="mtom").documents[0]
+    report = validate_document(wrapper, schema_set)
+    assert [v.code for v in report.violations] == ["xsd.facet"]
+
+
+def test_text_beside_an_include_is_not_part_of_the_value(tmp_path: Path) -> None:
+    schema_set, rule = _free_wrapper(tmp_path)
+    body = mtom(envelope("QUJ" + include("doc@sne")), {"doc@sne": DOCUMENT})
+    wrapper = extract_documents(body, MTOM_TYPE, rule, LIMITS, kind="mtom").documents[0]
+    assert validate_document(wrapper, schema_set).valid

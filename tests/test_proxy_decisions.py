@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 import gateway.proxy.exchange
-from gateway.report.log import UNFINISHED_RESPONSE, DeliberateCut
+from gateway.report.log import UNFINISHED_RESPONSE, server_log_config, server_log_formatter
 from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
 
@@ -198,13 +199,42 @@ def test_in_json_mode_the_server_s_own_lines_are_json_too(upstream) -> None:
     assert any(event["event"] == "exchange" for event in events)
 
 
-def test_an_unfinished_response_is_reported_as_the_deliberate_cut_it_is() -> None:
-    record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, UNFINISHED_RESPONSE, (), None)
-    assert DeliberateCut().filter(record)
-    assert (record.levelname, record.getMessage()) == (
-        "INFO",
-        "connection closed before the end of the response (archive-cut)",
-    )
+@pytest.mark.parametrize("level", ["info", "warning"])
+def test_an_unfinished_response_is_reported_as_the_deliberate_cut_it_is(
+    capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    config = server_log_config("json", level, "recette")
+    # The configuration as served, on a logger of the test's own rather than uvicorn's.
+    config["loggers"] = {"test-cut.uvicorn": config["loggers"]["uvicorn"]}
+    logging.config.dictConfig(config)
+    logging.getLogger("test-cut.uvicorn.error").error(UNFINISHED_RESPONSE)
+    lines = capsys.readouterr().err.splitlines()
+    if level == "warning":
+        assert lines == []
+    else:
+        [line] = lines
+        assert {
+            "event": "connection closed before the end of the response (archive-cut)",
+            "level": "info",
+        }.items() <= json.loads(line).items()
+
+
+def test_server_tracebacks_stay_in_the_json_line() -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "uvicorn.error",
+            logging.ERROR,
+            "",
+            0,
+            "Exception in ASGI application",
+            (),
+            sys.exc_info(),
+        )
+    event = json.loads(server_log_formatter("json", "recette").format(record))
+    assert event["exception"].startswith("Traceback (most recent call last):")
+    assert "RuntimeError: boom" in event["exception"]
 
 
 def test_serve_says_when_its_port_is_taken() -> None:
@@ -227,11 +257,12 @@ def test_serve_says_when_its_port_is_taken() -> None:
             capture_output=True,
             text=True,
             timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
         )
     finally:
         taken.close()
     assert finished.returncode == 2
     assert finished.stderr.startswith(
-        f"sne-gateway: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
+        f"sne-gateway: error: cannot listen on 127.0.0.1:{port}: the address is already in use. "
     )
     assert "--port" in finished.stderr

@@ -8,6 +8,7 @@ with the README's quick-start curls; stopping the gateway stops the simulator.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
@@ -63,24 +64,6 @@ def config_file(given: Path | None) -> Path | None:
     return SHIPPED_CONFIG if SHIPPED_CONFIG.is_file() else None
 
 
-def _unusable_address(settings: Settings) -> str | None:
-    """Why the gateway could not listen where it is told to, found before anything starts
-    (the XSD set, the simulator, the workers)."""
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    with socket.socket(family) as probe:
-        # As uvicorn binds: a port left in TIME_WAIT by an earlier run is usable.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((settings.host, settings.port))
-        except OSError as error:
-            return (
-                f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}. "
-                "Stop the process that holds that port (an earlier gateway?), or choose another "
-                "port with --port (or SNE_GATEWAY_PORT); check --host if the address is wrong."
-            )
-    return None
-
-
 def _terminated(signum: int, frame: FrameType | None) -> None:
     # uvicorn drains the exchanges on SIGTERM, then re-raises it: end with the status a
     # SIGTERM gives, through the callers' cleanup (the embedded simulator is stopped there).
@@ -126,8 +109,23 @@ def run(arguments: argparse.Namespace) -> int:
     }
     try:
         settings = load_settings(config, overrides)
-        if unusable := _unusable_address(settings):
-            return fail(unusable)
+        # A port already taken is said before anything starts (the XSD set, the simulator, the
+        # workers); any other binding problem is uvicorn's to report.
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        try:
+            with socket.socket(family) as probe:
+                # As uvicorn binds: a port left in TIME_WAIT by an earlier run is usable.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind((settings.host, settings.port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return fail(
+                    f"cannot listen on {settings.host}:{settings.port}: the address is already "
+                    "in use. Stop the process that holds that port (an earlier gateway?), or "
+                    "choose another one with --port (or SNE_GATEWAY_PORT)."
+                )
         if settings.upstream is None:
             return _serve_with_simulator(config, overrides)
         holder = SchemaHolder(settings)

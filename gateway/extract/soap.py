@@ -108,6 +108,8 @@ def _take_out_includes(
         if parent is None:
             continue
         parent.remove(include)
+        # The element's value is the part's base64: text left beside the Include is not in it.
+        parent.text = None
         if attachment is not None:
             content.append((parent, attachment))
     return tuple(content)

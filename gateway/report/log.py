@@ -29,16 +29,20 @@ LEVELS = {
 UNFINISHED_RESPONSE = "ASGI callable returned without completing response."
 
 
-def _renderer(log_format: str, env: str) -> Any:
-    """`log_format`: "json", "console", or "auto" (console in a TTY outside prod)."""
+def _rendering(log_format: str, env: str) -> list[Any]:
+    """The last processors: a renderer, after putting exceptions in text for JSON (the console
+    renderer prints them itself). `log_format`: "json", "console", or "auto" (console in a
+    TTY outside prod)."""
     console = log_format == "console" or (
         log_format == "auto" and env != "prod" and sys.stderr.isatty()
     )
-    return structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
+    if console:
+        return [structlog.dev.ConsoleRenderer()]
+    return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
 
 
 def configure_logging(log_format: str, level: str, env: str) -> None:
-    """The gateway's own events, rendered as `_renderer` says."""
+    """The gateway's own events, rendered as `_rendering` says."""
     # httpx logs every request URL at INFO; query strings may hold identifiers.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
@@ -46,7 +50,7 @@ def configure_logging(log_format: str, level: str, env: str) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _renderer(log_format, env),
+            *_rendering(log_format, env),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
@@ -56,12 +60,14 @@ def configure_logging(log_format: str, level: str, env: str) -> None:
 
 def server_log_formatter(log_format: str, env: str) -> logging.Formatter:
     """uvicorn's records rendered like the gateway's events (one JSON line each in JSON mode)."""
+    *preparing, renderer = _rendering(log_format, env)
     return structlog.stdlib.ProcessorFormatter(
-        processor=_renderer(log_format, env),
+        processor=renderer,
         foreign_pre_chain=[
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *preparing,
         ],
     )
 
@@ -72,11 +78,12 @@ class DeliberateCut(logging.Filter):
     (`outcome: archive-cut`), so the record is kept at info level and says what happened."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage() == UNFINISHED_RESPONSE:
-            record.msg = "connection closed before the end of the response (archive-cut)"
-            record.args = ()
-            record.levelno, record.levelname = logging.INFO, "INFO"
-        return True
+        if record.getMessage() != UNFINISHED_RESPONSE:
+            return True
+        record.msg = "connection closed before the end of the response (archive-cut)"
+        record.args = ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
 
 
 def server_log_config(log_format: str, level: str, env: str) -> dict[str, Any]:
