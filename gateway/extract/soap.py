@@ -151,13 +151,10 @@ def soap_documents(
     if etree.QName(payload).localname == "Fault" and etree.QName(payload).namespace == namespace:
         return SoapContent(version, (), fault=True)
     attachments = attachments or {}
-    embedded = rule.embedded and [
-        e
-        for e in payload.iter()
-        if isinstance(e.tag, str) and etree.QName(e).localname in rule.embedded
-    ]
+    # `{*}name`: the local name in any namespace, matched by libxml2 rather than in Python.
+    embedded = payload.iter(*(f"{{*}}{name}" for name in rule.embedded)) if rule.embedded else ()
     documents = [
-        _embedded_document(element, rule.schema, attachments, limits) for element in embedded or ()
+        _embedded_document(element, rule.schema, attachments, limits) for element in embedded
     ]
     if rule.wrapper or not rule.embedded:
         xop_content = _take_out_includes(payload, attachments) if attachments else ()
