@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,16 @@ def free_socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+def serve_command(*arguments: str) -> tuple[list[str], int]:
+    """`sne-gateway serve ARGUMENTS --port N` as a subprocess command line, with N a port free
+    now (the process binds it itself, later), and N."""
+    placeholder = free_socket()
+    port = placeholder.getsockname()[1]
+    placeholder.close()
+    command = [sys.executable, "-m", "gateway.cli.main", "serve", *arguments, "--port", str(port)]
+    return command, port
 
 
 @contextlib.contextmanager

@@ -17,7 +17,14 @@ import pytest
 
 import gateway.proxy.exchange
 from gateway.report.log import UNFINISHED_RESPONSE, server_log_config, server_log_formatter
-from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
+from tests.servers import (
+    RunningServer,
+    free_socket,
+    gateway_settings,
+    serve_asgi,
+    serve_command,
+    serve_gateway,
+)
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,21 +84,9 @@ def test_a_bug_in_validation(upstream, monkeypatch, env: str, status: int) -> No
 
 
 def run_gateway(upstream: str, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
+    command, port = serve_command("--upstream", upstream, *flags)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli.main",
-            "serve",
-            "--upstream",
-            upstream,
-            "--port",
-            str(port),
-            *flags,
-        ],
+        command,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -248,10 +243,10 @@ def test_serve_says_when_its_port_is_taken() -> None:
                 "-m",
                 "gateway.cli.main",
                 "serve",
-                "--upstream",
-                "http://127.0.0.1:9",
                 "--port",
                 str(port),
+                "--upstream",
+                "http://127.0.0.1:9",
             ],
             cwd=ROOT,
             capture_output=True,

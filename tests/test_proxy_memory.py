@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import free_socket, serve_asgi
+from tests.servers import serve_asgi, serve_command
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,22 +53,9 @@ def gateway_process(tmp_path_factory) -> Iterator[tuple[str, int, ScriptedUpstre
         '[[routes]]\nname = "gdm"\npath = "/v1.0/gdm/mouvements"\nresponse = { schema = "gdm-mouvements" }\n'
     )
     with serve_asgi(upstream) as running:
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        sock.close()
+        command, port = serve_command("--config", str(config), "--upstream", running.url)
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gateway.cli.main",
-                "serve",
-                "--config",
-                str(config),
-                "--upstream",
-                running.url,
-                "--port",
-                str(port),
-            ],
+            command,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

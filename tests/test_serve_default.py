@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import httpx
 import pytest
 
 from gateway.simulator.quickstart import curls
-from tests.servers import free_socket
+from tests.servers import serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -100,12 +99,10 @@ def is_running(pid: int) -> bool:
 @contextlib.contextmanager
 def serve_without_upstream() -> Iterator[Served]:
     """`serve --port N` from the repository root, with no upstream anywhere."""
-    placeholder = free_socket()
-    port = placeholder.getsockname()[1]
-    placeholder.close()
+    command, port = serve_command()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
+        command,
         cwd=ROOT,
         env=environment,
         stdin=subprocess.DEVNULL,
