@@ -31,6 +31,11 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
 
 FROM ${PYTHON_IMAGE}
+# mimalloc: the allocator `serve` preloads (allocator = "auto"); 8 to 9 % more validated
+# exchanges per second than glibc's malloc (docs/benchmarks.md).
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends libmimalloc2.0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid gateway --home-dir /app --no-create-home gateway
 WORKDIR /app

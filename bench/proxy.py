@@ -1,6 +1,7 @@
 """The proxy against its references, in one run on loopback.
 
     uv run python bench/proxy.py [--duration 5] [--rounds 3] [--workers 2] [--export-mb 1024]
+                                 [--allocator auto|system]
 
 For 15 KB XML POSTs and 15 KB MTOM SOAP calls (getNumUnique with the application as an XOP
 attachment, answered the same way), at 1, 16 and 64 clients (wrk), it measures requests/s and
@@ -11,7 +12,8 @@ passing disturbance does not fall on one target only):
   gateway-off through the gateway, validation off;
   gateway-on  through the gateway, validating both directions.
 It also measures the engine's raw in-process cost (parse + validate) of the same documents,
-then streams a TGZ export of `--export-mb` MB of XML through the validating gateway and reports
+in a child process that runs with the gateway's memory allocator (`--allocator`, as the
+`allocator` setting: mimalloc where the system has it, by default), then streams a TGZ export of `--export-mb` MB of XML through the validating gateway and reports
 MB/s and the gateway's peak RSS. The goals of the proxy issue are printed next to the results.
 Requires nginx (Debian: nginx-light) and wrk.
 """
@@ -22,6 +24,7 @@ import argparse
 import base64
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -41,6 +44,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gateway.allocator import allocator_library, in_use  # noqa: E402
 from gateway.catalog import load_catalog  # noqa: E402
 from gateway.config import DirectionRule  # noqa: E402
 from gateway.extract.message import extract_documents  # noqa: E402
@@ -124,6 +128,7 @@ GATEWAY_CONFIG = """
 [gateway]
 xsd = "{xsd}"
 env = "recette"
+allocator = "{allocator}"
 log_level = "warning"
 log_format = "json"
 reload = false
@@ -267,13 +272,56 @@ def raw_engine_cost(workload: Workload, repeats: int = 400) -> float:
     return (time.perf_counter() - started) / repeats
 
 
+class RawEngine:
+    """`raw_engine_cost` measured in a child process started with the gateway's allocator,
+    so that the raw cost and the gateway's are measured alike."""
+
+    def __init__(self, allocator: str) -> None:
+        library = allocator_library(allocator)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--raw-engine"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "LD_PRELOAD": library} if library else None,
+        )
+        self.allocator = self._answer()
+
+    def _answer(self) -> str:
+        line = self.process.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise SystemExit("the raw engine measurement process ended")
+        return line.strip()
+
+    def cost(self, workload: Workload) -> float:
+        self.process.stdin.write(f"{WORKLOADS.index(workload)}\n")  # type: ignore[union-attr]
+        self.process.stdin.flush()  # type: ignore[union-attr]
+        return float(self._answer())
+
+    def close(self) -> None:
+        self.process.stdin.close()  # type: ignore[union-attr]
+        self.process.wait(timeout=20)
+
+
+def serve_raw_engine() -> None:
+    """The child side of `RawEngine`: the allocator in use, then a cost per workload asked."""
+    print(in_use(), flush=True)
+    for line in sys.stdin:
+        print(raw_engine_cost(WORKLOADS[int(line)]), flush=True)
+
+
 def start_gateway(
-    directory: Path, policy: str, upstream: str, workers: int, log: Path | None = None
+    directory: Path,
+    policy: str,
+    upstream: str,
+    workers: int,
+    allocator: str,
+    log: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """A gateway validating with `policy`, logging warnings only, or every exchange (with its
     `validation_ms`) into `log`."""
     config = directory / f"gateway-{policy}{'-logged' if log else ''}.toml"
-    text = GATEWAY_CONFIG.format(xsd=ROOT / "xsd", policy=policy)
+    text = GATEWAY_CONFIG.format(xsd=ROOT / "xsd", policy=policy, allocator=allocator)
     config.write_text(text.replace('"warning"', '"info"') if log else text)
     port = free_port()
     stderr = log.open("ab") if log else subprocess.DEVNULL
@@ -356,7 +404,17 @@ def main() -> None:
     parser.add_argument(
         "--export-mb", type=int, default=1024, help="MB of XML in the streamed export"
     )
+    parser.add_argument(
+        "--allocator",
+        default="auto",
+        help="the gateway's (and the raw measurement's) memory allocator: auto, system or a "
+        "library's path, as the allocator setting",
+    )
+    parser.add_argument("--raw-engine", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.raw_engine:
+        serve_raw_engine()
+        return
     for tool in ("nginx", "wrk"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             raise SystemExit(f"{tool} is required (Debian: nginx-light, wrk)")
@@ -385,10 +443,15 @@ def main() -> None:
         )
         wait_ready(f"http://127.0.0.1:{direct}/bench/export.tgz", nginx)
         upstream = f"http://127.0.0.1:{direct}"
-        off, off_url = start_gateway(directory, "off", upstream, arguments.workers)
-        on, on_url = start_gateway(directory, "block", upstream, arguments.workers)
+        allocator = arguments.allocator
+        off, off_url = start_gateway(directory, "off", upstream, arguments.workers, allocator)
+        on, on_url = start_gateway(directory, "block", upstream, arguments.workers, allocator)
         logged_log = directory / "logged.jsonl"
-        logged, logged_url = start_gateway(directory, "block", upstream, 1, log=logged_log)
+        logged, logged_url = start_gateway(
+            directory, "block", upstream, 1, allocator, log=logged_log
+        )
+        raw_engine = RawEngine(allocator)
+        print(f"memory allocator (gateway workers and raw measurement): {raw_engine.allocator}")
         # Ready means one worker answers; the others may still be compiling their schemas.
         time.sleep(5)
         targets = {
@@ -419,7 +482,7 @@ def main() -> None:
                 raw_costs = []
                 runs: dict[tuple[str, int], list[Measure]] = {}
                 for _ in range(arguments.rounds):
-                    raw_costs += [raw_engine_cost(workload) for _ in range(3)]
+                    raw_costs += [raw_engine.cost(workload) for _ in range(3)]
                     for name, url in targets.items():
                         for clients in CLIENTS:
                             measure = wrk(url + workload.path, script, clients, arguments.duration)
@@ -498,6 +561,7 @@ def main() -> None:
             )
             print(f"  gateway peak RSS (largest worker): {peak_rss_mb(on.pid):.0f} MB (goal < 150)")
         finally:
+            raw_engine.close()
             for process in (on, off, logged):
                 stop(process)
             nginx.send_signal(signal.SIGQUIT)

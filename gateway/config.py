@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
 
@@ -119,6 +120,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    allocator: str = AUTO
     fail_closed: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
@@ -208,6 +210,15 @@ def _upstream(value: Any) -> str:
     return text
 
 
+def _allocator(value: Any) -> str:
+    text = _text(value)
+    if text in (AUTO, SYSTEM) or (Path(text).is_absolute() and Path(text).is_file()):
+        return text
+    raise ValueError(
+        f"must be auto, system or the absolute path of a shared library, not {value!r}"
+    )
+
+
 def _max_depth(value: Any) -> int:
     depth = _number(int, 1)(value)
     if depth > LIBXML2_MAX_DEPTH:
@@ -224,6 +235,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "host": _text,
     "port": _number(int, 0),
     "workers": _number(int, 1),
+    "allocator": _allocator,
     "fail_closed": _boolean,
     "connect_timeout": _number(float, 0.001),
     "read_timeout": _number(float, 0.001),

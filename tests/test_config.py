@@ -120,6 +120,16 @@ def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
         ('[gateway]\nupstream = "ftp://sne"\n', "gateway.upstream", "http:// or https:// URL"),
         ('[gateway]\ncolour = "red"\n', "gateway.colour", "unknown key"),
         (
+            '[gateway]\nallocator = "libjemalloc.so.2"\n',
+            "gateway.allocator",
+            "must be auto, system or the absolute path of a shared library",
+        ),
+        (
+            '[gateway]\nallocator = "/nowhere/libjemalloc.so.2"\n',
+            "gateway.allocator",
+            "must be auto, system or the absolute path of a shared library",
+        ),
+        (
             '[policy.recette]\nrequest = "drop"\n',
             "policy.recette.request",
             "must be one of block, log, off",

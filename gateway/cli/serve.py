@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from gateway.allocator import allocator_library, restart_with
 from gateway.cli.arguments import fail, positive_int
 from gateway.config import ENVIRONMENTS, SHIPPED_CONFIG, ConfigError, Settings, load_settings
 from gateway.reload import SchemaHolder
@@ -126,6 +127,9 @@ def run(arguments: argparse.Namespace) -> int:
                     "in use. Stop the process that holds that port (an earlier gateway?), or "
                     "choose another one with --port (or SNE_GATEWAY_PORT)."
                 )
+        library = allocator_library(settings.allocator)
+        if library is not None and arguments.command_line is not None:
+            restart_with(library, arguments.command_line)
         if settings.upstream is None:
             return _serve_with_simulator(config, overrides)
         holder = SchemaHolder(settings)

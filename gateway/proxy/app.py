@@ -18,6 +18,7 @@ from litestar import Litestar, Response, get
 from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
 
+from gateway.allocator import AUTO, SYSTEM, in_use
 from gateway.config import Settings
 from gateway.proxy.exchange import Exchange, Gateway
 from gateway.proxy.upstream import upstream_transport
@@ -53,6 +54,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             if settings.reload
             else None
         )
+        allocator = in_use()
         logger.info(
             "gateway.started",
             env=settings.env,
@@ -61,7 +63,15 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             version=schemas.current.schema_set.version,
             policy=settings.policies[settings.env],
             routes=len(settings.routes),
+            allocator=allocator,
         )
+        if allocator == SYSTEM and settings.allocator not in (AUTO, SYSTEM):
+            logger.warning(
+                "allocator.not-loaded",
+                library=settings.allocator,
+                reason="the dynamic loader refused it (its message is above); the system "
+                "allocator is in use. Point allocator at a shared library, or set it to auto.",
+            )
         # Everything alive now (imports, the app, the compiled catalog) lives as long as the
         # worker: out of the collector's way, full collections stop pausing exchanges (p99 at
         # 16 clients fell from about 30 ms to 13 ms, see docs/benchmarks.md).
