@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import gateway.proxy.exchange
+import gateway.proxy.check
 from gateway.report.log import UNFINISHED_RESPONSE, server_log_config, server_log_formatter
 from tests.servers import (
     RunningServer,
@@ -74,7 +74,7 @@ def test_a_bug_in_validation(upstream, monkeypatch, env: str, status: int) -> No
     def broken(*arguments, **keywords):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(gateway.proxy.exchange, "validate_document", broken)
+    monkeypatch.setattr(gateway.proxy.check, "validate_document", broken)
     with serve_gateway(gateway_settings(running.url, env=env)) as server:
         response = post_export(server.url)
     assert response.status_code == status

@@ -1,5 +1,6 @@
-"""One proxied exchange, as a pipeline: refuse what no reverse proxy should forward, then for
-each direction extract → validate (select included) → decide → report, and forward or block.
+"""One proxied exchange: refuse what no reverse proxy should forward, then for each direction
+run the engine's stages (`check`: extract → validate → decide), forward or answer (`answer`:
+the SNE-shaped refusals), and log the outcome (`report`).
 
 Bodies the route validates are buffered up to `max_body_bytes`; past that they are a
 `limits.size` violation and stream on. Everything else streams through untouched. TGZ exports
@@ -11,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,36 +21,31 @@ from litestar.types import Receive, Scope, Send
 
 from gateway.catalog import SchemaSet
 from gateway.config import Direction, DirectionRule, Route, Settings
-from gateway.decide import Decision, decide
-from gateway.extract.document import Document
-from gateway.extract.message import (
-    Extraction,
-    announced_soap_version,
-    extract_documents,
-    extractor_for,
-)
+from gateway.decide import decide
+from gateway.extract.message import extractor_for
 from gateway.extract.mtom import content_type_parameters
+from gateway.proxy.answer import (
+    XML_CONTENT_TYPE,
+    Answer,
+    blocked,
+    conformance_headers,
+    failed,
+)
 from gateway.proxy.archive_stream import ArchiveCheck
 from gateway.proxy.body import BufferedBody, ClientDisconnected, read_body, stream_body
+from gateway.proxy.check import Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.target import PathRefused, canonical_target
 from gateway.proxy.upstream import timeouts
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
-from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
-from gateway.validate import validate_document
-from gateway.violation import DocumentReport, Violation
 
 RESERVED_PREFIX = "/_gateway"
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
 #: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.
 PASS_THROUGH_BUFFER = 1024 * 1024
-#: Bodies above this size are validated in a worker thread rather than on the event loop.
-THREAD_THRESHOLD = 256 * 1024
-XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
 REFUSED_METHODS = frozenset({"CONNECT"})
-DECODABLE_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 #: Extractors that need the whole body (archives stream instead).
 BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
 #: Responses without a body to validate.
@@ -81,51 +76,11 @@ class Gateway:
         self.timeouts = timeouts(self.settings)
 
 
-@dataclass
-class Verdict:
-    """The outcome of one direction, for headers and logs."""
-
-    decision: Decision
-    reports: list[DocumentReport]
-    seconds: float = 0.0
-    soap_version: str | None = None
-    #: For archives, which keep only their failures: how many members, and failures not kept.
-    documents: int | None = None
-    omitted: int = 0
-
-
-def _gateway_verdict(source: str, code: str, message: str) -> list[DocumentReport]:
-    """The report of what the gateway itself found, rather than a schema."""
-    return [DocumentReport(source, None, (Violation(code, message),))]
-
-
-def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
-    return _gateway_verdict(
-        "body",
-        "limits.size",
-        f"The {direction} body is larger than {limit:,} bytes (max_body_bytes); "
-        "it was not validated.",
-    )
-
-
 def _soap_action(headers: RawHeaders, content_type: str) -> str | None:
     action = header(headers, b"soapaction")
     if action is None:
         action = content_type_parameters(content_type)[1].get("action")
     return action.strip().strip('"') if action is not None else None
-
-
-def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
-    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable."""
-    if not encoding or encoding == "identity":
-        return body
-    wbits = DECODABLE_ENCODINGS.get(encoding.lower())
-    if wbits is None:
-        return None
-    try:
-        return zlib.decompressobj(wbits).decompress(body, limit + 1)
-    except zlib.error:
-        return None
 
 
 class Exchange:
@@ -155,6 +110,14 @@ class Exchange:
         )
         # The set in service when the exchange starts is the one it finishes with.
         self.schema_set: SchemaSet = gateway.schemas.current.schema_set
+        self.checks = Checks(
+            self.settings,
+            self.route,
+            self.schema_set,
+            header(self.headers, b"soapaction"),
+            gateway.logger,
+            self.request_id,
+        )
         self.verdicts: dict[Direction, Verdict] = {}
         self.upstream_seconds = 0.0
         self.status: int | None = None
@@ -162,100 +125,6 @@ class Exchange:
         self.task: asyncio.Task[Any] | None = None
         self.outcome: str | None = None
         self.watcher: asyncio.Task[None] | None = None
-
-    # -- the pipeline stages for one direction -------------------------------------------------
-
-    def _rule(self, direction: Direction) -> DirectionRule:
-        return self.route.rule(direction) if self.route else DirectionRule()
-
-    def _validate(self, documents: Sequence[Document]) -> list[DocumentReport]:
-        return [
-            validate_document(
-                document,
-                self.schema_set,
-                limits=self.settings.limits,
-                show_values=self.settings.capture_values,
-            )
-            for document in documents
-        ]
-
-    def _kind(self, direction: Direction, content_type: str) -> str | None:
-        """The extractor for `direction`, or None when it is not validated."""
-        if self.settings.policy(direction, self.route) == "off":
-            return None
-        return extractor_for(content_type, self._rule(direction))
-
-    async def _reports(
-        self,
-        direction: Direction,
-        kind: str,
-        body: BufferedBody,
-        content_type: str,
-        encoding: str | None,
-    ) -> tuple[Extraction, list[DocumentReport]]:
-        limit = self.settings.max_body_bytes
-        # Not extracted: a blocking answer still speaks the SOAP version the headers announce.
-        unread = Extraction(
-            (), announced_soap_version(content_type, header(self.headers, b"soapaction"))
-        )
-        if not body.within_limit:
-            return unread, _too_large(direction, limit)
-        decoded = _decoded(body.data, encoding, limit)
-        if decoded is None:
-            return unread, _gateway_verdict(
-                "body",
-                "http.content-encoding",
-                f"The {direction} body's Content-Encoding '{encoding}' cannot be decoded (the "
-                "gateway decodes gzip and deflate); it was not validated.",
-            )
-        if len(decoded) > limit:
-            return unread, _too_large(direction, limit)
-        try:
-            if len(decoded) > THREAD_THRESHOLD:
-                return await asyncio.to_thread(
-                    self._extract_and_validate, decoded, content_type, self._rule(direction), kind
-                )
-            return self._extract_and_validate(decoded, content_type, self._rule(direction), kind)
-        except Exception as error:  # a bug must not take the exchange down: decide says how
-            self.gateway.logger.exception(
-                "validation.error", request_id=self.request_id, direction=direction
-            )
-            return unread, _gateway_verdict(
-                "body",
-                "validation.failed",
-                f"Validation failed inside the gateway ({type(error).__name__}); "
-                "see the gateway logs.",
-            )
-
-    async def _check(
-        self,
-        direction: Direction,
-        kind: str,
-        body: BufferedBody,
-        content_type: str,
-        encoding: str | None,
-    ) -> Verdict | None:
-        """Validate a buffered body; None when there is nothing to validate (no body)."""
-        if body.ended and not body.data:
-            return None
-        started = time.perf_counter()
-        extraction, reports = await self._reports(direction, kind, body, content_type, encoding)
-        policy = self.settings.policy(direction, self.route)
-        decision = decide(reports, policy, self.settings.env, self.settings.fail_closed)
-        return Verdict(decision, reports, time.perf_counter() - started, extraction.soap_version)
-
-    def _extract_and_validate(
-        self, body: bytes, content_type: str, rule: DirectionRule, kind: str
-    ) -> tuple[Extraction, list[DocumentReport]]:
-        extraction = extract_documents(
-            body,
-            content_type,
-            rule,
-            self.settings.limits,
-            kind,
-            header(self.headers, b"soapaction"),
-        )
-        return extraction, self._validate(extraction.documents)
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -267,69 +136,35 @@ class Exchange:
             self.finished = True
         await self.send(message)  # type: ignore[arg-type]
 
-    async def _answer(
-        self, status: int, body: bytes, content_type: bytes, headers: RawHeaders
-    ) -> None:
+    async def _answer(self, answer: Answer, headers: RawHeaders) -> None:
         await self._send(
             {
                 "type": "http.response.start",
-                "status": status,
+                "status": answer.status,
                 "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
+                    (b"content-type", answer.content_type),
+                    (b"content-length", str(len(answer.body)).encode()),
                     *headers,
                 ],
             }
         )
-        await self._send({"type": "http.response.body", "body": body})
-
-    def _conformance_headers(self) -> RawHeaders:
-        verdicts = self.verdicts.values()
-        outcomes = {verdict.decision.conformance for verdict in verdicts}
-        overall = "fail" if "fail" in outcomes else "pass" if "pass" in outcomes else "skipped"
-        headers = [
-            (b"x-request-id", self.request_id.encode("latin-1")),
-            (b"x-conformance", overall.encode()),
-        ]
-        for direction, verdict in self.verdicts.items():
-            headers.append(
-                (f"x-conformance-{direction}".encode(), verdict.decision.conformance.encode())
-            )
-        labels = dict.fromkeys(
-            report.schema for verdict in verdicts for report in verdict.reports if report.schema
-        )
-        if labels:
-            # Labels come from file names: whatever is not latin-1 cannot go in a header.
-            headers.append(
-                (b"x-conformance-schema", ", ".join(labels).encode("latin-1", errors="replace"))
-            )
-        return headers
+        await self._send({"type": "http.response.body", "body": answer.body})
 
     async def _block(self, direction: Direction, verdict: Verdict) -> None:
-        culprit = "client" if direction == "request" else "server"
-        count = sum(report.violation_count for report in verdict.reports)
-        if verdict.soap_version:
-            reason = (
-                f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."
-            )
-            body = soap_fault(verdict.soap_version, culprit, reason, verdict.reports)
-            status = fault_status(verdict.soap_version, culprit)
-            content_type = fault_content_type(verdict.soap_version).encode()
-        else:
-            body = anomaly_document(verdict.reports, self.schema_set.version)
-            status = 422 if direction == "request" else 502
-            content_type = XML_CONTENT_TYPE
-        await self._answer(status, body, content_type, self._conformance_headers())
+        await self._answer(
+            blocked(direction, verdict, self.schema_set.version),
+            conformance_headers(self.request_id, self.verdicts),
+        )
 
     async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
-        reports = _gateway_verdict("upstream", code, reason)
         request = self.verdicts.get("request")
-        if request and request.soap_version:
-            body = soap_fault(request.soap_version, "server", reason, reports)
-            content_type = fault_content_type(request.soap_version).encode()
-        else:
-            body = anomaly_document(reports, self.schema_set.version)
-            content_type = XML_CONTENT_TYPE
+        answer = failed(
+            status,
+            reason,
+            gateway_reports("upstream", code, reason),
+            request.soap_version if request else None,
+            self.schema_set.version,
+        )
         self.outcome = code
         self.gateway.logger.error(
             code,
@@ -338,7 +173,7 @@ class Exchange:
             route=self._route_name,
             reason=reason,
         )
-        await self._answer(status, body, content_type, self._conformance_headers())
+        await self._answer(answer, conformance_headers(self.request_id, self.verdicts))
 
     @property
     def _route_name(self) -> str | None:
@@ -394,14 +229,11 @@ class Exchange:
 
     async def run(self) -> None:
         if refusal := self._refused():
-            status = 405 if self.method in REFUSED_METHODS else 400
             body = anomaly_document(
-                _gateway_verdict("request", "gateway.refused", refusal), self.schema_set.version
+                gateway_reports("request", "gateway.refused", refusal), self.schema_set.version
             )
             await self._answer(
-                status,
-                body,
-                XML_CONTENT_TYPE,
+                Answer(405 if self.method in REFUSED_METHODS else 400, body, XML_CONTENT_TYPE),
                 [(b"x-request-id", self.request_id.encode("latin-1"))],
             )
             self.gateway.logger.warning(
@@ -412,9 +244,11 @@ class Exchange:
             RESERVED_PREFIX + "/"
         ):
             await self._answer(
-                404,
-                b"Not Found: /_gateway/ is reserved to the gateway.",
-                b"text/plain; charset=utf-8",
+                Answer(
+                    404,
+                    b"Not Found: /_gateway/ is reserved to the gateway.",
+                    b"text/plain; charset=utf-8",
+                ),
                 [],
             )
             return
@@ -426,13 +260,13 @@ class Exchange:
             self._log()
 
     async def _exchange(self) -> None:
-        kind = self._kind("request", self.content_type)
+        kind = self.checks.extractor("request", self.content_type)
         validated = kind in BUFFERED_EXTRACTORS
         limit = self.settings.max_body_bytes if validated else PASS_THROUGH_BUFFER
         body = await read_body(self.receive, limit)
         if validated:
             encoding = header(self.headers, b"content-encoding")
-            verdict = await self._check("request", kind, body, self.content_type, encoding)  # type: ignore[arg-type]
+            verdict = await self.checks.check("request", kind, body, self.content_type, encoding)  # type: ignore[arg-type]
             if verdict is not None:
                 self.verdicts["request"] = verdict
                 if verdict.decision.block:
@@ -511,7 +345,7 @@ class Exchange:
 
     async def _respond(self, response: httpx.Response) -> None:
         content_type = response.headers.get("content-type", "")
-        kind = self._kind("response", content_type)
+        kind = self.checks.extractor("response", content_type)
         if self.method == "HEAD" or response.status_code in NO_BODY_STATUSES:
             kind = None
         elif kind == "tgz" and not (
@@ -525,8 +359,8 @@ class Exchange:
             await self._respond_archive(
                 response,
                 upstream_headers,
-                self._rule("response"),
-                self.settings.policy("response", self.route),
+                self.checks.rule("response"),
+                self.checks.policy("response"),
             )
             return
         if kind not in BUFFERED_EXTRACTORS:
@@ -543,7 +377,7 @@ class Exchange:
                 ended = False
                 break
         body = BufferedBody(b"".join(chunks), ended, self.settings.max_body_bytes)
-        verdict = await self._check(
+        verdict = await self.checks.check(
             "response",
             kind,
             body,
@@ -562,7 +396,7 @@ class Exchange:
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": headers + self._conformance_headers(),
+                    "headers": headers + conformance_headers(self.request_id, self.verdicts),
                 }
             )
             await self._send({"type": "http.response.body", "body": body.data})
@@ -576,7 +410,7 @@ class Exchange:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": headers + self._conformance_headers(),
+                "headers": headers + conformance_headers(self.request_id, self.verdicts),
             }
         )
         if prefix:

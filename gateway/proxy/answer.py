@@ -1,0 +1,88 @@
+"""What the gateway answers by itself, and the headers every proxied exchange gets.
+
+A blocked exchange is answered in the shape the SI already handles from the SNE: a SOAP Fault
+of the request's SOAP version on a SOAP route, an `interfaceNuu` anomaly document otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gateway.config import Direction
+from gateway.proxy.check import Verdict
+from gateway.proxy.headers import RawHeaders
+from gateway.report.anomaly import anomaly_document
+from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
+from gateway.violation import DocumentReport
+
+XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: bytes
+
+
+def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
+    """The answer replacing a blocked request (client's fault) or response (server's)."""
+    culprit = "client" if direction == "request" else "server"
+    if verdict.soap_version:
+        count = sum(report.violation_count for report in verdict.reports)
+        reason = f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."
+        return Answer(
+            fault_status(verdict.soap_version, culprit),
+            soap_fault(verdict.soap_version, culprit, reason, verdict.reports),
+            fault_content_type(verdict.soap_version).encode(),
+        )
+    return Answer(
+        422 if direction == "request" else 502,
+        anomaly_document(verdict.reports, version),
+        XML_CONTENT_TYPE,
+    )
+
+
+def failed(
+    status: int,
+    reason: str,
+    reports: list[DocumentReport],
+    soap_version: str | None,
+    version: str,
+) -> Answer:
+    """The answer when the gateway cannot get the upstream's (unreachable, too slow): a SOAP
+    Fault (the server's) if the request was SOAP, else an anomaly document."""
+    if soap_version:
+        return Answer(
+            status,
+            soap_fault(soap_version, "server", reason, reports),
+            fault_content_type(soap_version).encode(),
+        )
+    return Answer(status, anomaly_document(reports, version), XML_CONTENT_TYPE)
+
+
+def conformance_headers(request_id: str, verdicts: Mapping[Direction, Verdict]) -> RawHeaders:
+    """`X-Request-ID`, `X-Conformance` (overall and per direction) and `X-Conformance-Schema`."""
+    outcomes = {verdict.decision.conformance for verdict in verdicts.values()}
+    overall = "fail" if "fail" in outcomes else "pass" if "pass" in outcomes else "skipped"
+    headers = [
+        (b"x-request-id", request_id.encode("latin-1")),
+        (b"x-conformance", overall.encode()),
+    ]
+    for direction, verdict in verdicts.items():
+        headers.append(
+            (f"x-conformance-{direction}".encode(), verdict.decision.conformance.encode())
+        )
+    labels = dict.fromkeys(
+        report.schema
+        for verdict in verdicts.values()
+        for report in verdict.reports
+        if report.schema
+    )
+    if labels:
+        # Labels come from file names: whatever is not latin-1 cannot go in a header.
+        headers.append(
+            (b"x-conformance-schema", ", ".join(labels).encode("latin-1", errors="replace"))
+        )
+    return headers

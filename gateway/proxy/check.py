@@ -1,0 +1,173 @@
+"""One direction of an exchange through the engine's stages: undo the body's Content-Encoding,
+extract its documents, validate them (select included), decide. What comes out is a `Verdict`,
+plain data the exchange answers, heads and logs with.
+
+A body over `max_body_bytes`, or in an encoding the gateway cannot decode, is not validated:
+it gets a report saying so, which `decide` treats as incomplete (fail-open in prod). A bug in
+the engine never takes the exchange down: it becomes a `validation.failed` report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.catalog import SchemaSet
+from gateway.config import Direction, DirectionRule, Policy, Route, Settings
+from gateway.decide import Decision, decide
+from gateway.extract.message import (
+    Extraction,
+    announced_soap_version,
+    extract_documents,
+    extractor_for,
+)
+from gateway.proxy.body import BufferedBody
+from gateway.validate import validate_document
+from gateway.violation import DocumentReport, Violation
+
+#: Bodies above this size are validated in a worker thread rather than on the event loop.
+THREAD_THRESHOLD = 256 * 1024
+DECODABLE_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+@dataclass
+class Verdict:
+    """The outcome of one direction, for headers and logs."""
+
+    decision: Decision
+    reports: list[DocumentReport]
+    seconds: float = 0.0
+    soap_version: str | None = None
+    #: For archives, which keep only their failures: how many members, and failures not kept.
+    documents: int | None = None
+    omitted: int = 0
+
+
+def gateway_reports(source: str, code: str, message: str) -> list[DocumentReport]:
+    """The report of what the gateway itself found, rather than a schema."""
+    return [DocumentReport(source, None, (Violation(code, message),))]
+
+
+def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
+    return gateway_reports(
+        "body",
+        "limits.size",
+        f"The {direction} body is larger than {limit:,} bytes (max_body_bytes); "
+        "it was not validated.",
+    )
+
+
+def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
+    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable."""
+    if not encoding or encoding == "identity":
+        return body
+    wbits = DECODABLE_ENCODINGS.get(encoding.lower())
+    if wbits is None:
+        return None
+    try:
+        return zlib.decompressobj(wbits).decompress(body, limit + 1)
+    except zlib.error:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """What checking either direction of one exchange needs: the configuration, the route, the
+    XSD set in service when the exchange started, and who to tell when the engine fails."""
+
+    settings: Settings
+    route: Route | None
+    schema_set: SchemaSet
+    #: The request's SOAPAction header as sent: with the Content-Type, it says the SOAP version.
+    soap_action_header: str | None
+    logger: Any
+    request_id: str
+
+    def rule(self, direction: Direction) -> DirectionRule:
+        return self.route.rule(direction) if self.route else DirectionRule()
+
+    def policy(self, direction: Direction) -> Policy:
+        return self.settings.policy(direction, self.route)
+
+    def extractor(self, direction: Direction, content_type: str) -> str | None:
+        """The extractor for `direction`, or None when it is not validated."""
+        if self.policy(direction) == "off":
+            return None
+        return extractor_for(content_type, self.rule(direction))
+
+    async def check(
+        self,
+        direction: Direction,
+        kind: str,
+        body: BufferedBody,
+        content_type: str,
+        encoding: str | None,
+    ) -> Verdict | None:
+        """Validate a buffered body; None when there is nothing to validate (no body)."""
+        if body.ended and not body.data:
+            return None
+        started = time.perf_counter()
+        extraction, reports = await self._reports(direction, kind, body, content_type, encoding)
+        decision = decide(
+            reports, self.policy(direction), self.settings.env, self.settings.fail_closed
+        )
+        return Verdict(decision, reports, time.perf_counter() - started, extraction.soap_version)
+
+    async def _reports(
+        self,
+        direction: Direction,
+        kind: str,
+        body: BufferedBody,
+        content_type: str,
+        encoding: str | None,
+    ) -> tuple[Extraction, list[DocumentReport]]:
+        limit = self.settings.max_body_bytes
+        # Not extracted: a blocking answer still speaks the SOAP version the headers announce.
+        unread = Extraction((), announced_soap_version(content_type, self.soap_action_header))
+        if not body.within_limit:
+            return unread, _too_large(direction, limit)
+        decoded = _decoded(body.data, encoding, limit)
+        if decoded is None:
+            return unread, gateway_reports(
+                "body",
+                "http.content-encoding",
+                f"The {direction} body's Content-Encoding '{encoding}' cannot be decoded (the "
+                "gateway decodes gzip and deflate); it was not validated.",
+            )
+        if len(decoded) > limit:
+            return unread, _too_large(direction, limit)
+        try:
+            if len(decoded) > THREAD_THRESHOLD:
+                return await asyncio.to_thread(
+                    self._extract_and_validate, decoded, content_type, self.rule(direction), kind
+                )
+            return self._extract_and_validate(decoded, content_type, self.rule(direction), kind)
+        except Exception as error:  # a bug must not take the exchange down: decide says how
+            self.logger.exception(
+                "validation.error", request_id=self.request_id, direction=direction
+            )
+            return unread, gateway_reports(
+                "body",
+                "validation.failed",
+                f"Validation failed inside the gateway ({type(error).__name__}); "
+                "see the gateway logs.",
+            )
+
+    def _extract_and_validate(
+        self, body: bytes, content_type: str, rule: DirectionRule, kind: str
+    ) -> tuple[Extraction, list[DocumentReport]]:
+        extraction = extract_documents(
+            body, content_type, rule, self.settings.limits, kind, self.soap_action_header
+        )
+        return extraction, [
+            validate_document(
+                document,
+                self.schema_set,
+                limits=self.settings.limits,
+                show_values=self.settings.capture_values,
+            )
+            for document in extraction.documents
+        ]
