@@ -31,7 +31,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
 
 FROM ${PYTHON_IMAGE}
-# mimalloc: the allocator `serve` preloads (allocator = "auto"); 8 to 9 % more validated
+# mimalloc: the allocator `serve` preloads (allocator = "auto"); about 8 % more validated
 # exchanges per second than glibc's malloc (docs/benchmarks.md).
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends libmimalloc2.0 \

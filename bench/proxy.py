@@ -450,8 +450,6 @@ def main() -> None:
         logged, logged_url = start_gateway(
             directory, "block", upstream, 1, allocator, log=logged_log
         )
-        raw_engine = RawEngine(allocator)
-        print(f"memory allocator (gateway workers and raw measurement): {raw_engine.allocator}")
         # Ready means one worker answers; the others may still be compiling their schemas.
         time.sleep(5)
         targets = {
@@ -460,7 +458,10 @@ def main() -> None:
             "gateway-off": off_url,
             "gateway-on": on_url,
         }
+        raw_engine = None
         try:
+            raw_engine = RawEngine(allocator)
+            print(f"memory allocator (gateway workers and raw measurement): {raw_engine.allocator}")
             for workload in WORKLOADS:
                 body = directory / f"{workload.path.strip('/').replace('/', '-')}.body"
                 body.write_bytes(workload.request)
@@ -561,9 +562,10 @@ def main() -> None:
             )
             print(f"  gateway peak RSS (largest worker): {peak_rss_mb(on.pid):.0f} MB (goal < 150)")
         finally:
-            raw_engine.close()
             for process in (on, off, logged):
                 stop(process)
+            if raw_engine is not None:
+                raw_engine.close()
             nginx.send_signal(signal.SIGQUIT)
             nginx.wait(timeout=20)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import queue
 import re
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from gateway.allocator import RESTARTED_VARIABLE, allocator_library, in_use, loaded
+from gateway.allocator import RESTARTED_VARIABLE, allocator_library, in_use, loaded, refused
 from tests.servers import serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,18 +59,45 @@ def test_loaded_tells_the_libraries_mapped_into_this_process() -> None:
     assert not loaded("/nowhere/libnothing.so.1")
 
 
-def test_in_use_names_a_preloaded_library_only_once_it_is_loaded(monkeypatch) -> None:
-    monkeypatch.setenv("LD_PRELOAD", "/nowhere/libmimalloc.so.2")
+def test_auto_leaves_an_operators_ld_preload_alone(monkeypatch) -> None:
+    monkeypatch.setenv("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")
+    assert allocator_library("auto") is None
+
+
+def test_in_use_names_the_library_serve_restarted_with_only_once_it_is_loaded(
+    monkeypatch,
+) -> None:
     assert in_use() == "system"
-    monkeypatch.setenv("LD_PRELOAD", etree.__file__)
+    monkeypatch.setenv(RESTARTED_VARIABLE, "/nowhere/libmimalloc.so.2")
+    assert in_use() == "system"
+    assert refused() == "/nowhere/libmimalloc.so.2"
+    monkeypatch.setenv(RESTARTED_VARIABLE, etree.__file__)
     assert in_use() == Path(etree.__file__).name
+    assert refused() is None
+
+
+def test_in_use_names_an_allocator_the_operator_preloaded(monkeypatch, tmp_path: Path) -> None:
+    # A file whose name says "malloc", mapped into this process as a preloaded library would be.
+    library = tmp_path / "libtestmalloc.so.1"
+    library.write_bytes(b"\0" * 4096)
+    with library.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ):
+        monkeypatch.setenv("LD_PRELOAD", f"/nowhere/libother.so {library}")
+        assert in_use() == "libtestmalloc.so.1"
+    monkeypatch.setenv("LD_PRELOAD", "/nowhere/libjemalloc.so.2")
+    assert in_use() == "system"
 
 
 @contextlib.contextmanager
-def started_gateway(allocator: str, workers: int = 1) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+def started_gateway(
+    allocator: str, workers: int = 1, config: str | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """A `serve` subprocess with `allocator`, its pid and its JSON log events up to (and
-    including) the `gateway.started` of each of its `workers`."""
-    command, _ = serve_command("--upstream", "http://127.0.0.1:9", "--workers", str(workers))
+    including) the `gateway.started` of each of its `workers`; `config`, if given, is the
+    configuration file's text, read from a pipe (`--config /dev/stdin`)."""
+    piped = ("--config", "/dev/stdin") if config is not None else ()
+    command, _ = serve_command(
+        "--upstream", "http://127.0.0.1:9", "--workers", str(workers), *piped
+    )
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -77,8 +105,15 @@ def started_gateway(allocator: str, workers: int = 1) -> Iterator[tuple[int, lis
     }
     environment |= {"SNE_GATEWAY_ALLOCATOR": allocator, "SNE_GATEWAY_LOG_FORMAT": "json"}
     process = subprocess.Popen(
-        command, cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    process.stdin.write(config or "")  # type: ignore[union-attr]
+    process.stdin.close()  # type: ignore[union-attr]
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(
         target=lambda: [lines.put(line) for line in process.stderr],
@@ -162,3 +197,13 @@ def test_auto_runs_with_mimalloc_where_the_system_has_it() -> None:
         maps = Path(f"/proc/{pid}/maps").read_text()
     assert "libmimalloc" in maps
     assert _started(events)["allocator"] == "mimalloc"
+
+
+@needs_libanl
+def test_a_configuration_read_from_a_pipe_is_read_once_without_restarting() -> None:
+    with started_gateway(str(LIBANL), config='[gateway]\nenv = "prod"\n') as (pid, events):
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    started = _started(events)
+    assert started["env"] == "prod"
+    assert started["allocator"] == "system"
+    assert RESTARTED_VARIABLE.encode() not in environ

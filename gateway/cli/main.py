@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from gateway.cli import diff, serve, simulate, validate
@@ -27,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     # Only a command read from this process's own command line may start itself again (serve
     # does, with its memory allocator): a caller passing `argv` keeps its process.
-    arguments.command_line = sys.argv[1:] if argv is None else None
+    arguments.restartable = argv is None
     return int(arguments.run(arguments))
 
 

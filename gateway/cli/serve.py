@@ -128,8 +128,10 @@ def run(arguments: argparse.Namespace) -> int:
                     "choose another one with --port (or SNE_GATEWAY_PORT)."
                 )
         library = allocator_library(settings.allocator)
-        if library is not None and arguments.command_line is not None:
-            restart_with(library, arguments.command_line)
+        # A configuration read from a pipe (`--config <(...)`) could not be read a second time.
+        rereadable = config is None or config.is_file()
+        if library is not None and arguments.restartable and rereadable:
+            restart_with(library)
         if settings.upstream is None:
             return _serve_with_simulator(config, overrides)
         holder = SchemaHolder(settings)

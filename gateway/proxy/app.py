@@ -18,7 +18,7 @@ from litestar import Litestar, Response, get
 from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
 
-from gateway.allocator import AUTO, SYSTEM, in_use
+from gateway.allocator import in_use, refused
 from gateway.config import Settings
 from gateway.proxy.exchange import Exchange, Gateway
 from gateway.proxy.upstream import upstream_transport
@@ -54,7 +54,6 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             if settings.reload
             else None
         )
-        allocator = in_use()
         logger.info(
             "gateway.started",
             env=settings.env,
@@ -63,14 +62,14 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             version=schemas.current.schema_set.version,
             policy=settings.policies[settings.env],
             routes=len(settings.routes),
-            allocator=allocator,
+            allocator=in_use(),
         )
-        if allocator == SYSTEM and settings.allocator not in (AUTO, SYSTEM):
+        if library := refused():
             logger.warning(
                 "allocator.not-loaded",
-                library=settings.allocator,
+                library=library,
                 reason="the dynamic loader refused it (its message is above); the system "
-                "allocator is in use. Point allocator at a shared library, or set it to auto.",
+                "allocator is in use. Point allocator at a shared library, or set it to system.",
             )
         # Everything alive now (imports, the app, the compiled catalog) lives as long as the
         # worker: out of the collector's way, full collections stop pausing exchanges (p99 at

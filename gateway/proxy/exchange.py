@@ -1,6 +1,6 @@
 """One proxied exchange: refuse what no reverse proxy should forward, then for each direction
 run the engine's stages (`check`: extract → validate → decide), forward or answer (`answer`:
-the SNE-shaped refusals), and log the outcome (`report`).
+the SNE-shaped refusals), and log the outcome (`gateway.report.log`).
 
 Bodies the route validates are buffered up to `max_body_bytes`; past that they are a
 `limits.size` violation and stream on. Everything else streams through untouched. TGZ exports
