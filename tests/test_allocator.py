@@ -112,27 +112,23 @@ def started_gateway(
         stderr=subprocess.PIPE,
         text=True,
     )
-    process.stdin.write(config or "")  # type: ignore[union-attr]
-    process.stdin.close()  # type: ignore[union-attr]
+    assert process.stdin is not None and process.stderr is not None
+    process.stdin.write(config or "")
+    process.stdin.close()
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stderr],
-        daemon=True,  # type: ignore[union-attr]
+        target=lambda: [lines.put(line) for line in process.stderr], daemon=True
     ).start()
     events: list[dict[str, Any]] = []
     try:
         while sum(event.get("event") == "gateway.started" for event in events) < workers:
-            line = lines.get(timeout=60)
             with contextlib.suppress(json.JSONDecodeError):
-                events.append(json.loads(line))
-            if not line.startswith("{"):
-                events.append({"text": line.strip()})
+                events.append(json.loads(lines.get(timeout=60)))
         # A warning, if any, follows the start event.
         with contextlib.suppress(queue.Empty):
             while True:
-                line = lines.get(timeout=1)
                 with contextlib.suppress(json.JSONDecodeError):
-                    events.append(json.loads(line))
+                    events.append(json.loads(lines.get(timeout=1)))
         yield process.pid, events
     finally:
         process.terminate()
