@@ -13,8 +13,9 @@ passing disturbance does not fall on one target only):
   gateway-on  through the gateway, validating both directions.
 It also measures the engine's raw in-process cost (parse + validate) of the same documents,
 in a child process that runs with the gateway's memory allocator (`--allocator`, as the
-`allocator` setting: mimalloc where the system has it, by default), then streams a TGZ export of `--export-mb` MB of XML through the validating gateway and reports
-MB/s and the gateway's peak RSS. The goals of the proxy issue are printed next to the results.
+`allocator` setting: mimalloc where the system has it, by default), then streams a TGZ export
+of `--export-mb` MB of XML through the validating gateway and reports MB/s and the gateway's
+peak RSS. The goals of the proxy issue are printed next to the results.
 Requires nginx (Debian: nginx-light) and wrk.
 """
 
