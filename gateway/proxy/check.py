@@ -125,20 +125,18 @@ class Checks:
         encoding: str | None,
     ) -> tuple[Extraction, list[DocumentReport]]:
         limit = self.settings.max_body_bytes
-        # Not extracted: a blocking answer still speaks the SOAP version the headers announce.
-        unread = Extraction((), announced_soap_version(content_type, self.soap_action_header))
         if not body.within_limit:
-            return unread, _too_large(direction, limit)
+            return self._unread(content_type), _too_large(direction, limit)
         decoded = _decoded(body.data, encoding, limit)
         if decoded is None:
-            return unread, gateway_reports(
+            return self._unread(content_type), gateway_reports(
                 "body",
                 "http.content-encoding",
                 f"The {direction} body's Content-Encoding '{encoding}' cannot be decoded (the "
                 "gateway decodes gzip and deflate); it was not validated.",
             )
         if len(decoded) > limit:
-            return unread, _too_large(direction, limit)
+            return self._unread(content_type), _too_large(direction, limit)
         try:
             if len(decoded) > THREAD_THRESHOLD:
                 return await asyncio.to_thread(
@@ -149,12 +147,17 @@ class Checks:
             self.logger.exception(
                 "validation.error", request_id=self.request_id, direction=direction
             )
-            return unread, gateway_reports(
+            return self._unread(content_type), gateway_reports(
                 "body",
                 "validation.failed",
                 f"Validation failed inside the gateway ({type(error).__name__}); "
                 "see the gateway logs.",
             )
+
+    def _unread(self, content_type: str) -> Extraction:
+        """No document extracted: a blocking answer still speaks the SOAP version the headers
+        announce."""
+        return Extraction((), announced_soap_version(content_type, self.soap_action_header))
 
     def _extract_and_validate(
         self, body: bytes, content_type: str, rule: DirectionRule, kind: str

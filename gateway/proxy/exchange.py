@@ -76,8 +76,8 @@ class Gateway:
         self.timeouts = timeouts(self.settings)
 
 
-def _soap_action(headers: RawHeaders, content_type: str) -> str | None:
-    action = header(headers, b"soapaction")
+def _soap_action(action: str | None, content_type: str) -> str | None:
+    """The SOAP action: the SOAPAction header (SOAP 1.1), else the Content-Type's parameter."""
     if action is None:
         action = content_type_parameters(content_type)[1].get("action")
     return action.strip().strip('"') if action is not None else None
@@ -104,7 +104,8 @@ class Exchange:
         # A client's id is kept (clipped: it goes into headers and every log event).
         self.request_id = (header(self.headers, b"x-request-id") or os.urandom(16).hex())[:128]
         self.content_type = header(self.headers, b"content-type") or ""
-        self.soap_action = _soap_action(self.headers, self.content_type)
+        soap_action_header = header(self.headers, b"soapaction")
+        self.soap_action = _soap_action(soap_action_header, self.content_type)
         self.route: Route | None = self.settings.route_for(
             self.method, self.routed_path, self.soap_action
         )
@@ -114,7 +115,7 @@ class Exchange:
             self.settings,
             self.route,
             self.schema_set,
-            header(self.headers, b"soapaction"),
+            soap_action_header,
             gateway.logger,
             self.request_id,
         )
