@@ -122,8 +122,17 @@ def started_gateway(
     events: list[dict[str, Any]] = []
     try:
         while sum(event.get("event") == "gateway.started" for event in events) < workers:
-            with contextlib.suppress(json.JSONDecodeError):
-                events.append(json.loads(lines.get(timeout=60)))
+            try:
+                line = lines.get(timeout=60)
+            except queue.Empty:
+                raise AssertionError(
+                    f"no line from the gateway for 60 s (exit status {process.poll()}); "
+                    f"the lines before: {events}"
+                ) from None
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                events.append({"text": line})
         # A warning, if any, follows the start event.
         with contextlib.suppress(queue.Empty):
             while True:

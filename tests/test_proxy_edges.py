@@ -117,12 +117,14 @@ def test_no_path_escapes_the_upstream_base(upstream) -> None:
 def test_a_gzip_body_is_decoded_and_validated(gateway, upstream) -> None:
     upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
     headers = {"content-type": SOAP12_TYPE, "content-encoding": "gzip"}
-    valid = httpx.post(gateway.url + SERVICE, content=gzip.compress(VALID_SOAP), headers=headers)
+    compressed = gzip.compress(VALID_SOAP)
+    valid = httpx.post(gateway.url + SERVICE, content=compressed, headers=headers)
     invalid = httpx.post(
         gateway.url + SERVICE, content=gzip.compress(INVALID_SOAP), headers=headers
     )
     assert valid.headers["x-conformance-request"] == "pass"
-    assert upstream[0].received[0].body == gzip.compress(VALID_SOAP)  # forwarded as received
+    # Forwarded as received (compressing again could differ: gzip's header holds the time).
+    assert upstream[0].received[0].body == compressed
     assert invalid.status_code == 400 and b"xsd.facet" in invalid.content
 
 
