@@ -139,6 +139,8 @@ class Settings:
     )
     routes: tuple[Route, ...] = ()
     source: Path | None = None
+    #: The [gateway] keys some source set (the file, a variable or a flag), not left to defaults.
+    chosen: frozenset[str] = frozenset()
 
     @property
     def limits(self) -> Limits:
@@ -427,6 +429,21 @@ def load_settings(
     gateway.update(_read(overrides or {}, GATEWAY_KEYS, "--", None))
     if "xsd" in table:
         gateway["xsd"] = _relative(gateway["xsd"], file)
+    xsd = gateway.get("xsd", SHIPPED_XSD)
+    if not xsd.exists():
+        missing = (
+            f"{xsd}: no such file or directory; give the XSD catalog directory or one entry "
+            ".xsd/.wsdl file"
+        )
+        if "xsd" in (overrides or {}):
+            raise ConfigError(missing, "--xsd")
+        if "xsd" in table:
+            raise ConfigError(
+                f"{missing} (a relative path starts from the configuration file's directory)",
+                "gateway.xsd",
+                file,
+            )
+        raise ConfigError(missing, f"${ENVIRONMENT_PREFIX}XSD" if "xsd" in gateway else None)
     for key in ("ca_bundle", "client_cert", "client_key"):
         if key in tls_table:
             tls[key] = _relative(tls[key], file)
@@ -439,4 +456,5 @@ def load_settings(
         policies=_policies(document.get("policy", {}), file),
         routes=_routes(document.get("routes", []), file),
         source=file,
+        chosen=frozenset(gateway),
     )

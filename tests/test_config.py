@@ -44,6 +44,7 @@ def test_precedence_flags_over_file_over_environment(tmp_path: Path) -> None:
 
 def test_paths_in_the_file_are_relative_to_it(tmp_path: Path) -> None:
     file = write(tmp_path, '[gateway]\nxsd = "schemas"\n[gateway.tls]\nca_bundle = "ca.pem"\n')
+    (tmp_path / "schemas").mkdir()
     settings = load_settings(file, environ={})
     assert settings.xsd == tmp_path / "schemas"
     assert settings.tls.ca_bundle == tmp_path / "ca.pem"
@@ -171,6 +172,34 @@ def test_a_bad_file_names_file_key_and_reason(
 def test_a_bad_environment_variable_is_named() -> None:
     with pytest.raises(ConfigError, match=r"\$SNE_GATEWAY_PORT: must be a number"):
         load_settings(None, environ={"SNE_GATEWAY_PORT": "x"})
+
+
+def test_a_missing_xsd_path_names_where_it_was_set(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {"xsd": "nowhere"}, environ={})
+    assert str(caught.value).startswith("--xsd: nowhere: no such file or directory; give the XSD")
+    with pytest.raises(ConfigError, match=r"^\$SNE_GATEWAY_XSD: nowhere: no such file"):
+        load_settings(None, environ={"SNE_GATEWAY_XSD": "nowhere"})
+    file = write(tmp_path, '[gateway]\nxsd = "xsd"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(file, environ={})
+    assert (caught.value.file, caught.value.key) == (file, "gateway.xsd")
+    assert caught.value.reason == (
+        f"{tmp_path / 'xsd'}: no such file or directory; give the XSD catalog directory or one "
+        "entry .xsd/.wsdl file (a relative path starts from the configuration file's directory)"
+    )
+    (tmp_path / "xsd").mkdir()
+    assert load_settings(None, {"xsd": "xsd"}, environ={"SNE_GATEWAY_XSD": "nowhere"}).xsd == (
+        Path("xsd")
+    )
+
+
+def test_the_keys_some_source_chose_are_known(tmp_path: Path) -> None:
+    file = write(tmp_path, "[gateway]\nport = 9000\n")
+    settings = load_settings(file, {"workers": "2"}, environ={"SNE_GATEWAY_ENV": "prod"})
+    assert settings.chosen == {"port", "workers", "env"}
+    assert load_settings(None, environ={}).chosen == frozenset()
 
 
 def test_a_route_naming_an_unknown_schema_fails_at_start(tmp_path: Path) -> None:

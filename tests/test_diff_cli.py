@@ -105,8 +105,17 @@ def test_a_broken_schema_is_reported_with_its_file(tmp_path: Path, capsys) -> No
 def test_the_report_goes_to_the_output_file(tmp_path: Path, capsys) -> None:
     output = tmp_path / "report.html"
     assert run("element-added-optional", "--format", "html", "--output", str(output)) == 1
-    assert capsys.readouterr().out == ""
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err == (
+        f"{output}: 1 change(s): producers compatible, consumers breaking; exit status 1: "
+        "breaking for consumers (--fail-on any)\n"
+    )
     assert output.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert run("element-added-optional", "--output", str(output), "--fail-on", "producers") == 0
+    assert capsys.readouterr().err == (
+        f"{output}: 1 change(s): producers compatible, consumers breaking\n"
+    )
 
 
 def test_one_schema_of_the_shipped_catalog(capsys) -> None:

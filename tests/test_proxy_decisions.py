@@ -122,6 +122,16 @@ def invalid_request() -> bytes:
     return document.replace(b"<nom>TESTARD</nom>", f"<nom>{SECRET_NAME}</nom>".encode(), 1)
 
 
+def test_an_upstream_host_that_does_not_resolve_is_said_at_start(upstream) -> None:
+    _, running = upstream
+    process, _ = run_gateway("http://sne.invalid")  # .invalid never resolves (RFC 2606)
+    warning = next(event for event in logged(process) if event["event"] == "upstream.unresolved")
+    assert (warning["level"], warning["host"]) == ("warning", "sne.invalid")
+    assert warning["consequence"].startswith("exchanges are answered 502 (GTW03)")
+    resolving, _ = run_gateway(running.url)
+    assert not any(event["event"] == "upstream.unresolved" for event in logged(resolving))
+
+
 def test_logs_say_what_happened_and_never_the_values(upstream) -> None:
     _, running = upstream
     process, url = run_gateway(running.url)

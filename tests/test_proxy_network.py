@@ -11,11 +11,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
 from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ENV12 = "http://www.w3.org/2003/05/soap-envelope"
+NUU = "http://nuu.application.i2/"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+SOAP12_GET_NUM_UNIQUE = (
+    'application/soap+xml; charset=UTF-8; action="http://ws.metier.nuu.application.i2/getNumUnique"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +163,30 @@ def test_an_unreachable_upstream_is_a_502_anomaly() -> None:
     assert response.status_code == 502
     assert b'code="GTW03"' in response.content
     assert b"upstream.unreachable" in response.content
+
+
+def test_an_unreachable_upstream_answers_a_soap_call_with_a_french_fault() -> None:
+    closed = free_socket()
+    port = closed.getsockname()[1]
+    closed.close()
+    settings = gateway_settings(f"http://127.0.0.1:{port}", env="recette", connect_timeout="2")
+    with serve_gateway(settings) as server:
+        response = httpx.post(
+            server.url + "/nuu-ws/services/DemandeLogement",
+            content=(FIXTURES / "soap/soap12-getNumUnique-request.xml").read_bytes(),
+            headers={"content-type": SOAP12_GET_NUM_UNIQUE},
+        )
+    assert response.status_code == 502
+    fault = etree.fromstring(response.content)
+    assert fault.findtext(f".//{{{ENV12}}}Value") == "env:Receiver"
+    reason = fault.find(f".//{{{ENV12}}}Text")
+    assert reason.get(XML_LANG) == "fr"
+    assert reason.text == "La plateforme SNE est injoignable depuis sne-gateway."
+    anomaly = fault.find(f".//{{{NUU}}}anomalie")
+    assert anomaly.get("code") == "GTW03"
+    assert anomaly.findtext(f"{{{NUU}}}message").startswith(
+        "[upstream.unreachable] upstream: The SNE platform cannot be reached ("
+    )
 
 
 def test_a_slow_upstream_is_a_504_anomaly(upstream) -> None:

@@ -97,9 +97,9 @@ def is_running(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def serve_without_upstream() -> Iterator[Served]:
-    """`serve --port N` from the repository root, with no upstream anywhere."""
-    command, port = serve_command()
+def serve_without_upstream(*arguments: str) -> Iterator[Served]:
+    """`serve ARGUMENTS --port N` from the repository root, with no upstream anywhere."""
+    command, port = serve_command(*arguments)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
     process = subprocess.Popen(
         command,
@@ -254,3 +254,26 @@ def test_stopping_the_gateway_stops_the_simulator(served, stop) -> None:
         httpx.get(served.simulator_url + "/_simulator/health", timeout=2)
     if stop != signal.SIGKILL:
         assert not any("Traceback" in line for line in served.lines)
+
+
+def test_an_environment_chosen_applies_to_the_simulator_too() -> None:
+    with serve_without_upstream("--env", "prod") as served:
+        assert "env       prod" in served.banner
+        assert "policy    requests: log, responses: log" in served.banner
+        assert (
+            "# 2. An invalid DRM request: forwarded, and logged here (the simulator answers "
+            "with its own anomaly)" in served.banner
+        )
+        assert httpx.get(served.url + "/_gateway/health").json()["env"] == "prod"
+        invalid_drm = (
+            FIXTURES / "invalid/drm-ressources/xsd.pattern--numunique-lowercase-key.xml"
+        ).read_bytes()
+        answer = httpx.post(
+            served.url + "/v1.0/drm/ressources",
+            content=invalid_drm,
+            headers={"content-type": "application/xml"},
+        )
+    # Forwarded and logged: the simulator's own anomaly (HTTP 400) comes back, and is valid.
+    assert answer.status_code == 400
+    assert answer.headers["x-conformance-request"] == "fail"
+    assert answer.headers["x-conformance-response"] == "pass"

@@ -226,4 +226,5 @@ def test_configured_faults_apply_to_every_answer() -> None:
 def test_a_bad_fault_header_is_refused(simulator) -> None:
     response = drm(simulator.url, "too-short")
     assert response.status_code == 400
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert "unknown fault 'too-short'" in response.text

@@ -116,11 +116,23 @@ def run(arguments: argparse.Namespace) -> int:
     except (CatalogError, SchemaNotFound, InputError) as error:
         return fail(str(error))
     text = renderers[arguments.format](report)
+    broken = [audience for audience in FAIL_ON[arguments.fail_on] if report.breaks(audience)]
     if arguments.output:
         try:
             arguments.output.write_text(text, encoding="utf-8")
         except OSError as error:
             return fail(f"{arguments.output}: {error.strerror or error}")
+        # The report is in the file: the terminal still says what it holds, and why the status.
+        verdicts = ", ".join(f"{audience} {report.verdict(audience)}" for audience in AUDIENCES)
+        status = (
+            f"; exit status 1: breaking for {' and '.join(broken)} (--fail-on {arguments.fail_on})"
+            if broken
+            else ""
+        )
+        print(
+            f"{arguments.output}: {len(report.changes)} change(s): {verdicts}{status}",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
-    return 1 if any(report.breaks(audience) for audience in FAIL_ON[arguments.fail_on]) else 0
+    return 1 if broken else 0

@@ -1,8 +1,9 @@
 """`sne-gateway serve`: the conformance reverse proxy in front of an SNE platform.
 
 With no upstream configured, `serve` starts the SNE école simulator as a managed child process
-(`gateway.simulator.embedded`), proxies to it in école mode and prints where everything is,
-with the README's quick-start curls; stopping the gateway stops the simulator.
+(`gateway.simulator.embedded`), proxies to it (in école mode, unless an environment is chosen)
+and prints where everything is, with the README's quick-start curls; stopping the gateway stops
+the simulator.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -86,13 +88,17 @@ def _serve(
 
 
 def _serve_with_simulator(config: Path | None, overrides: dict[str, Any]) -> int:
-    """No upstream: start the SNE école simulator, proxy to it in école mode, stop it after."""
+    """No upstream: start the SNE école simulator, proxy to it (in école mode unless an
+    environment was chosen), stop it after."""
     from gateway.simulator.embedded import EmbeddedSimulator, SimulatorStartError, simulated_version
     from gateway.simulator.quickstart import banner
 
     with EmbeddedSimulator() as simulator:
-        overrides = {**overrides, "env": "ecole", "upstream": simulator.url}
+        overrides = {**overrides, "upstream": simulator.url}
         settings = load_settings(config, overrides)
+        if "env" not in settings.chosen:
+            overrides["env"] = "ecole"
+            settings = replace(settings, env="ecole")
         holder = SchemaHolder(settings)
         version = holder.current.schema_set.version
         try:

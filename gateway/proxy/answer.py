@@ -44,19 +44,23 @@ def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
     )
 
 
+#: A Fault's Reason is French (`xml:lang="fr"`), as in the SNE's own Faults; the cause, in the
+#: same words as the logs, is in its Detail.
+UPSTREAM_FAULT_REASONS = {
+    502: "La plateforme SNE est injoignable depuis sne-gateway.",
+    504: "La plateforme SNE n'a pas répondu à temps à sne-gateway.",
+}
+
+
 def failed(
-    status: int,
-    reason: str,
-    reports: list[DocumentReport],
-    soap_version: str | None,
-    version: str,
+    status: int, reports: list[DocumentReport], soap_version: str | None, version: str
 ) -> Answer:
-    """The answer when the gateway cannot get the upstream's (unreachable, too slow): a SOAP
-    Fault (the server's) if the request was SOAP, else an anomaly document."""
+    """The answer when the gateway cannot get the upstream's (unreachable: 502, too slow: 504):
+    a SOAP Fault (the server's) if the request was SOAP, else an anomaly document."""
     if soap_version:
         return Answer(
             status,
-            soap_fault(soap_version, "server", reason, reports),
+            soap_fault(soap_version, "server", UPSTREAM_FAULT_REASONS[status], reports),
             fault_content_type(soap_version).encode(),
         )
     return Answer(status, anomaly_document(reports, version), XML_CONTENT_TYPE)

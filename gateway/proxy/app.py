@@ -13,6 +13,7 @@ import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import structlog
 from litestar import Litestar, Response, get
 from litestar.handlers import asgi
@@ -25,6 +26,9 @@ from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
 from gateway.report.log import configure_logging
 
+#: How long start-up waits for the upstream's host name to resolve before saying it did not.
+RESOLVE_SECONDS = 5.0
+
 
 def _schemas_state(holder: SchemaHolder) -> dict[str, Any]:
     current = holder.current
@@ -35,6 +39,25 @@ def _schemas_state(holder: SchemaHolder) -> dict[str, Any]:
         "reloads": holder.reloads,
         "last_reload_error": holder.failure.to_dict() if holder.failure else None,
     }
+
+
+async def _warn_if_unresolved(upstream: str | None, logger: Any) -> None:
+    """A mistyped upstream host shows in the start-up log, not only as each exchange's 502."""
+    if upstream is None:
+        return
+    url = httpx.URL(upstream)
+    try:
+        await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(url.host, url.port or 443), RESOLVE_SECONDS
+        )
+    except (OSError, TimeoutError) as error:
+        logger.warning(
+            "upstream.unresolved",
+            host=url.host,
+            reason=str(error) or "no answer in time",
+            consequence="exchanges are answered 502 (GTW03) while the name does not resolve; "
+            "check upstream",
+        )
 
 
 def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litestar:
@@ -64,6 +87,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             routes=len(settings.routes),
             allocator=in_use(),
         )
+        await _warn_if_unresolved(settings.upstream, logger)
         if library := refused():
             logger.warning(
                 "allocator.not-loaded",

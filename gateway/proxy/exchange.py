@@ -161,7 +161,6 @@ class Exchange:
         request = self.verdicts.get("request")
         answer = failed(
             status,
-            reason,
             gateway_reports("upstream", code, reason),
             request.soap_version if request else None,
             self.schema_set.version,

@@ -83,7 +83,7 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
             return Response(
                 f"{HEADER}: {error}\n",
                 status_code=400,
-                media_type="text/plain; charset=utf-8",
+                media_type="text/plain",  # Litestar adds the charset
             )
         draw = injector.draw(forced)
         if draw.delay:

@@ -16,22 +16,35 @@ INVALID_DRM = (
 )
 CONFORMANCE_LINES = "| grep -iE '^(HTTP|x-conformance)'"
 GATEWAY = "{gateway}"
-#: (what it shows, the curl with `{gateway}` standing for the gateway's URL), as in the README.
+#: (what it shows, the curl with `{gateway}` standing for the gateway's URL), as in the README:
+#: what the second and third show depends on the request and the response policy.
 CURLS = (
     (
         "A valid getNumUnique (SOAP 1.2, answered in MTOM): forwarded, both directions pass",
         f"curl -si {GATEWAY}/nuu-ws/services/DemandeLogement {GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
     ),
     (
-        "An invalid DRM request: blocked, answered in the SNE's anomaly shape (HTTP 422)",
+        "An invalid DRM request: {request}",
         "curl -s -w 'HTTP %{http_code}\\n' " + f"{GATEWAY}/v1.0/drm/ressources {INVALID_DRM}",
     ),
     (
-        "The same getNumUnique, answered with a name over its length: forwarded, and logged here",
+        "The same getNumUnique, answered with a name over its length: {response}",
         f"curl -si {GATEWAY}/nuu-ws/services/DemandeLogement -H 'X-Simulator-Fault: too-long' "
         f"{GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
     ),
 )
+OUTCOMES = {
+    "request": {
+        "block": "blocked, answered in the SNE's anomaly shape (HTTP 422)",
+        "log": "forwarded, and logged here (the simulator answers with its own anomaly)",
+        "off": "forwarded without validation (requests: off)",
+    },
+    "response": {
+        "block": "replaced by a SOAP Fault (HTTP 500), and logged here",
+        "log": "forwarded, and logged here",
+        "off": "forwarded without validation (responses: off)",
+    },
+}
 
 
 def gateway_url(settings: Settings) -> str:
@@ -58,7 +71,8 @@ def banner(settings: Settings, version: str, simulator_pid: int | None) -> str:
         "",
         "Try it from the repository root, in another terminal:",
     ]
+    outcomes = {direction: OUTCOMES[direction][policy[direction]] for direction in OUTCOMES}
     for number, (title, command) in enumerate(curls(url), start=1):
-        lines += ["", f"  # {number}. {title}", f"  {command}"]
+        lines += ["", f"  # {number}. {title.format(**outcomes)}", f"  {command}"]
     lines += ["", "Ctrl-C stops the gateway and the simulator.", ""]
     return "\n".join(lines)
