@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
@@ -139,8 +140,9 @@ class Settings:
     )
     routes: tuple[Route, ...] = ()
     source: Path | None = None
-    #: The [gateway] keys some source set (the file, a variable or a flag), not left to defaults.
-    chosen: frozenset[str] = frozenset()
+    #: The [gateway] keys given by the file, a variable or the overrides (flags, and what
+    #: `serve` sets itself), rather than left to their defaults.
+    chosen: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def limits(self) -> Limits:
@@ -209,6 +211,17 @@ def _upstream(value: Any) -> str:
         raise ValueError(
             f"must be an http:// or https:// URL without query or credentials, not {value!r}"
         )
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - reading it checks the port's range
+    except ValueError:
+        raise ValueError(f"the port of {value!r} is not a number from 0 to 65535") from None
+    try:
+        (parts.hostname or "").encode("idna")
+    except UnicodeError:
+        raise ValueError(
+            f"the host of {value!r} is not a valid name (an empty label, or one over 63 characters)"
+        ) from None
     return text
 
 
@@ -398,6 +411,20 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[
     )
 
 
+def _xsd_problem(xsd: Path) -> str | None:
+    """Why `xsd` cannot be the XSD catalog, or None when it exists."""
+    try:
+        xsd.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return (
+            f"{xsd}: no such file or directory; give the XSD catalog directory or one entry "
+            ".xsd/.wsdl file"
+        )
+    except OSError as error:
+        return f"{xsd}: {error.strerror or error}"
+    return None
+
+
 def load_settings(
     file: Path | None,
     overrides: Mapping[str, Any] | None = None,
@@ -422,28 +449,32 @@ def load_settings(
         )
     table = dict(document.get("gateway", {}))
     tls_table = table.pop("tls", {})
-    gateway.update(_read(table, GATEWAY_KEYS, "gateway.", file))
+    from_file = _read(table, GATEWAY_KEYS, "gateway.", file)
+    if "xsd" in from_file:
+        from_file["xsd"] = _relative(from_file["xsd"], file)
+    gateway.update(from_file)
     if not isinstance(tls_table, dict):
         raise ConfigError("must be a table", "gateway.tls", file)
     tls.update(_read(tls_table, TLS_KEYS, "gateway.tls.", file))
-    gateway.update(_read(overrides or {}, GATEWAY_KEYS, "--", None))
-    if "xsd" in table:
-        gateway["xsd"] = _relative(gateway["xsd"], file)
+    from_flags = _read(overrides or {}, GATEWAY_KEYS, "--", None)
+    gateway.update(from_flags)
     xsd = gateway.get("xsd", SHIPPED_XSD)
-    if not xsd.exists():
-        missing = (
-            f"{xsd}: no such file or directory; give the XSD catalog directory or one entry "
-            ".xsd/.wsdl file"
-        )
-        if "xsd" in (overrides or {}):
-            raise ConfigError(missing, "--xsd")
-        if "xsd" in table:
+    if problem := _xsd_problem(xsd):
+        if "xsd" not in gateway:
             raise ConfigError(
-                f"{missing} (a relative path starts from the configuration file's directory)",
+                f"the shipped XSD set ({xsd}) is not installed here: set xsd in the "
+                f"configuration file, ${ENVIRONMENT_PREFIX}XSD or --xsd",
+                "xsd",
+            )
+        if "xsd" in from_flags:
+            raise ConfigError(problem, "--xsd")
+        if "xsd" in from_file:
+            raise ConfigError(
+                f"{problem} (a relative path starts from the configuration file's directory)",
                 "gateway.xsd",
                 file,
             )
-        raise ConfigError(missing, f"${ENVIRONMENT_PREFIX}XSD" if "xsd" in gateway else None)
+        raise ConfigError(problem, f"${ENVIRONMENT_PREFIX}XSD")
     for key in ("ca_bundle", "client_cert", "client_key"):
         if key in tls_table:
             tls[key] = _relative(tls[key], file)

@@ -12,6 +12,7 @@ import queue
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,27 +122,29 @@ def started_gateway(
     ).start()
     events: list[dict[str, Any]] = []
     try:
+        deadline = time.monotonic() + 120
         while sum(event.get("event") == "gateway.started" for event in events) < workers:
-            try:
-                line = lines.get(timeout=60)
-            except queue.Empty:
-                raise AssertionError(
-                    f"no line from the gateway for 60 s (exit status {process.poll()}); "
-                    f"the lines before: {events}"
-                ) from None
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                events.append({"text": line})
+            assert process.poll() is None and time.monotonic() < deadline, (
+                f"the gateway did not start (exit status {process.poll()}); its lines: {events}"
+            )
+            with contextlib.suppress(queue.Empty):
+                events.append(event_of(lines.get(timeout=1)))
         # A warning, if any, follows the start event.
         with contextlib.suppress(queue.Empty):
             while True:
-                with contextlib.suppress(json.JSONDecodeError):
-                    events.append(json.loads(lines.get(timeout=1)))
+                events.append(event_of(lines.get(timeout=1)))
         yield process.pid, events
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def event_of(line: str) -> dict[str, Any]:
+    """A JSON log line's event; any other line kept as text, for the failure message."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return {"text": line}
 
 
 def _started(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ errors that name the file, the key and the reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,41 @@ def test_a_missing_xsd_path_names_where_it_was_set(tmp_path: Path, monkeypatch) 
     assert load_settings(None, {"xsd": "xsd"}, environ={"SNE_GATEWAY_XSD": "nowhere"}).xsd == (
         Path("xsd")
     )
+
+
+def test_a_relative_xsd_flag_starts_from_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "conf" / "schemas").mkdir(parents=True)
+    (tmp_path / "mine").mkdir()
+    file = write(tmp_path / "conf", '[gateway]\nxsd = "schemas"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(file, {"xsd": "mine"}, environ={}).xsd == Path("mine")
+
+
+def test_without_the_shipped_xsd_set_the_error_says_how_to_give_one(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr("gateway.config.SHIPPED_XSD", tmp_path / "xsd")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, environ={})
+    assert str(caught.value) == (
+        f"xsd: the shipped XSD set ({tmp_path / 'xsd'}) is not installed here: set xsd in the "
+        "configuration file, $SNE_GATEWAY_XSD or --xsd"
+    )
+
+
+@pytest.mark.parametrize(
+    ("upstream", "reason"),
+    [
+        ("https://sne..example.fr", "the host of 'https://sne..example.fr' is not a valid name"),
+        ("https://sne.example:99999", "the port of 'https://sne.example:99999' is not a number"),
+        ("sne.example", "must be an http:// or https:// URL"),
+    ],
+)
+def test_an_upstream_that_cannot_be_reached_by_its_spelling_fails_at_start(
+    upstream: str, reason: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"^--upstream: {re.escape(reason)}"):
+        load_settings(None, {"upstream": upstream}, environ={})
 
 
 def test_the_keys_some_source_chose_are_known(tmp_path: Path) -> None:

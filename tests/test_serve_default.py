@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.config import SHIPPED_CONFIG, load_settings
 from gateway.simulator.quickstart import curls
 from tests.servers import serve_command
 
@@ -28,6 +29,7 @@ FIXTURES = ROOT / "fixtures"
 SOAP12_GET_NUM_UNIQUE = (
     'application/soap+xml; charset=UTF-8; action="http://ws.metier.nuu.application.i2/getNumUnique"'
 )
+ECOLE = load_settings(SHIPPED_CONFIG, {"env": "ecole"}, environ={})
 #: The outputs the README's quick start shows for its three curls.
 README_OUTPUTS = (
     """HTTP/1.1 200 OK
@@ -204,7 +206,7 @@ def test_the_banner_says_where_everything_is(running) -> None:
     )
     assert "env       ecole" in served.banner
     assert "policy    requests: block, responses: log" in served.banner
-    for _, command in curls(served.url):
+    for _, command in curls(served.url, ECOLE):
         assert command in served.banner
     assert httpx.get(served.simulator_url + "/_simulator/health").json()["version"] == "13.34"
     health = httpx.get(served.url + "/_gateway/health").json()
@@ -231,7 +233,7 @@ def test_the_readme_curls_answer_as_the_readme_shows(running) -> None:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_readme_curls_themselves(running) -> None:
-    for (_, command), expected in zip(curls(running.url), README_OUTPUTS, strict=True):
+    for (_, command), expected in zip(curls(running.url, ECOLE), README_OUTPUTS, strict=True):
         completed = subprocess.run(
             ["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=30
         )

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.config import Direction
-from gateway.proxy.check import Verdict
+from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
 from gateway.report.anomaly import anomaly_document
 from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
-from gateway.violation import DocumentReport
 
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
 
@@ -47,20 +46,20 @@ def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
 #: A Fault's Reason is French (`xml:lang="fr"`), as in the SNE's own Faults; the cause, in the
 #: same words as the logs, is in its Detail.
 UPSTREAM_FAULT_REASONS = {
-    502: "La plateforme SNE est injoignable depuis sne-gateway.",
-    504: "La plateforme SNE n'a pas répondu à temps à sne-gateway.",
+    "upstream.unreachable": "La plateforme SNE est injoignable depuis sne-gateway.",
+    "upstream.timeout": "La plateforme SNE n'a pas répondu à temps à sne-gateway.",
 }
 
 
-def failed(
-    status: int, reports: list[DocumentReport], soap_version: str | None, version: str
-) -> Answer:
-    """The answer when the gateway cannot get the upstream's (unreachable: 502, too slow: 504):
-    a SOAP Fault (the server's) if the request was SOAP, else an anomaly document."""
+def failed(status: int, code: str, reason: str, soap_version: str | None, version: str) -> Answer:
+    """The answer when the gateway cannot get the upstream's (`code`: unreachable, too slow;
+    `reason`: why): a SOAP Fault (the server's) if the request was SOAP, else an anomaly
+    document."""
+    reports = gateway_reports("upstream", code, reason)
     if soap_version:
         return Answer(
             status,
-            soap_fault(soap_version, "server", UPSTREAM_FAULT_REASONS[status], reports),
+            soap_fault(soap_version, "server", UPSTREAM_FAULT_REASONS[code], reports),
             fault_content_type(soap_version).encode(),
         )
     return Answer(status, anomaly_document(reports, version), XML_CONTENT_TYPE)

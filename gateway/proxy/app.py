@@ -45,16 +45,20 @@ async def _warn_if_unresolved(upstream: str | None, logger: Any) -> None:
     """A mistyped upstream host shows in the start-up log, not only as each exchange's 502."""
     if upstream is None:
         return
-    url = httpx.URL(upstream)
+    host = httpx.URL(upstream).host
     try:
-        await asyncio.wait_for(
-            asyncio.get_running_loop().getaddrinfo(url.host, url.port or 443), RESOLVE_SECONDS
-        )
-    except (OSError, TimeoutError) as error:
+        await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, None), RESOLVE_SECONDS)
+    except TimeoutError:
         logger.warning(
             "upstream.unresolved",
-            host=url.host,
-            reason=str(error) or "no answer in time",
+            host=host,
+            reason=f"no answer from the resolver within {RESOLVE_SECONDS:g} s",
+        )
+    except (OSError, UnicodeError) as error:
+        logger.warning(
+            "upstream.unresolved",
+            host=host,
+            reason=str(error),
             consequence="exchanges are answered 502 (GTW03) while the name does not resolve; "
             "check upstream",
         )
@@ -87,7 +91,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             routes=len(settings.routes),
             allocator=in_use(),
         )
-        await _warn_if_unresolved(settings.upstream, logger)
+        # In the background: a slow resolver must not hold up the start.
+        resolving = asyncio.create_task(_warn_if_unresolved(settings.upstream, logger))
         if library := refused():
             logger.warning(
                 "allocator.not-loaded",
@@ -102,6 +107,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
         try:
             yield
         finally:
+            resolving.cancel()
             stop.set()
             if watcher is not None:
                 watcher.cancel()

@@ -161,7 +161,8 @@ class Exchange:
         request = self.verdicts.get("request")
         answer = failed(
             status,
-            gateway_reports("upstream", code, reason),
+            code,
+            reason,
             request.soap_version if request else None,
             self.schema_set.version,
         )

@@ -53,8 +53,20 @@ def gateway_url(settings: Settings) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
 
 
-def curls(url: str) -> list[tuple[str, str]]:
-    return [(title, command.replace(GATEWAY, url)) for title, command in CURLS]
+def curls(url: str, settings: Settings) -> list[tuple[str, str]]:
+    """The calls to a gateway at `url`, each with what it shows under `settings`' policy (the
+    DRM route's for the requests, getNumUnique's for the responses)."""
+    drm = settings.route_for("POST", "/v1.0/drm/ressources", None)
+    get_num_unique = settings.route_for(
+        "POST",
+        "/nuu-ws/services/DemandeLogement",
+        "http://ws.metier.nuu.application.i2/getNumUnique",
+    )
+    outcomes = {
+        "request": OUTCOMES["request"][settings.policy("request", drm)],
+        "response": OUTCOMES["response"][settings.policy("response", get_num_unique)],
+    }
+    return [(title.format(**outcomes), command.replace(GATEWAY, url)) for title, command in CURLS]
 
 
 def banner(settings: Settings, version: str, simulator_pid: int | None) -> str:
@@ -71,8 +83,7 @@ def banner(settings: Settings, version: str, simulator_pid: int | None) -> str:
         "",
         "Try it from the repository root, in another terminal:",
     ]
-    outcomes = {direction: OUTCOMES[direction][policy[direction]] for direction in OUTCOMES}
-    for number, (title, command) in enumerate(curls(url), start=1):
-        lines += ["", f"  # {number}. {title.format(**outcomes)}", f"  {command}"]
+    for number, (title, command) in enumerate(curls(url, settings), start=1):
+        lines += ["", f"  # {number}. {title}", f"  {command}"]
     lines += ["", "Ctrl-C stops the gateway and the simulator.", ""]
     return "\n".join(lines)
