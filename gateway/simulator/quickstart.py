@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from gateway.config import Settings
 
+SERVICE_PATH = "/nuu-ws/services/DemandeLogement"
+DRM_PATH = "/v1.0/drm/ressources"
+GET_NUM_UNIQUE_ACTION = "http://ws.metier.nuu.application.i2/getNumUnique"
 GET_NUM_UNIQUE = (
     "-H 'Content-Type: application/soap+xml; charset=UTF-8; "
-    'action="http://ws.metier.nuu.application.i2/getNumUnique"\' '
+    f'action="{GET_NUM_UNIQUE_ACTION}"\' '
     "--data-binary @fixtures/soap/soap12-getNumUnique-request.xml"
 )
 INVALID_DRM = (
@@ -21,15 +24,15 @@ GATEWAY = "{gateway}"
 CURLS = (
     (
         "A valid getNumUnique (SOAP 1.2, answered in MTOM): forwarded, both directions pass",
-        f"curl -si {GATEWAY}/nuu-ws/services/DemandeLogement {GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
+        f"curl -si {GATEWAY}{SERVICE_PATH} {GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
     ),
     (
         "An invalid DRM request: {request}",
-        "curl -s -w 'HTTP %{http_code}\\n' " + f"{GATEWAY}/v1.0/drm/ressources {INVALID_DRM}",
+        "curl -s -w 'HTTP %{http_code}\\n' " + f"{GATEWAY}{DRM_PATH} {INVALID_DRM}",
     ),
     (
         "The same getNumUnique, answered with a name over its length: {response}",
-        f"curl -si {GATEWAY}/nuu-ws/services/DemandeLogement -H 'X-Simulator-Fault: too-long' "
+        f"curl -si {GATEWAY}{SERVICE_PATH} -H 'X-Simulator-Fault: too-long' "
         f"{GET_NUM_UNIQUE} {CONFORMANCE_LINES}",
     ),
 )
@@ -56,12 +59,8 @@ def gateway_url(settings: Settings) -> str:
 def curls(url: str, settings: Settings) -> list[tuple[str, str]]:
     """The calls to a gateway at `url`, each with what it shows under `settings`' policy (the
     DRM route's for the requests, getNumUnique's for the responses)."""
-    drm = settings.route_for("POST", "/v1.0/drm/ressources", None)
-    get_num_unique = settings.route_for(
-        "POST",
-        "/nuu-ws/services/DemandeLogement",
-        "http://ws.metier.nuu.application.i2/getNumUnique",
-    )
+    drm = settings.route_for("POST", DRM_PATH, None)
+    get_num_unique = settings.route_for("POST", SERVICE_PATH, GET_NUM_UNIQUE_ACTION)
     outcomes = {
         "request": OUTCOMES["request"][settings.policy("request", drm)],
         "response": OUTCOMES["response"][settings.policy("response", get_num_unique)],
