@@ -125,6 +125,7 @@ class Settings:
     fail_closed: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
+    client_timeout: float = 60.0
     max_body_bytes: int = 32 * 1024 * 1024
     max_document_bytes: int = 32 * 1024 * 1024
     max_depth: int = LIBXML2_MAX_DEPTH
@@ -254,6 +255,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "fail_closed": _boolean,
     "connect_timeout": _number(float, 0.001),
     "read_timeout": _number(float, 0.001),
+    "client_timeout": _number(float, 0.001),
     "max_body_bytes": _number(int, 1),
     "max_document_bytes": _number(int, 1),
     "max_depth": _max_depth,

@@ -76,6 +76,9 @@ CODES: dict[str, Code] = {
         "GTW05", "A body's Content-Encoding cannot be decoded, so it was not validated."
     ),
     "upstream.timeout": Code("GTW04", "The SNE platform did not answer in time (HTTP 504)."),
+    "client.timeout": Code(
+        "GTW06", "The client stopped sending its request before the end (HTTP 408)."
+    ),
 }
 
 

@@ -20,7 +20,7 @@ import uvicorn
 
 from gateway.config import Settings, load_settings
 from gateway.proxy.app import create_app
-from gateway.proxy.server import TargetRecordingProtocol
+from gateway.proxy.server import GatewayProtocol, gateway_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "gateway.toml"
@@ -51,13 +51,15 @@ def serve_command(*arguments: str) -> tuple[list[str], int]:
 
 
 @contextlib.contextmanager
-def serve_asgi(app: Any, **options: Any) -> Iterator[RunningServer]:
+def serve_asgi(
+    app: Any, protocol: Any = GatewayProtocol, **options: Any
+) -> Iterator[RunningServer]:
     """Serve an ASGI app on loopback for the duration of the block."""
     sock = free_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http=TargetRecordingProtocol,
+        http=protocol,
         loop="asyncio",
         log_level="warning",
         lifespan="on",
@@ -91,5 +93,5 @@ def gateway_settings(
 
 @contextlib.contextmanager
 def serve_gateway(settings: Settings) -> Iterator[RunningServer]:
-    with serve_asgi(create_app(settings)) as running:
+    with serve_asgi(create_app(settings), gateway_protocol(settings)) as running:
         yield running

@@ -300,3 +300,107 @@ def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> Non
     assert len(check.failures) == MAX_FAILURES and check.failures_omitted == 20
     assert check.reports == check.failures
     assert list(check.schemas) == ["demande@13.34"]
+
+
+@pytest.fixture(scope="module")
+def impatient(upstream) -> Iterator[RunningServer]:
+    """A gateway that gives clients half a second to send each part of their request."""
+    _, running = upstream
+    settings = gateway_settings(running.url, env="recette", client_timeout="0.5")
+    with serve_gateway(settings) as server:
+        yield server
+
+
+def stalled(port: int, sent: bytes) -> bytes:
+    """Send `sent`, then nothing: what the gateway answers before it closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(sent)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_client_stalling_in_its_headers_is_answered_408_and_disconnected(impatient) -> None:
+    answer = stalled(impatient.port, b"POST /v1.0/drm/ressources HTTP/1.1\r\nHost: a\r\n")
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert answer.endswith(b"did not arrive in time (client_timeout).")
+
+
+def test_a_connection_left_unused_is_closed_without_an_answer(impatient) -> None:
+    assert stalled(impatient.port, b"") == b""
+
+
+def test_the_next_request_on_a_kept_alive_connection_is_timed_too(impatient, upstream) -> None:
+    upstream[0].answer("/first", Answer(200, "text/plain", b"first"))
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=30) as connection:
+        connection.sendall(b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n")
+        first = b""
+        while not first.endswith(b"first"):
+            first += connection.recv(65536)
+        connection.sendall(b"GET /second HTTP/1.1\r\n")
+        second = b""
+        while chunk := connection.recv(65536):
+            second += chunk
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert second.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+
+
+def test_a_client_stalling_in_its_body_is_answered_an_anomaly_and_not_forwarded(
+    impatient, upstream
+) -> None:
+    answer = stalled(
+        impatient.port,
+        b"POST /v1.0/drm/ressources HTTP/1.1\r\nHost: a\r\nContent-Type: application/xml\r\n"
+        b"Content-Length: 1000\r\n\r\n<ressources",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"\r\nconnection: close" in head.lower()
+    anomaly = etree.fromstring(body).find(f".//{{{NUU}}}anomalie")
+    assert anomaly.get("code") == "GTW06"
+    assert anomaly.findtext(f"{{{NUU}}}message") == (
+        "[client.timeout] request: The client sent nothing for 0.5 s before the end of its "
+        "request body (client_timeout); the request was not forwarded whole."
+    )
+    assert upstream[0].received == []
+
+
+def test_a_soap_client_stalling_in_its_body_is_answered_a_sender_fault(impatient) -> None:
+    envelope = (FIXTURES / "soap/soap12-getNumUnique-request.xml").read_bytes()
+    answer = stalled(
+        impatient.port,
+        b"POST /nuu-ws/services/DemandeLogement HTTP/1.1\r\nHost: a\r\n"
+        + f"Content-Type: {SOAP12_GET_NUM_UNIQUE}\r\n".encode()
+        + f"Content-Length: {len(envelope)}\r\n\r\n".encode()
+        + envelope[:100],
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    fault = etree.fromstring(body)
+    assert fault.findtext(f".//{{{ENV12}}}Value") == "env:Sender"
+    assert fault.find(f".//{{{ENV12}}}Text").get(XML_LANG) == "fr"
+    assert fault.find(f".//{{{NUU}}}anomalie").get("code") == "GTW06"
+
+
+def test_a_client_stalling_in_a_streamed_body_is_cut_on_both_sides(impatient, upstream) -> None:
+    declared = 4 * 1024 * 1024
+    sent = 2 * 1024 * 1024  # past the pass-through buffer: the body streams to the upstream
+    answer = stalled(
+        impatient.port,
+        b"PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Type: application/octet-stream\r\n"
+        + f"Content-Length: {declared}\r\n\r\n".encode()
+        + b"x" * sent,
+    )
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b'code="GTW06"' in answer
+    # The upstream saw its request end early (the gateway dropped the connection).
+    wait_until(lambda: len(upstream[0].received) == 1)
+    assert len(upstream[0].received[0].body) < declared
+
+
+def test_a_slow_upstream_is_not_the_clients_timeout(impatient, upstream) -> None:
+    upstream[0].answer("/late", Answer(200, "text/plain", b"late", delay=1.5))
+    response = httpx.get(impatient.url + "/late", timeout=30)
+    assert response.status_code == 200
+    assert response.content == b"late"

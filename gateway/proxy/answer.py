@@ -13,7 +13,7 @@ from gateway.config import Direction
 from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
 from gateway.report.anomaly import anomaly_document
-from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
+from gateway.report.soap_fault import Culprit, fault_content_type, fault_status, soap_fault
 
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
 
@@ -43,23 +43,29 @@ def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
     )
 
 
-#: A Fault's Reason is French (`xml:lang="fr"`), as in the SNE's own Faults; the cause, in the
-#: same words as the logs, is in its Detail.
-UPSTREAM_FAULT_REASONS = {
-    "upstream.unreachable": "La plateforme SNE est injoignable depuis sne-gateway.",
-    "upstream.timeout": "La plateforme SNE n'a pas répondu à temps à sne-gateway.",
+#: On a SOAP route, who is at fault when the exchange cannot go through, and the Fault's Reason:
+#: French (`xml:lang="fr"`), as in the SNE's own Faults; the cause, in the same words as the
+#: logs, is in its Detail.
+FAULTS: dict[str, tuple[Culprit, str]] = {
+    "upstream.unreachable": ("server", "La plateforme SNE est injoignable depuis sne-gateway."),
+    "upstream.timeout": ("server", "La plateforme SNE n'a pas répondu à temps à sne-gateway."),
+    "client.timeout": (
+        "client",
+        "La requête n'est pas parvenue en entier à sne-gateway dans le délai imparti.",
+    ),
 }
 
 
 def failed(status: int, code: str, reason: str, soap_version: str | None, version: str) -> Answer:
-    """The answer when the gateway cannot get the upstream's (`code`: unreachable, too slow;
-    `reason`: why): a SOAP Fault (the server's) if the request was SOAP, else an anomaly
-    document."""
-    reports = gateway_reports("upstream", code, reason)
+    """The answer when the exchange cannot go through (`code`: the upstream is unreachable or
+    too slow, the client too slow; `reason`: why): a SOAP Fault if the request was SOAP, else
+    an anomaly document."""
+    culprit, fault_reason = FAULTS[code]
+    reports = gateway_reports("request" if culprit == "client" else "upstream", code, reason)
     if soap_version:
         return Answer(
             status,
-            soap_fault(soap_version, "server", UPSTREAM_FAULT_REASONS[code], reports),
+            soap_fault(soap_version, culprit, fault_reason, reports),
             fault_content_type(soap_version).encode(),
         )
     return Answer(status, anomaly_document(reports, version), XML_CONTENT_TYPE)

@@ -1,15 +1,36 @@
-"""Reading an ASGI request body: buffered up to a limit for validation, streamed beyond it."""
+"""Reading an ASGI request body: buffered up to a limit for validation, streamed beyond it.
+
+A client may stay silent at most `seconds` between two parts of its body (`client_timeout`):
+the ASGI server waits for ever, which would let a stalled or hostile client hold a request, its
+buffer and its upstream connection open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from litestar.types import Receive
+from litestar.types import Receive, ReceiveMessage
 
 
 class ClientDisconnected(Exception):
     """The client went away before the exchange ended."""
+
+
+class ClientTimeout(ClientDisconnected):
+    """The client sent nothing for `client_timeout` seconds before the end of its body."""
+
+
+async def _receive_within(receive: Receive, seconds: float) -> ReceiveMessage:
+    try:
+        async with asyncio.timeout(seconds):
+            message = await receive()
+    except TimeoutError:
+        raise ClientTimeout(seconds) from None
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnected
+    return message
 
 
 @dataclass(slots=True)
@@ -27,14 +48,12 @@ class BufferedBody:
         return self.ended and len(self.data) <= self.limit
 
 
-async def read_body(receive: Receive, limit: int) -> BufferedBody:
+async def read_body(receive: Receive, limit: int, seconds: float) -> BufferedBody:
     """Buffer the request body; stop as soon as it exceeds `limit` (the rest stays unread)."""
     chunks = []
     size = 0
     while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnected
+        message = await _receive_within(receive, seconds)
         chunk = message.get("body", b"")
         chunks.append(chunk)
         size += len(chunk)
@@ -45,16 +64,14 @@ async def read_body(receive: Receive, limit: int) -> BufferedBody:
 
 
 async def stream_body(
-    receive: Receive, first: bytes, on_end: Callable[[], None]
+    receive: Receive, first: bytes, seconds: float, on_end: Callable[[], None]
 ) -> AsyncIterator[bytes]:
     """The request body as a stream, after the `first` bytes already read; `on_end` is called
     once the last chunk is received."""
     if first:
         yield first
     while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnected
+        message = await _receive_within(receive, seconds)
         if chunk := message.get("body", b""):
             yield chunk
         if not message.get("more_body", False):

@@ -22,7 +22,7 @@ from litestar.types import Receive, Scope, Send
 from gateway.catalog import SchemaSet
 from gateway.config import Direction, DirectionRule, Route, Settings
 from gateway.decide import decide
-from gateway.extract.message import extractor_for
+from gateway.extract.message import announced_soap_version, extractor_for
 from gateway.extract.mtom import content_type_parameters
 from gateway.proxy.answer import (
     XML_CONTENT_TYPE,
@@ -32,7 +32,13 @@ from gateway.proxy.answer import (
     failed,
 )
 from gateway.proxy.archive_stream import ArchiveCheck
-from gateway.proxy.body import BufferedBody, ClientDisconnected, read_body, stream_body
+from gateway.proxy.body import (
+    BufferedBody,
+    ClientDisconnected,
+    ClientTimeout,
+    read_body,
+    stream_body,
+)
 from gateway.proxy.check import Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.target import PathRefused, canonical_target
@@ -157,16 +163,20 @@ class Exchange:
             conformance_headers(self.request_id, self.verdicts),
         )
 
-    async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
+    def _failure(self, code: str, status: int, reason: str) -> Answer:
+        """The answer when the exchange cannot go through, in the request's SOAP version (the
+        one its headers announce when it was not validated)."""
         request = self.verdicts.get("request")
-        answer = failed(
-            status,
-            code,
-            reason,
-            request.soap_version if request else None,
-            self.schema_set.version,
+        soap_version = (
+            request.soap_version
+            if request
+            else announced_soap_version(self.content_type, self.checks.soap_action_header)
         )
         self.outcome = code
+        return failed(status, code, reason, soap_version, self.schema_set.version)
+
+    async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
+        answer = self._failure(code, status, reason)
         self.gateway.logger.error(
             code,
             request_id=self.request_id,
@@ -175,6 +185,27 @@ class Exchange:
             reason=reason,
         )
         await self._answer(answer, conformance_headers(self.request_id, self.verdicts))
+
+    async def _client_timed_out(self) -> None:
+        """A 408 in the SNE's shape, unless an answer has started; the connection is closed
+        (the rest of the body will not be read)."""
+        reason = (
+            f"The client sent nothing for {self.settings.client_timeout:g} s before the end of "
+            "its request body (client_timeout); the request was not forwarded whole."
+        )
+        answer = self._failure("client.timeout", 408, reason)
+        self.gateway.logger.warning(
+            "client.timeout",
+            request_id=self.request_id,
+            method=self.method,
+            route=self._route_name,
+            reason=reason,
+        )
+        if self.status is None:
+            await self._answer(
+                answer,
+                [*conformance_headers(self.request_id, self.verdicts), (b"connection", b"close")],
+            )
 
     @property
     def _route_name(self) -> str | None:
@@ -255,8 +286,11 @@ class Exchange:
             return
         try:
             await self._exchange()
-        except ClientDisconnected:
-            self.outcome = "client-disconnected"
+        except ClientDisconnected as gone:
+            if _caused_by(gone, ClientTimeout):
+                await self._client_timed_out()
+            else:
+                self.outcome = "client-disconnected"
         finally:
             self._log()
 
@@ -264,7 +298,7 @@ class Exchange:
         kind = self.checks.extractor("request", self.content_type)
         validated = kind in BUFFERED_EXTRACTORS
         limit = self.settings.max_body_bytes if validated else PASS_THROUGH_BUFFER
-        body = await read_body(self.receive, limit)
+        body = await read_body(self.receive, limit, self.settings.client_timeout)
         if validated:
             encoding = header(self.headers, b"content-encoding")
             verdict = await self.checks.check("request", kind, body, self.content_type, encoding)  # type: ignore[arg-type]
@@ -278,7 +312,14 @@ class Exchange:
             self._watch_disconnect()
             await self._forward(body.data)
         else:
-            await self._forward(stream_body(self.receive, body.data, on_end=self._watch_disconnect))
+            await self._forward(
+                stream_body(
+                    self.receive,
+                    body.data,
+                    self.settings.client_timeout,
+                    on_end=self._watch_disconnect,
+                )
+            )
 
     def _watch_disconnect(self) -> None:
         """Once the request body is read, the only message left to receive is a disconnect:

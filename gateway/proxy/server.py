@@ -1,19 +1,29 @@
 """Serving the gateway with uvicorn.
 
 uvicorn (with httptools and uvloop) was kept over granian after measuring both in front of the
-same application (see `docs/benchmarks.md`), and because its protocol class can be extended:
-`TargetRecordingProtocol` hands the raw request target to the application, which is how an
-absolute-form target (`GET http://elsewhere/ HTTP/1.1`) is recognised and refused: httptools
-would otherwise reduce it to its path silently.
+same application (see `docs/benchmarks.md`), and because its protocol class can be extended.
+`GatewayProtocol` adds two things the gateway needs:
+
+- it hands the raw request target to the application, which is how an absolute-form target
+  (`GET http://elsewhere/ HTTP/1.1`) is recognised and refused: httptools would otherwise
+  reduce it to its path silently;
+- a client gets `client_timeout` seconds to send its request line and headers, from the
+  connection's opening or the request's first byte, after which it is answered 408 and
+  disconnected: uvicorn would wait for ever (a stalled client, or slowloris). The body's
+  silences are timed by the exchange, which answers them in the SNE's shape.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import structlog
 import uvicorn
 from litestar import Litestar
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -27,10 +37,73 @@ from gateway.report.log import server_log_config
 SERVE_SPEC_VARIABLE = "_SNE_GATEWAY_SERVE_SPEC"
 
 
-class TargetRecordingProtocol(HttpToolsProtocol):
+#: `client_timeout`'s default, for servers built without settings (the tests' upstreams).
+DEFAULT_CLIENT_TIMEOUT = Settings.client_timeout
+HEADERS_TIMED_OUT = b"The request line and headers did not arrive in time (client_timeout)."
+
+
+class GatewayProtocol(HttpToolsProtocol):
+    def __init__(
+        self, *args: Any, client_timeout: float = DEFAULT_CLIENT_TIMEOUT, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.client_timeout = client_timeout
+        self.headers_deadline: asyncio.TimerHandle | None = None
+        #: A request's first bytes are in, its headers not yet.
+        self.reading_headers = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.headers_deadline = self.loop.call_later(self.client_timeout, self._headers_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_headers_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.headers_deadline is None and (self.cycle is None or self.cycle.response_complete):
+            # The first bytes of the next request on a kept-alive connection (uvicorn stops its
+            # keep-alive timer on any byte, even a lone CRLF).
+            self.headers_deadline = self.loop.call_later(
+                self.client_timeout, self._headers_too_slow
+            )
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.reading_headers = True
+
     def on_headers_complete(self) -> None:
+        self.reading_headers = False
+        self._stop_headers_deadline()
         self.scope.setdefault("extensions", {})["request_target"] = self.url  # type: ignore[typeddict-item]
         super().on_headers_complete()
+
+    def _stop_headers_deadline(self) -> None:
+        if self.headers_deadline is not None:
+            self.headers_deadline.cancel()
+            self.headers_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self.headers_deadline = None
+        if self.transport.is_closing():
+            return
+        # A connection opened and left unused (a client's pool) is closed without a word.
+        if self.reading_headers:
+            structlog.get_logger("gateway").warning(
+                "client.timeout", phase="headers", reason=HEADERS_TIMED_OUT.decode()
+            )
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+                % (len(HEADERS_TIMED_OUT), HEADERS_TIMED_OUT)
+            )
+        self.transport.close()
+
+
+def gateway_protocol(settings: Settings) -> Callable[..., GatewayProtocol]:
+    """uvicorn's `http` option: the protocol class with the configured `client_timeout`."""
+    return functools.partial(GatewayProtocol, client_timeout=settings.client_timeout)
 
 
 def app_from_environment() -> Litestar:
@@ -44,7 +117,7 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "host": settings.host,
         "port": settings.port,
-        "http": TargetRecordingProtocol,
+        "http": gateway_protocol(settings),
         "loop": "uvloop",
         "lifespan": "on",
         "access_log": False,
