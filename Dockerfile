@@ -23,7 +23,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     uv sync --frozen --no-dev --no-install-project
-COPY pyproject.toml uv.lock README.md gateway.toml ./
+COPY pyproject.toml uv.lock README.md gateway.toml hatch_build.py ./
 COPY gateway ./gateway
 # The project itself, installed in place: it finds its shipped XSD set and configuration
 # beside its sources, at /app/xsd and /app/gateway.toml.

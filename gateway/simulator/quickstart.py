@@ -1,9 +1,21 @@
 """What `sne-gateway serve` prints when it runs the embedded simulator: where everything is,
-and the three curls of the README's quick start, to run from the repository root."""
+and the three curls of the README's quick start, to run from the repository root (or, from an
+installed wheel, anywhere: its bodies are then the wheel's copies, see hatch_build.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gateway.config import Settings
+
+#: Where an installed wheel keeps the demo's request bodies; a clone has them in fixtures/.
+PACKAGED_DEMO = Path(__file__).resolve().parent.parent / "shipped" / "demo"
+
+
+def _body(fixture: str) -> str:
+    packaged = PACKAGED_DEMO / Path(fixture).name
+    return f"@{packaged}" if PACKAGED_DEMO.is_dir() else f"@fixtures/{fixture}"
+
 
 SERVICE_PATH = "/nuu-ws/services/DemandeLogement"
 DRM_PATH = "/v1.0/drm/ressources"
@@ -11,11 +23,11 @@ GET_NUM_UNIQUE_ACTION = "http://ws.metier.nuu.application.i2/getNumUnique"
 GET_NUM_UNIQUE = (
     "-H 'Content-Type: application/soap+xml; charset=UTF-8; "
     f'action="{GET_NUM_UNIQUE_ACTION}"\' '
-    "--data-binary @fixtures/soap/soap12-getNumUnique-request.xml"
+    f"--data-binary {_body('soap/soap12-getNumUnique-request.xml')}"
 )
 INVALID_DRM = (
     "-H 'Content-Type: application/xml' "
-    "--data-binary @fixtures/invalid/drm-ressources/xsd.pattern--numunique-lowercase-key.xml"
+    f"--data-binary {_body('invalid/drm-ressources/xsd.pattern--numunique-lowercase-key.xml')}"
 )
 CONFORMANCE_LINES = "| grep -iE '^(HTTP|x-conformance)'"
 GATEWAY = "{gateway}"
@@ -80,7 +92,9 @@ def banner(settings: Settings, version: str, simulator_pid: int | None) -> str:
         f"  policy    requests: {policy['request']}, responses: {policy['response']}",
         f"  xsd       {settings.xsd} (version {version})",
         "",
-        "Try it from the repository root, in another terminal:",
+        "Try it in another terminal"
+        + ("" if PACKAGED_DEMO.is_dir() else ", from the repository root")
+        + ":",
     ]
     for number, (title, command) in enumerate(curls(url, settings), start=1):
         lines += ["", f"  # {number}. {title}", f"  {command}"]
