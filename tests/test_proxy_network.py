@@ -4,6 +4,7 @@ disconnects, redirects, and TGZ exports streamed and validated member by member.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -404,3 +405,35 @@ def test_a_slow_upstream_is_not_the_clients_timeout(impatient, upstream) -> None
     response = httpx.get(impatient.url + "/late", timeout=30)
     assert response.status_code == 200
     assert response.content == b"late"
+
+
+def test_headers_over_64_kib_are_answered_431_and_disconnected(gateway, upstream) -> None:
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as connection:
+        connection.sendall(b"GET /v1.0/exports HTTP/1.1\r\nHost: a\r\n")
+        answer = b""
+        try:
+            # The gateway stops reading at its limit: it never holds what it is sent beyond it.
+            for number in range(10_000):
+                connection.sendall(b"X-Filler-%d: %s\r\n" % (number, b"a" * 1000))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := connection.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert answer.endswith(b"The request line and headers are larger than 64 KiB.")
+    assert upstream[0].received == []
+
+
+def test_a_long_url_counts_in_the_header_limit(gateway, upstream) -> None:
+    answer = raw_request(gateway.port, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert upstream[0].received == []
+
+
+def test_headers_just_under_the_limit_pass(gateway, upstream) -> None:
+    upstream[0].answer("/many", Answer(200, "text/plain", b"ok"))
+    headers = {f"x-filler-{number}": "a" * 1000 for number in range(60)}
+    response = httpx.get(gateway.url + "/many", headers=headers, timeout=30)
+    assert response.status_code == 200
+    assert upstream[0].received[0].headers["x-filler-59"] == "a" * 1000
