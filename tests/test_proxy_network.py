@@ -437,3 +437,15 @@ def test_headers_just_under_the_limit_pass(gateway, upstream) -> None:
     response = httpx.get(gateway.url + "/many", headers=headers, timeout=30)
     assert response.status_code == 200
     assert upstream[0].received[0].headers["x-filler-59"] == "a" * 1000
+
+
+def test_a_client_that_reads_nothing_of_its_answer_is_disconnected(impatient, upstream) -> None:
+    scripted, _ = upstream
+    scripted.streams_abandoned = 0
+    scripted.answer("/unread", Answer(200, "application/octet-stream", stream=endless()))
+    with socket.socket() as connection:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.connect(("127.0.0.1", impatient.port))
+        connection.sendall(b"GET /unread HTTP/1.1\r\nHost: a\r\n\r\n")
+        # The gateway gives up on this client, and so its upstream call.
+        wait_until(lambda: scripted.streams_abandoned == 1, seconds=30)

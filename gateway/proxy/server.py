@@ -11,6 +11,9 @@ same application (see `docs/benchmarks.md`), and because its protocol class can 
   connection's opening or the request's first byte, after which it is answered 408 and
   disconnected: uvicorn would wait for ever (a stalled client, or slowloris). The body's
   silences are timed by the exchange, which answers them in the SNE's shape;
+- a client that reads nothing of its answer for `client_timeout` seconds, while the gateway
+  has more to send, is disconnected: uvicorn would keep the answer (up to `max_body_bytes`
+  of it) and the upstream's stream waiting for ever;
 - the request line and headers may hold `MAX_HEADER_BYTES`, past which the client is answered
   431 and disconnected: uvicorn would keep all it is sent (200 MB of headers made 287 MB of
   memory).
@@ -63,6 +66,7 @@ class GatewayProtocol(HttpToolsProtocol):
         #: A request's first bytes are in, its headers not yet.
         self.reading_headers = False
         self.header_bytes = 0
+        self.write_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -70,7 +74,32 @@ class GatewayProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_headers_deadline()
+        self._stop_write_deadline()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self.write_deadline is None:
+            self.write_deadline = self.loop.call_later(self.client_timeout, self._reads_too_slow)
+
+    def resume_writing(self) -> None:
+        self._stop_write_deadline()
+        super().resume_writing()
+
+    def _stop_write_deadline(self) -> None:
+        if self.write_deadline is not None:
+            self.write_deadline.cancel()
+            self.write_deadline = None
+
+    def _reads_too_slow(self) -> None:
+        self.write_deadline = None
+        structlog.get_logger("gateway").warning(
+            "client.timeout",
+            phase="response",
+            reason="The client read nothing of its answer in time (client_timeout).",
+        )
+        # Not close(): it would wait for the client to read what is buffered.
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if self.headers_deadline is None and (self.cycle is None or self.cycle.response_complete):
