@@ -20,13 +20,12 @@ from pathlib import Path
 
 from gateway.schema import CatalogError, Schema, compile_schema, read_sources
 
-#: The XSD set shipped with the project. An installed wheel carries it inside the package, in
-#: `gateway/shipped/xsd` (hatch_build.py); a clone, an editable install and the
-#: Docker image (installed in place at /app) use the repository's `xsd/`. Either way the
-#: shipped gateway.toml sits beside it (`SHIPPED_CONFIG` in gateway/config.py).
-_PACKAGE = Path(__file__).resolve().parent
-_PACKAGED_XSD = _PACKAGE / "shipped" / "xsd"
-SHIPPED_XSD = _PACKAGED_XSD if _PACKAGED_XSD.is_dir() else _PACKAGE.parent / "xsd"
+#: What an installed wheel carries inside the package (hatch_build.py); a clone, an editable
+#: install and the Docker image (installed in place at /app) have none of it.
+PACKAGED = Path(__file__).resolve().parent / "shipped"
+#: The XSD set shipped with the project: the wheel's, else the repository's `xsd/`. Either way
+#: the shipped gateway.toml sits beside it (`SHIPPED_CONFIG` in gateway/config.py).
+SHIPPED_XSD = PACKAGED / "xsd" if (PACKAGED / "xsd").is_dir() else PACKAGED.parent.parent / "xsd"
 MANIFEST = "manifest.toml"
 SCHEMA_SUFFIXES = (".xsd", ".wsdl")
 _VERSION = re.compile(r"\d+(\.\d+)+")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,21 @@ def test_the_build_context_keeps_what_the_dockerfile_copies() -> None:
     assert copied and copied <= set(allowed)
     for name in copied:
         assert (ROOT / name).exists()
+
+
+def test_the_build_stage_copies_what_building_the_project_needs() -> None:
+    """The build stage's `uv sync` builds the project: without its build hook, it fails."""
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"][
+        "build"
+    ]["targets"]["wheel"]
+    needed = {"pyproject.toml", "README.md"}
+    if "custom" in wheel.get("hooks", {}):
+        needed.add(wheel["hooks"]["custom"].get("path", "hatch_build.py"))
+    build_stage = DOCKERFILE.split(" AS build", 1)[1].split("\nFROM ", 1)[0]
+    copied = {
+        name
+        for line in build_stage.splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+        for name in shlex.split(line)[1:-1]
+    }
+    assert needed <= copied

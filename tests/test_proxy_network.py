@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -449,3 +450,65 @@ def test_a_client_that_reads_nothing_of_its_answer_is_disconnected(impatient, up
         connection.sendall(b"GET /unread HTTP/1.1\r\nHost: a\r\n\r\n")
         # The gateway gives up on this client, and so its upstream call.
         wait_until(lambda: scripted.streams_abandoned == 1, seconds=30)
+
+
+@pytest.fixture(scope="module")
+def two_seconds(upstream) -> Iterator[RunningServer]:
+    """A gateway giving clients 2 s: room for the gaps below on a busy machine."""
+    _, running = upstream
+    settings = gateway_settings(running.url, env="recette", client_timeout="2")
+    with serve_gateway(settings) as server:
+        yield server
+
+
+def read_answer(connection: socket.socket) -> bytes:
+    """One answer with a Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += connection.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: (\d+)", head)[1])
+    while len(body) < length:
+        body += connection.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_client_still_sending_a_body_answered_early_is_not_cut(two_seconds) -> None:
+    # /_gateway/ is answered at once, the body unread: the rest of it is timed as silence, not
+    # as the next request's headers.
+    with socket.create_connection(("127.0.0.1", two_seconds.port), timeout=30) as connection:
+        connection.sendall(b"POST /_gateway/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n")
+        assert read_answer(connection).startswith(b"HTTP/1.1 404 ")
+        for _ in range(30):  # 3 s of steady sending, more than client_timeout in all
+            connection.sendall(b"x" * 100)
+            time.sleep(0.1)
+        connection.sendall(b"GET /_gateway/y HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert read_answer(connection).startswith(b"HTTP/1.1 404 ")
+
+
+def test_the_request_after_a_body_answered_early_gets_the_whole_client_timeout(
+    two_seconds,
+) -> None:
+    with socket.create_connection(("127.0.0.1", two_seconds.port), timeout=30) as connection:
+        connection.sendall(b"POST /_gateway/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n1")
+        assert read_answer(connection).startswith(b"HTTP/1.1 404 ")
+        connection.sendall(b"234567890")  # the end of the unread body
+        time.sleep(1.5)
+        connection.sendall(b"GET /_gateway/y HTTP/1.1\r\n")
+        time.sleep(1)  # this request's headers take 1 s: 2.5 s after the body's end
+        connection.sendall(b"Host: a\r\n\r\n")
+        assert read_answer(connection).startswith(b"HTTP/1.1 404 ")
+
+
+def test_a_pipelined_request_stalling_in_its_headers_is_timed_after_the_answer_before_it(
+    impatient, upstream
+) -> None:
+    upstream[0].answer("/before", Answer(200, "text/plain", b"before", delay=1))
+    with socket.create_connection(("127.0.0.1", impatient.port), timeout=30) as connection:
+        connection.sendall(b"GET /before HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\n")
+        # Its time does not run while the answer before it is awaited (longer than the timeout).
+        assert read_answer(connection).startswith(b"HTTP/1.1 200 ")
+        rest = b""
+        while chunk := connection.recv(65536):
+            rest += chunk
+    assert rest.startswith(b"HTTP/1.1 408 Request Timeout\r\n")

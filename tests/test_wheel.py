@@ -32,7 +32,7 @@ UV = os.environ.get("UV") or shutil.which("uv")
 pytestmark = pytest.mark.skipif(UV is None, reason="uv not found (neither $UV nor on PATH)")
 #: Run by the installed interpreter: where it finds the shipped set and configuration.
 PROBE = """
-import json, sysconfig
+import json, shlex, sysconfig
 from gateway.catalog import SHIPPED_XSD, load_catalog
 from gateway.config import SHIPPED_CONFIG, load_settings
 from gateway.simulator.quickstart import curls
@@ -45,7 +45,7 @@ print(json.dumps({
     "settings_xsd": str(settings.xsd),
     "routes": len(settings.routes),
     "versions": sorted(load_catalog(SHIPPED_XSD).versions),
-    "demo": [word[1:] for _, curl in curls("http://gw", settings) for word in curl.split()
+    "demo": [word[1:] for _, curl in curls("http://gw", settings) for word in shlex.split(curl)
              if word.startswith("@")],
 }))
 """

@@ -286,11 +286,10 @@ class Exchange:
             return
         try:
             await self._exchange()
-        except ClientDisconnected as gone:
-            if _caused_by(gone, ClientTimeout):
-                await self._client_timed_out()
-            else:
-                self.outcome = "client-disconnected"
+        except ClientTimeout:
+            await self._client_timed_out()
+        except ClientDisconnected:
+            self.outcome = "client-disconnected"
         finally:
             self._log()
 
@@ -357,7 +356,9 @@ class Exchange:
                 response = await self.gateway.transport.handle_async_request(request)
             except httpx.TransportError as error:
                 if _caused_by(error, ClientDisconnected):
-                    raise ClientDisconnected from error
+                    # The request body's stream broke off on the client's side.
+                    gone = ClientTimeout if _caused_by(error, ClientTimeout) else ClientDisconnected
+                    raise gone from error
                 self.upstream_seconds = time.perf_counter() - started
                 if _timed_out(error):
                     await self._fail_upstream(

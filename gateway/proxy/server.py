@@ -65,12 +65,14 @@ class GatewayProtocol(HttpToolsProtocol):
         self.headers_deadline: asyncio.TimerHandle | None = None
         #: A request's first bytes are in, its headers not yet.
         self.reading_headers = False
+        #: The parser is inside a request, from its first byte to the end of its body.
+        self.in_message = False
         self.header_bytes = 0
         self.write_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.headers_deadline = self.loop.call_later(self.client_timeout, self._headers_too_slow)
+        self._start_headers_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_headers_deadline()
@@ -101,19 +103,42 @@ class GatewayProtocol(HttpToolsProtocol):
         # Not close(): it would wait for the client to read what is buffered.
         self.transport.abort()
 
+    def _answered(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
     def data_received(self, data: bytes) -> None:
-        if self.headers_deadline is None and (self.cycle is None or self.cycle.response_complete):
-            # The first bytes of the next request on a kept-alive connection (uvicorn stops its
-            # keep-alive timer on any byte, even a lone CRLF).
-            self.headers_deadline = self.loop.call_later(
-                self.client_timeout, self._headers_too_slow
-            )
+        if self._answered():
+            if self.in_message and not self.reading_headers:
+                # The rest of a body answered before it was read (a refusal, an upstream that
+                # answers early): timed as silence, so a client still uploading is not cut.
+                self._stop_headers_deadline()
+                self._start_headers_deadline()
+            elif self.headers_deadline is None:
+                # The next request's first bytes (uvicorn stops its keep-alive timer on any
+                # byte, even a lone CRLF).
+                self._start_headers_deadline()
         super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.reading_headers = True
+        self.in_message = True
         self.header_bytes = 0
+        if self.headers_deadline is None and self._answered():
+            self._start_headers_deadline()
+
+    def on_message_complete(self) -> None:
+        self.in_message = False
+        if self._answered():
+            # The end of a body answered early: the next request's time starts at its first byte.
+            self._stop_headers_deadline()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.reading_headers and self.headers_deadline is None:
+            # A pipelined request, begun while this answer was pending, is timed from now.
+            self._start_headers_deadline()
 
     def on_url(self, url: bytes) -> None:
         self._count_header_bytes(len(url))
@@ -144,6 +169,9 @@ class GatewayProtocol(HttpToolsProtocol):
         self.scope.setdefault("extensions", {})["request_target"] = self.url  # type: ignore[typeddict-item]
         super().on_headers_complete()
 
+    def _start_headers_deadline(self) -> None:
+        self.headers_deadline = self.loop.call_later(self.client_timeout, self._headers_too_slow)
+
     def _stop_headers_deadline(self) -> None:
         if self.headers_deadline is not None:
             self.headers_deadline.cancel()
@@ -159,7 +187,8 @@ class GatewayProtocol(HttpToolsProtocol):
             )
             self._refuse(b"408 Request Timeout", HEADERS_TIMED_OUT)
         else:
-            # A connection opened and left unused (a client's pool) is closed without a word.
+            # A connection left unused (a client's pool), or the unread rest of a body answered
+            # early gone silent: closed without a word.
             self.transport.close()
 
     def _refuse(self, status: bytes, reason: bytes) -> None:

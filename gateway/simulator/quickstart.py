@@ -4,17 +4,19 @@ installed wheel, anywhere: its bodies are then the wheel's copies, see hatch_bui
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
+from gateway.catalog import PACKAGED
 from gateway.config import Settings
 
 #: Where an installed wheel keeps the demo's request bodies; a clone has them in fixtures/.
-PACKAGED_DEMO = Path(__file__).resolve().parent.parent / "shipped" / "demo"
+PACKAGED_DEMO = PACKAGED / "demo"
 
 
 def _body(fixture: str) -> str:
     packaged = PACKAGED_DEMO / Path(fixture).name
-    return f"@{packaged}" if PACKAGED_DEMO.is_dir() else f"@fixtures/{fixture}"
+    return shlex.quote(f"@{packaged}" if PACKAGED_DEMO.is_dir() else f"@fixtures/{fixture}")
 
 
 SERVICE_PATH = "/nuu-ws/services/DemandeLogement"
