@@ -20,7 +20,7 @@ import uvicorn
 
 from gateway.config import Settings, load_settings
 from gateway.proxy.app import create_app
-from gateway.proxy.server import GatewayProtocol, gateway_protocol
+from gateway.proxy.protocol import GatewayProtocol, gateway_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "gateway.toml"

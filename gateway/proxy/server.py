@@ -1,208 +1,28 @@
 """Serving the gateway with uvicorn.
 
 uvicorn (with httptools and uvloop) was kept over granian after measuring both in front of the
-same application (see `docs/benchmarks.md`), and because its protocol class can be extended.
-`GatewayProtocol` adds two things the gateway needs:
-
-- it hands the raw request target to the application, which is how an absolute-form target
-  (`GET http://elsewhere/ HTTP/1.1`) is recognised and refused: httptools would otherwise
-  reduce it to its path silently;
-- a client gets `client_timeout` seconds to send its request line and headers, from the
-  connection's opening or the request's first byte, after which it is answered 408 and
-  disconnected: uvicorn would wait for ever (a stalled client, or slowloris). The body's
-  silences are timed by the exchange, which answers them in the SNE's shape;
-- a client that reads nothing of its answer for `client_timeout` seconds, while the gateway
-  has more to send, is disconnected: uvicorn would keep the answer (up to `max_body_bytes`
-  of it) and the upstream's stream waiting for ever;
-- the request line and headers may hold `MAX_HEADER_BYTES`, past which the client is answered
-  431 and disconnected: uvicorn would keep all it is sent (200 MB of headers made 287 MB of
-  memory).
+same application (see `docs/benchmarks.md`), and because its protocol class can be extended:
+`gateway.proxy.protocol` adds what the gateway needs of each HTTP connection.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import structlog
 import uvicorn
 from litestar import Litestar
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.config import Settings, load_settings
 from gateway.proxy.app import create_app
+from gateway.proxy.protocol import gateway_protocol
 from gateway.reload import SchemaHolder
 from gateway.report.log import server_log_config
 
 #: How `serve` tells its worker processes which configuration to load.
 SERVE_SPEC_VARIABLE = "_SNE_GATEWAY_SERVE_SPEC"
-
-
-#: `client_timeout`'s default, for servers built without settings (the tests' upstreams).
-DEFAULT_CLIENT_TIMEOUT = Settings.client_timeout
-HEADERS_TIMED_OUT = b"The request line and headers did not arrive in time (client_timeout)."
-#: Far above what an SNE client sends (a few hundred bytes), and above nginx's default limits.
-MAX_HEADER_BYTES = 64 * 1024
-HEADERS_TOO_LARGE = b"The request line and headers are larger than 64 KiB."
-
-
-class HeadersTooLarge(Exception):
-    """Raised from the parser's callbacks, which stops the parsing; uvicorn then calls
-    `send_400_response`, which answers 431 instead."""
-
-
-class GatewayProtocol(HttpToolsProtocol):
-    def __init__(
-        self, *args: Any, client_timeout: float = DEFAULT_CLIENT_TIMEOUT, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.client_timeout = client_timeout
-        self.headers_deadline: asyncio.TimerHandle | None = None
-        #: A request's first bytes are in, its headers not yet.
-        self.reading_headers = False
-        #: The parser is inside a request, from its first byte to the end of its body.
-        self.in_message = False
-        self.header_bytes = 0
-        self.write_deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_headers_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_headers_deadline()
-        self._stop_write_deadline()
-        super().connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        if self.write_deadline is None:
-            self.write_deadline = self.loop.call_later(self.client_timeout, self._reads_too_slow)
-
-    def resume_writing(self) -> None:
-        self._stop_write_deadline()
-        super().resume_writing()
-
-    def _stop_write_deadline(self) -> None:
-        if self.write_deadline is not None:
-            self.write_deadline.cancel()
-            self.write_deadline = None
-
-    def _reads_too_slow(self) -> None:
-        self.write_deadline = None
-        structlog.get_logger("gateway").warning(
-            "client.timeout",
-            phase="response",
-            reason="The client read nothing of its answer in time (client_timeout).",
-        )
-        # Not close(): it would wait for the client to read what is buffered.
-        self.transport.abort()
-
-    def _answered(self) -> bool:
-        return self.cycle is None or self.cycle.response_complete
-
-    def data_received(self, data: bytes) -> None:
-        if self._answered():
-            if self.in_message and not self.reading_headers:
-                # The rest of a body answered before it was read (a refusal, an upstream that
-                # answers early): timed as silence, so a client still uploading is not cut.
-                self._stop_headers_deadline()
-                self._start_headers_deadline()
-            elif self.headers_deadline is None:
-                # The next request's first bytes (uvicorn stops its keep-alive timer on any
-                # byte, even a lone CRLF).
-                self._start_headers_deadline()
-        super().data_received(data)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.reading_headers = True
-        self.in_message = True
-        self.header_bytes = 0
-        if self.headers_deadline is None and self._answered():
-            self._start_headers_deadline()
-
-    def on_message_complete(self) -> None:
-        self.in_message = False
-        if self._answered():
-            # The end of a body answered early: the next request's time starts at its first byte.
-            self._stop_headers_deadline()
-        super().on_message_complete()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self.reading_headers and self.headers_deadline is None:
-            # A pipelined request, begun while this answer was pending, is timed from now.
-            self._start_headers_deadline()
-
-    def on_url(self, url: bytes) -> None:
-        self._count_header_bytes(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_header_bytes(len(name) + len(value))
-        super().on_header(name, value)
-
-    def _count_header_bytes(self, count: int) -> None:
-        self.header_bytes += count
-        if self.header_bytes > MAX_HEADER_BYTES:
-            raise HeadersTooLarge
-
-    def send_400_response(self, msg: str) -> None:
-        if self.header_bytes <= MAX_HEADER_BYTES:
-            super().send_400_response(msg)
-            return
-        self._stop_headers_deadline()
-        structlog.get_logger("gateway").warning(
-            "client.headers-too-large", reason=HEADERS_TOO_LARGE.decode()
-        )
-        self._refuse(b"431 Request Header Fields Too Large", HEADERS_TOO_LARGE)
-
-    def on_headers_complete(self) -> None:
-        self.reading_headers = False
-        self._stop_headers_deadline()
-        self.scope.setdefault("extensions", {})["request_target"] = self.url  # type: ignore[typeddict-item]
-        super().on_headers_complete()
-
-    def _start_headers_deadline(self) -> None:
-        self.headers_deadline = self.loop.call_later(self.client_timeout, self._headers_too_slow)
-
-    def _stop_headers_deadline(self) -> None:
-        if self.headers_deadline is not None:
-            self.headers_deadline.cancel()
-            self.headers_deadline = None
-
-    def _headers_too_slow(self) -> None:
-        self.headers_deadline = None
-        if self.transport.is_closing():
-            return
-        if self.reading_headers:
-            structlog.get_logger("gateway").warning(
-                "client.timeout", phase="headers", reason=HEADERS_TIMED_OUT.decode()
-            )
-            self._refuse(b"408 Request Timeout", HEADERS_TIMED_OUT)
-        else:
-            # A connection left unused (a client's pool), or the unread rest of a body answered
-            # early gone silent: closed without a word.
-            self.transport.close()
-
-    def _refuse(self, status: bytes, reason: bytes) -> None:
-        """Answer in plain text (no route is known yet) and close the connection."""
-        self.transport.write(
-            b"HTTP/1.1 %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, len(reason), reason)
-        )
-        self.transport.close()
-
-
-def gateway_protocol(settings: Settings) -> Callable[..., GatewayProtocol]:
-    """uvicorn's `http` option: the protocol class with the configured `client_timeout`."""
-    return functools.partial(GatewayProtocol, client_timeout=settings.client_timeout)
 
 
 def app_from_environment() -> Litestar:
