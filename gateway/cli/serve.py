@@ -9,8 +9,10 @@ the simulator.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
+import resource
 import signal
 import socket
 import sys
@@ -73,12 +75,24 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _raise_open_files_limit() -> None:
+    """Every client and upstream connection is a file descriptor: under a soft limit of 1024
+    (systemd's default for services), 1,100 idle connections made the gateway refuse the next
+    one. Raised to the hard limit, as Go's runtime does; its workers inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        # An unlimited hard limit is not a value the soft one may take: keep what there is.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _serve(
     settings: Settings, config: Path | None, overrides: dict[str, Any], holder: SchemaHolder
 ) -> int:
     # The web stack is imported when the gateway serves, not each time any command starts.
     from gateway.proxy.server import serve
 
+    _raise_open_files_limit()
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         serve(settings, config, overrides, holder)

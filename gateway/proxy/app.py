@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import resource
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             policy=settings.policies[settings.env],
             routes=len(settings.routes),
             allocator=in_use(),
+            open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
         )
         # In the background: a slow resolver must not hold up the start.
         resolving = asyncio.create_task(_warn_if_unresolved(settings.upstream, logger))
