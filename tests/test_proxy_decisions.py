@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import logging.config
+import socket
 import subprocess
 import sys
 import threading
@@ -86,7 +87,8 @@ def test_a_bug_in_validation(upstream, monkeypatch, env: str, status: int) -> No
         assert b"a bug" not in response.content
 
 
-def run_gateway(upstream: str, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
+def run_gateway(upstream: str, *flags: str, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`serve` on `upstream` with `flags`, and `settings` as SNE_GATEWAY_* variables."""
     command, port = serve_command("--upstream", upstream, *flags)
     process = subprocess.Popen(
         command,
@@ -97,6 +99,7 @@ def run_gateway(upstream: str, *flags: str) -> tuple[subprocess.Popen[bytes], st
             "PATH": "/usr/bin:/bin",
             "SNE_GATEWAY_LOG_FORMAT": "json",
             "SNE_GATEWAY_RELOAD": "false",
+            **{f"SNE_GATEWAY_{key}": value for key, value in settings.items()},
         },
     )
     url = f"http://127.0.0.1:{port}"
@@ -298,3 +301,30 @@ def test_serve_says_when_its_port_is_taken() -> None:
         f"sne-gateway: error: cannot listen on 127.0.0.1:{port}: the address is already in use. "
     )
     assert "--port" in finished.stderr
+
+
+def test_exchanges_that_do_not_end_normally_say_why(upstream) -> None:
+    scripted, running = upstream
+    scripted.answer("/waiting", Answer(200, "text/plain", b"late", delay=5))
+    process, url = run_gateway(running.url, CLIENT_TIMEOUT="0.5")
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(url + "/waiting", headers={"x-request-id": "gone"}, timeout=0.5)
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=30) as stalled:
+        stalled.sendall(
+            b"POST /sne/demandes HTTP/1.1\r\nHost: a\r\nX-Request-ID: stalled\r\n"
+            b"Content-Type: application/xml\r\nContent-Length: 100\r\n\r\n<a"
+        )
+        assert stalled.recv(65536).startswith(b"HTTP/1.1 408 ")
+    events = logged(process)
+    exchanges = {e.get("request_id"): e for e in events if e["event"] == "exchange"}
+    assert (exchanges["gone"]["outcome"], exchanges["gone"]["action"]) == (
+        "client-disconnected",
+        "abandoned",
+    )
+    assert (
+        exchanges["stalled"]["outcome"],
+        exchanges["stalled"]["action"],
+        exchanges["stalled"]["status"],
+    ) == ("client.timeout", "answered", 408)
+    warning = next(e for e in events if e["event"] == "client.timeout")
+    assert (warning["level"], warning["request_id"]) == ("warning", "stalled")

@@ -56,6 +56,9 @@ REFUSED_METHODS = frozenset({"CONNECT"})
 BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
 #: Responses without a body to validate.
 NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
+#: The action logged for an exchange whose bodies were not validated, by its outcome (None: it
+#: went through); any other outcome was answered by the gateway itself.
+UNVALIDATED_ACTIONS = {None: "forwarded", "client-disconnected": "abandoned"}
 #: The gateway's own headers: an upstream's copies are not passed on.
 GATEWAY_HEADERS = (
     b"x-request-id",
@@ -230,7 +233,7 @@ class Exchange:
                 [],
                 direction=None,
                 conformance="skipped",
-                action="forwarded" if self.outcome is None else "answered",
+                action=UNVALIDATED_ACTIONS.get(self.outcome, "answered"),
                 **common,
             )
             return
