@@ -23,8 +23,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 VARYING = (
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)"), "TIME"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
-    (re.compile(r'"request_id": "[0-9a-f]{32}"'), '"request_id": "ID"'),
-    (re.compile(r'"(validation|upstream)_ms": [0-9.]+'), r'"\1_ms": N'),
+    (re.compile(r'"request_id":"[0-9a-f]{32}"'), '"request_id":"ID"'),
+    (re.compile(r'"(validation|upstream)_ms":[0-9.]+'), r'"\1_ms":N'),
 )
 #: The README waits up to 30 s for the servers to listen; a loaded CI machine gets longer.
 PATIENT_RETRIES = ("--retry 30 ", "--retry 180 ")
