@@ -4,6 +4,7 @@ open, école and recette follow `fail_closed`. And what the logs say, without pe
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import logging.config
@@ -17,10 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 import gateway.proxy.app
 import gateway.proxy.check
-from gateway.report.log import UNFINISHED_RESPONSE, server_log_config, server_log_formatter
+from gateway.report.log import (
+    UNFINISHED_RESPONSE,
+    configure_logging,
+    server_log_config,
+    server_log_formatter,
+)
 from tests.servers import (
     RunningServer,
     free_socket,
@@ -267,9 +274,44 @@ def test_server_tracebacks_stay_in_the_json_line() -> None:
             (),
             sys.exc_info(),
         )
-    event = json.loads(server_log_formatter("json", "recette").format(record))
+    line = server_log_formatter("json", "recette").format(record)
+    event = json.loads(line)
     assert event["exception"].startswith("Traceback (most recent call last):")
     assert "RuntimeError: boom" in event["exception"]
+    # The same compact form as the gateway's own events: one grep finds both.
+    assert '"level":"error"' in line
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """The logging configuration as it was, after a test that configures its own."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+def test_what_orjson_refuses_is_still_logged(capfd, logging_restored) -> None:
+    configure_logging("json", "info", "prod")
+    structlog.get_logger("gateway").info(
+        "odd", big=2**70, keys={1: "int key"}, name="caf\udce9.xsd"
+    )
+    line = capfd.readouterr().err.strip()
+    assert json.loads(line) | {"timestamp": None} == {
+        "big": 2**70,
+        "keys": {"1": "int key"},
+        "name": "caf\udce9.xsd",
+        "event": "odd",
+        "level": "info",
+        "timestamp": None,
+    }
+
+
+def test_a_text_only_stderr_still_gets_json_lines(monkeypatch, logging_restored) -> None:
+    text = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", text)
+    configure_logging("json", "info", "prod")
+    structlog.get_logger("gateway").info("exchange", reason="délai dépassé")
+    assert json.loads(text.getvalue())["reason"] == "délai dépassé"
 
 
 def test_serve_says_when_its_port_is_taken() -> None:
@@ -309,6 +351,13 @@ def test_exchanges_that_do_not_end_normally_say_why(upstream) -> None:
     process, url = run_gateway(running.url, CLIENT_TIMEOUT="0.5")
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(url + "/waiting", headers={"x-request-id": "gone"}, timeout=0.5)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            url + "/waiting",
+            content=EXPORT_REQUEST,
+            headers={"content-type": "application/xml", "x-request-id": "gone-validated"},
+            timeout=0.5,
+        )
     with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=30) as stalled:
         stalled.sendall(
             b"POST /sne/demandes HTTP/1.1\r\nHost: a\r\nX-Request-ID: stalled\r\n"
@@ -321,6 +370,14 @@ def test_exchanges_that_do_not_end_normally_say_why(upstream) -> None:
         "client-disconnected",
         "abandoned",
     )
+    # A validated direction keeps its action; the wait for the upstream is counted.
+    validated = exchanges["gone-validated"]
+    assert (validated["outcome"], validated["direction"], validated["action"]) == (
+        "client-disconnected",
+        "request",
+        "forwarded",
+    )
+    assert validated["upstream_ms"] > 0
     assert (
         exchanges["stalled"]["outcome"],
         exchanges["stalled"]["action"],

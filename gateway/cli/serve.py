@@ -78,7 +78,8 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
 def _raise_open_files_limit() -> None:
     """Every client and upstream connection is a file descriptor: under a soft limit of 1024
     (systemd's default for services), 1,100 idle connections made the gateway refuse the next
-    one. Raised to the hard limit, as Go's runtime does; its workers inherit it."""
+    one. Raised to the hard limit (as Go's runtime does on Linux); the workers and the embedded
+    simulator inherit it."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         # An unlimited hard limit is not a value the soft one may take: keep what there is.
@@ -92,7 +93,6 @@ def _serve(
     # The web stack is imported when the gateway serves, not each time any command starts.
     from gateway.proxy.server import serve
 
-    _raise_open_files_limit()
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         serve(settings, config, overrides, holder)
@@ -124,6 +124,7 @@ def _serve_with_simulator(config: Path | None, overrides: dict[str, Any]) -> int
 
 
 def run(arguments: argparse.Namespace) -> int:
+    _raise_open_files_limit()
     config = config_file(arguments.config)
     overrides = {
         flag: getattr(arguments, flag) for flag in FLAGS if getattr(arguments, flag) is not None

@@ -384,6 +384,8 @@ class Exchange:
         except asyncio.CancelledError:
             if self.finished:
                 raise
+            # Gone while the upstream was still to answer: how long it had been waited for.
+            self.upstream_seconds = self.upstream_seconds or time.perf_counter() - started
             raise ClientDisconnected from None
         finally:
             if self.watcher is not None:

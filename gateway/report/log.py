@@ -7,6 +7,7 @@ without values unless the operator set `capture_values`.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -37,10 +38,25 @@ def _console(log_format: str, env: str) -> bool:
     )
 
 
+#: The standard json module's compact form, the same as orjson's, for uvicorn's records and for
+#: what orjson refuses.
+COMPACT = (",", ":")
+
+
+def _json_line(event: dict[str, Any], **options: Any) -> bytes:
+    """orjson (a fifth of the standard module's cost per event); what it refuses (a non-str key,
+    an int over 64 bits, a lone surrogate in a file name) the standard module still renders,
+    so a log call never fails."""
+    try:
+        return orjson.dumps(event, **options)
+    except TypeError:
+        return json.dumps(event, separators=COMPACT, **options).encode()
+
+
 def configure_logging(log_format: str, level: str, env: str) -> None:
-    """The gateway's own events: a readable console, or JSON lines rendered by orjson and
-    written as bytes (every exchange logs at info in production: the standard json module
-    cost a validating worker about 4 % more CPU, see docs/benchmarks.md)."""
+    """The gateway's own events: a readable console, or JSON lines written as bytes (every
+    exchange logs at info in production: rendered by the standard json module, they cost a
+    validating worker about 5 % more CPU, see docs/benchmarks.md)."""
     # httpx logs every request URL at INFO; query strings may hold identifiers.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if _console(log_format, env):
@@ -48,11 +64,19 @@ def configure_logging(log_format: str, level: str, env: str) -> None:
         output: Any = structlog.PrintLoggerFactory(sys.stderr)
     else:
         # Exceptions in text first: the console renderer prints them itself.
-        rendering = [
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(serializer=orjson.dumps),
-        ]
-        output = structlog.BytesLoggerFactory(sys.stderr.buffer)
+        rendering = [structlog.processors.format_exc_info]
+        stream = getattr(sys.stderr, "buffer", None)
+        if stream is None:
+            # A text-only stderr (an embedding, a test harness): lines written as text.
+            rendering.append(
+                structlog.processors.JSONRenderer(
+                    serializer=lambda event, **options: _json_line(event, **options).decode()
+                )
+            )
+            output = structlog.PrintLoggerFactory(sys.stderr)
+        else:
+            rendering.append(structlog.processors.JSONRenderer(serializer=_json_line))
+            output = structlog.BytesLoggerFactory(stream)
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
@@ -66,13 +90,14 @@ def configure_logging(log_format: str, level: str, env: str) -> None:
 
 
 def server_log_formatter(log_format: str, env: str) -> logging.Formatter:
-    """uvicorn's records rendered like the gateway's events (one JSON line each in JSON mode;
-    a formatter gives text, so the standard json module renders these few)."""
+    """uvicorn's records rendered like the gateway's events (one compact JSON line each in JSON
+    mode; these are few, and a formatter gives text, so the standard json module renders them,
+    escaping what is not ASCII whatever stderr's encoding)."""
     if _console(log_format, env):
         preparing, renderer = [], structlog.dev.ConsoleRenderer()
     else:
         preparing = [structlog.processors.format_exc_info]
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(separators=COMPACT)
     return structlog.stdlib.ProcessorFormatter(
         processor=renderer,
         foreign_pre_chain=[
