@@ -9,6 +9,7 @@ from typing import IO
 
 from gateway.extract.archive import XML_SUFFIX, ArchiveError, iter_archive
 from gateway.extract.document import Document
+from gateway.filenames import printable
 from gateway.limits import Limits
 from gateway.parse import too_large
 
@@ -30,7 +31,7 @@ def check_inputs(paths: Sequence[str]) -> None:
     """Fail before any work when a path does not exist."""
     for path in paths:
         if path != STDIN and not Path(path).exists():
-            raise InputError(f"{path}: no such file or directory")
+            raise InputError(f"{printable(path)}: no such file or directory")
 
 
 def _read_bounded(stream: IO[bytes], source: str, limits: Limits, schema: str | None) -> Document:
@@ -43,11 +44,11 @@ def _read_bounded(stream: IO[bytes], source: str, limits: Limits, schema: str | 
 def _read_file(path: Path, limits: Limits, schema: str | None) -> Document:
     try:
         if path.stat().st_size > limits.max_bytes:
-            return Document(str(path), schema=schema, problem=too_large(limits))
+            return Document(printable(path), schema=schema, problem=too_large(limits))
         with path.open("rb") as stream:
-            return _read_bounded(stream, str(path), limits, schema)
+            return _read_bounded(stream, printable(path), limits, schema)
     except OSError as error:
-        raise InputError(f"{path}: {error.strerror or error}") from None
+        raise InputError(f"{printable(path)}: {error.strerror or error}") from None
 
 
 def iter_inputs(
@@ -74,12 +75,12 @@ def iter_inputs(
         elif is_archive(path):
             try:
                 with path.open("rb") as stream:
-                    yield from iter_archive(stream, str(path), limits, schema)
+                    yield from iter_archive(stream, printable(path), limits, schema)
             except ArchiveError as error:
-                yield Document(str(path), schema=schema, problem=error.violation)
+                yield Document(printable(path), schema=schema, problem=error.violation)
             except OSError as error:
-                raise InputError(f"{path}: {error.strerror or error}") from None
+                raise InputError(f"{printable(path)}: {error.strerror or error}") from None
         elif path.is_file():
             yield _read_file(path, limits, schema)
         else:
-            raise InputError(f"{path}: no such file or directory")
+            raise InputError(f"{printable(path)}: no such file or directory")

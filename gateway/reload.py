@@ -25,6 +25,8 @@ from gateway.schema import CatalogError, compile_schema
 
 WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
 WATCH_RETRY_SECONDS = 1.0
+#: A watch that keeps failing (a watch limit reached) is retried less and less often.
+WATCH_RETRY_MAX_SECONDS = 60.0
 log = structlog.get_logger("gateway.reload")
 
 
@@ -95,6 +97,8 @@ class SchemaHolder:
         self.current = load_schemas(settings)
         self.failure: ReloadFailure | None = None
         self.reloads = 0
+        #: Consecutive failures of the file watch, which space its retries.
+        self.watch_failures = 0
 
     def _roots(self) -> list[Path]:
         """The directories whose schema files are in service."""
@@ -131,14 +135,24 @@ class SchemaHolder:
 
     async def watch(self, debounce_ms: int, stop: asyncio.Event | None = None) -> None:
         """Reload on every debounced batch of changes to schema files, until `stop` is set. A
-        failing watch (a directory gone, a watch limit reached) is logged and re-armed: the set
-        in service stays, and so does the gateway."""
+        failing watch (a directory gone, a watch limit reached, a file name that is not UTF-8)
+        is logged, then the watch re-armed, less often while it keeps failing, and the files
+        reloaded (a change it could not report, or made before it is back, must not go
+        unseen): the set in service stays, and so does the gateway."""
         while stop is None or not stop.is_set():
             try:
                 await self._watch_once(debounce_ms, stop)
             except Exception as error:
-                log.error("xsd.watch.failed", reason=str(error), retry_in_s=WATCH_RETRY_SECONDS)
-                await asyncio.sleep(WATCH_RETRY_SECONDS)
+                self.watch_failures += 1
+                delay = min(
+                    WATCH_RETRY_SECONDS * 2 ** (self.watch_failures - 1), WATCH_RETRY_MAX_SECONDS
+                )
+                # watchfiles wraps its errors in a group: the first one says what happened.
+                cause = error.exceptions[0] if isinstance(error, ExceptionGroup) else error
+                log.error("xsd.watch.failed", reason=str(cause), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                # Just before the watch is re-armed: what changed meanwhile is in.
+                await self.reload()
 
     async def _watch_once(self, debounce_ms: int, stop: asyncio.Event | None) -> None:
         roots = self._roots()
@@ -157,5 +171,6 @@ class SchemaHolder:
             debounce=max(debounce_ms, 1),
             stop_event=stop,
         ):
+            self.watch_failures = 0
             log.info("xsd.change", files=sorted({Path(path).name for _, path in changes}))
             await self.reload()

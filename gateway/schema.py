@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from gateway.filenames import printable
 from gateway.parse import syntax_error_message
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -39,7 +40,7 @@ class CatalogError(Exception):
         self, reason: str, file: Path | str | None = None, line: int | None = None
     ) -> None:
         self.reason = reason
-        self.file = str(file) if file is not None else None
+        self.file = printable(file) if file is not None else None
         self.line = line
         where = f"{self.file}:{line}: " if file is not None and line else ""
         if file is not None and not line:
@@ -62,6 +63,14 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _parse_schema_file(data: bytes, path: Path, parser: etree.XMLParser) -> etree._ElementTree:
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        raise CatalogError(
+            "the file name is not UTF-8, which libxml2 needs to resolve the schema's includes: "
+            "rename the file (and the schemaLocation that names it)",
+            path,
+        ) from None
     try:
         return etree.fromstring(data, parser, base_url=str(path)).getroottree()
     except etree.XMLSyntaxError as error:

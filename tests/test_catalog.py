@@ -3,6 +3,7 @@ files with their includes, and broken sets reported with file, line and reason."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,13 @@ def test_an_unprefixed_type_name_without_default_namespace_has_no_namespace(
         '<xs:element name="fichierDemande" type="fichier"/></xs:schema>',
     )
     assert load_catalog(entry).latest.schema("Service").sources.free_base64 == frozenset()
+
+
+def test_a_schema_file_name_that_is_not_utf8_is_a_catalog_error(tmp_path: Path) -> None:
+    write(tmp_path / "A.xsd", schema('<xs:element name="a" type="xs:string"/>'))
+    with open(os.path.join(os.fsencode(tmp_path), b"Donn\xe9es.xsd"), "wb") as file:
+        file.write(schema('<xs:element name="d" type="xs:string"/>').encode())
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(tmp_path)
+    assert raised.value.file == f"{tmp_path}/Donn\\xe9es.xsd"
+    assert raised.value.reason.startswith("the file name is not UTF-8")

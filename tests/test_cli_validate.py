@@ -4,6 +4,7 @@ stdin, parallel jobs, and single-file catalogs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -244,3 +245,20 @@ def test_stdin_through_the_installed_command() -> None:
     document = json.loads(completed.stdout)["documents"][0]
     assert document["source"] == "<stdin>"
     assert document["violations"][0]["code"] == "xsd.facet"
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(capsys, tmp_path: Path) -> None:
+    # "Données.xml" in Latin-1, as unzipped from Windows: the JUnit report is still written.
+    valid = FIXTURES / "valid" / "13.34" / "demande" / "pj-metadata.xml"
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    Path(os.fsdecode(os.path.join(os.fsencode(documents), b"Donn\xe9es.xml"))).write_bytes(
+        valid.read_bytes()
+    )
+    output = tmp_path / "report.xml"
+    status, _, _ = run(
+        capsys, "validate", "--format", "junit", "--output", str(output), str(documents)
+    )
+    assert status == 0
+    (case,) = etree.parse(str(output)).getroot().findall("testsuite/testcase")
+    assert case.get("name").endswith("/Donn\\xe9es.xml")

@@ -3,6 +3,7 @@ clients and no failed exchange; a broken set keeps the last good one and shows i
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -123,4 +124,30 @@ def test_a_delivery_replaced_as_a_whole_is_picked_up(tmp_path: Path) -> None:
             (xsd / domains).write_text(
                 (ROOT / "xsd" / domains).read_text(encoding="utf-8"), encoding="utf-8"
             )
+            wait_for(lambda: health()["status"] == "ok")
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_then_recovered(tmp_path: Path) -> None:
+    # A manifest-less delivery, as unzipped from Windows: "Données.xsd" in Latin-1.
+    xsd = tmp_path / "xsd"
+    for part in ("demande", "commun"):
+        shutil.copytree(ROOT / "xsd" / "13.34" / part, xsd / part)
+    stray = os.path.join(os.fsencode(xsd / "demande"), b"Donn\xe9es.xsd")
+    config = tmp_path / "gateway.toml"
+    config.write_text('[gateway]\nenv = "recette"\n', encoding="utf-8")
+    upstream = ScriptedUpstream()
+    with serve_asgi(upstream) as running:
+        settings = gateway_settings(
+            running.url, config=config, xsd=str(xsd), reload="true", reload_debounce_ms="50"
+        )
+        with serve_gateway(settings) as gateway:
+            health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
+            with open(stray, "wb") as file:
+                file.write(b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>')
+            # The watch cannot name the file; the reload after its failure reports it.
+            wait_for(lambda: health()["status"] == "degraded")
+            error = health()["xsd"]["last_reload_error"]
+            assert error["file"].endswith("demande/Donn\\xe9es.xsd")
+            assert error["reason"].startswith("the file name is not UTF-8")
+            os.remove(stray)
             wait_for(lambda: health()["status"] == "ok")
