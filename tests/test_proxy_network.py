@@ -48,7 +48,9 @@ def clean(upstream) -> None:
 
 
 def raw_request(port: int, request: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+    """Send `request`, then nothing: what the gateway answers before it closes the connection
+    (also when `request` stops short, for the client timeouts)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
         connection.sendall(request)
         answer = b""
         while chunk := connection.recv(65536):
@@ -313,24 +315,14 @@ def impatient(upstream) -> Iterator[RunningServer]:
         yield server
 
 
-def stalled(port: int, sent: bytes) -> bytes:
-    """Send `sent`, then nothing: what the gateway answers before it closes the connection."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        connection.sendall(sent)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-    return answer
-
-
 def test_a_client_stalling_in_its_headers_is_answered_408_and_disconnected(impatient) -> None:
-    answer = stalled(impatient.port, b"POST /v1.0/drm/ressources HTTP/1.1\r\nHost: a\r\n")
+    answer = raw_request(impatient.port, b"POST /v1.0/drm/ressources HTTP/1.1\r\nHost: a\r\n")
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert answer.endswith(b"did not arrive in time (client_timeout).")
 
 
 def test_a_connection_left_unused_is_closed_without_an_answer(impatient) -> None:
-    assert stalled(impatient.port, b"") == b""
+    assert raw_request(impatient.port, b"") == b""
 
 
 def test_the_next_request_on_a_kept_alive_connection_is_timed_too(impatient, upstream) -> None:
@@ -351,7 +343,7 @@ def test_the_next_request_on_a_kept_alive_connection_is_timed_too(impatient, ups
 def test_a_client_stalling_in_its_body_is_answered_an_anomaly_and_not_forwarded(
     impatient, upstream
 ) -> None:
-    answer = stalled(
+    answer = raw_request(
         impatient.port,
         b"POST /v1.0/drm/ressources HTTP/1.1\r\nHost: a\r\nContent-Type: application/xml\r\n"
         b"Content-Length: 1000\r\n\r\n<ressources",
@@ -370,7 +362,7 @@ def test_a_client_stalling_in_its_body_is_answered_an_anomaly_and_not_forwarded(
 
 def test_a_soap_client_stalling_in_its_body_is_answered_a_sender_fault(impatient) -> None:
     envelope = (FIXTURES / "soap/soap12-getNumUnique-request.xml").read_bytes()
-    answer = stalled(
+    answer = raw_request(
         impatient.port,
         b"POST /nuu-ws/services/DemandeLogement HTTP/1.1\r\nHost: a\r\n"
         + f"Content-Type: {SOAP12_GET_NUM_UNIQUE}\r\n".encode()
@@ -388,7 +380,7 @@ def test_a_soap_client_stalling_in_its_body_is_answered_a_sender_fault(impatient
 def test_a_client_stalling_in_a_streamed_body_is_cut_on_both_sides(impatient, upstream) -> None:
     declared = 4 * 1024 * 1024
     sent = 2 * 1024 * 1024  # past the pass-through buffer: the body streams to the upstream
-    answer = stalled(
+    answer = raw_request(
         impatient.port,
         b"PUT /upload HTTP/1.1\r\nHost: a\r\nContent-Type: application/octet-stream\r\n"
         + f"Content-Length: {declared}\r\n\r\n".encode()
