@@ -185,7 +185,7 @@ def _boolean(value: Any) -> bool:
     raise ValueError(f"must be true or false, not {value!r}")
 
 
-def _number(kind: type, minimum: float) -> Callable[[Any], Any]:
+def _number(kind: type, minimum: float, maximum: float | None = None) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError(f"must be a number, not {value!r}")
@@ -195,6 +195,8 @@ def _number(kind: type, minimum: float) -> Callable[[Any], Any]:
             raise ValueError(f"must be a number, not {value!r}") from None
         if number < minimum:
             raise ValueError(f"must be at least {minimum}, not {number}")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"must be at most {maximum}, not {number}")
         return number
 
     return check
@@ -235,13 +237,6 @@ def _allocator(value: Any) -> str:
     )
 
 
-def _max_depth(value: Any) -> int:
-    depth = _number(int, 1)(value)
-    if depth > LIBXML2_MAX_DEPTH:
-        raise ValueError(f"must be at most {LIBXML2_MAX_DEPTH}, not {depth}")
-    return depth
-
-
 #: Every key of the [gateway] table, with how to read it (environment variables are strings).
 GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "env": _choice(ENVIRONMENTS),
@@ -249,7 +244,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "xsd": lambda value: Path(_text(value)),
     "version": _text,
     "host": _text,
-    "port": _number(int, 0),
+    "port": _number(int, 0, 65535),
     "workers": _number(int, 1),
     "allocator": _allocator,
     "fail_closed": _boolean,
@@ -258,7 +253,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "client_timeout": _number(float, 0.001),
     "max_body_bytes": _number(int, 1),
     "max_document_bytes": _number(int, 1),
-    "max_depth": _max_depth,
+    "max_depth": _number(int, 1, LIBXML2_MAX_DEPTH),
     "max_violations": _number(int, 1),
     "capture_values": _boolean,
     "log_format": _choice(LOG_FORMATS),
@@ -342,15 +337,15 @@ def _routes(value: Any, file: Path | None) -> tuple[Route, ...]:
         key = f"routes[{index}]"
         if not isinstance(table, dict):
             raise ConfigError("must be a table", key, file)
-        if unknown := set(table) - _ROUTE_KEYS:
-            raise ConfigError(
-                f"unknown key(s) {sorted(unknown)}; known: {sorted(_ROUTE_KEYS)}", key, file
-            )
         try:
             name = _text(table.get("name"))
         except ValueError as error:
             raise ConfigError(str(error), f"{key}.name", file) from None
         key = f"routes[{index}] ({name})"
+        if unknown := set(table) - _ROUTE_KEYS:
+            raise ConfigError(
+                f"unknown key(s) {sorted(unknown)}; known: {sorted(_ROUTE_KEYS)}", key, file
+            )
         path = table.get("path")
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigError("must be a path glob starting with /", f"{key}.path", file)

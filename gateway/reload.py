@@ -27,6 +27,8 @@ WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
 WATCH_RETRY_SECONDS = 1.0
 #: A watch that keeps failing (a watch limit reached) is retried less and less often.
 WATCH_RETRY_MAX_SECONDS = 60.0
+#: Files that keep changing (a long copy) are reloaded at least this often, in milliseconds.
+BATCH_MAX_MS = 1600
 log = structlog.get_logger("gateway.reload")
 
 
@@ -168,7 +170,10 @@ class SchemaHolder:
         async for changes in awatch(
             *sorted({root.parent for root in roots}),
             watch_filter=relevant,
-            debounce=max(debounce_ms, 1),
+            # watchfiles hands a batch over once a step passes with no new file changed (its
+            # `debounce` only caps how long a batch may keep growing).
+            step=max(debounce_ms, 1),
+            debounce=max(debounce_ms, BATCH_MAX_MS),
             stop_event=stop,
         ):
             self.watch_failures = 0

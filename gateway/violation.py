@@ -69,7 +69,9 @@ CODES: dict[str, Code] = {
         "GTW01", "The gateway could not validate the exchange (an internal error)."
     ),
     "gateway.refused": Code(
-        "GTW02", "The request is refused: CONNECT, an absolute-form target or a bad path."
+        "GTW02",
+        "The request is refused: CONNECT or TRACE, an absolute-form target, `OPTIONS *`, a "
+        "missing or doubled Host, or a bad path.",
     ),
     "upstream.unreachable": Code("GTW03", "The SNE platform cannot be reached (HTTP 502)."),
     "http.content-encoding": Code(
@@ -78,6 +80,9 @@ CODES: dict[str, Code] = {
     "upstream.timeout": Code("GTW04", "The SNE platform did not answer in time (HTTP 504)."),
     "client.timeout": Code(
         "GTW06", "The client stopped sending its request before the end (HTTP 408)."
+    ),
+    "upstream.invalid": Code(
+        "GTW07", "The SNE platform's answer is not valid HTTP, or broke off (HTTP 502)."
     ),
 }
 

@@ -119,6 +119,7 @@ def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
     [
         ('[gateway]\nenv = "staging"\n', "gateway.env", "must be one of ecole, recette, prod"),
         ('[gateway]\nport = "eighty"\n', "gateway.port", "must be a number"),
+        ("[gateway]\nport = 65536\n", "gateway.port", "must be at most 65535, not 65536"),
         ('[gateway]\nupstream = "ftp://sne"\n', "gateway.upstream", "http:// or https:// URL"),
         ('[gateway]\ncolour = "red"\n', "gateway.colour", "unknown key"),
         (
@@ -139,6 +140,11 @@ def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
         ('[policy.staging]\nrequest = "log"\n', "policy.staging", "unknown environment"),
         ('[[routes]]\npath = "/x"\n', "routes[0].name", "non-empty string"),
         ('[[routes]]\nname = "x"\npath = "x"\n', "routes[0] (x).path", "starting with /"),
+        (
+            '[[routes]]\nname = "x"\npath = "/x"\nsoapaction = "a"\n',
+            "routes[0] (x)",
+            "unknown key(s) ['soapaction']",
+        ),
         (
             '[[routes]]\nname = "x"\npath = "/x"\nrequest = { embedded = ["f"] }\n',
             "routes[0] (x).request",

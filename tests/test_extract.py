@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from gateway.catalog import SchemaSet, load_catalog
 from gateway.config import DirectionRule
-from gateway.extract.message import extract_documents, extractor_for
+from gateway.extract.message import (
+    announced_soap_version,
+    content_type_action,
+    extract_documents,
+    extractor_for,
+)
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.limits import Limits
 from gateway.validate import validate_document
@@ -65,6 +70,37 @@ def test_content_type_parameters_are_unquoted() -> None:
     assert media_type == "multipart/related"
     assert parameters["boundary"] == BOUNDARY
     assert parameters["start"] == "<root.message@cxf.apache.org>"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "soap_action_header", "version", "action"),
+    [
+        ('application/soap+xml; action="urn:op"', None, "1.2", "urn:op"),
+        ("text/xml; charset=utf-8", '"urn:op"', "1.1", None),
+        ('multipart/related; type="application/xop+xml"; start-info="text/xml"', None, "1.1", None),
+        (
+            'multipart/related; type="application/xop+xml"; start-info="application/soap+xml"; '
+            'action="urn:op"',
+            None,
+            "1.2",
+            "urn:op",
+        ),
+        # The MTOM specification's example: the action inside start-info.
+        (
+            'multipart/related; type="application/xop+xml"; '
+            'start-info="application/soap+xml; action=\\"urn:op\\""',
+            None,
+            "1.2",
+            "urn:op",
+        ),
+        ("application/xml", None, None, None),
+    ],
+)
+def test_the_headers_announce_the_soap_version_and_action(
+    content_type: str, soap_action_header: str | None, version: str | None, action: str | None
+) -> None:
+    assert announced_soap_version(content_type, soap_action_header) == version
+    assert content_type_action(content_type) == action
 
 
 @pytest.mark.parametrize(

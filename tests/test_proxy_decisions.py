@@ -256,7 +256,8 @@ def test_an_unfinished_response_is_reported_as_the_deliberate_cut_it_is(
     else:
         [line] = lines
         assert {
-            "event": "connection closed before the end of the response (archive-cut)",
+            "event": "connection closed before the end of the response (archive-cut or "
+            "upstream-broke-off: see the exchange's outcome)",
             "level": "info",
         }.items() <= json.loads(line).items()
 
@@ -343,6 +344,30 @@ def test_serve_says_when_its_port_is_taken() -> None:
         f"sne-gateway: error: cannot listen on 127.0.0.1:{port}: the address is already in use. "
     )
     assert "--port" in finished.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("gateway.invalid", "the host name 'gateway.invalid' does not resolve"),
+        # TEST-NET-1 (RFC 5737): an address no machine of this suite has.
+        ("192.0.2.1", "the address is not one of this machine's"),
+    ],
+)
+def test_serve_says_when_it_cannot_listen_on_its_host(host: str, reason: str) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", "serve", "--host", host, "--port", "8080"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert finished.returncode == 2
+    assert finished.stderr.startswith(f"sne-gateway: error: cannot listen on {host}:8080: {reason}")
+    assert "--host" in finished.stderr
+    # Said before anything started: no simulator, no banner.
+    assert finished.stderr.count("\n") == 1
 
 
 def test_exchanges_that_do_not_end_normally_say_why(upstream) -> None:

@@ -35,6 +35,8 @@ VALID_SOAP = (SOAP / "soap12-getNumUnique-request.xml").read_bytes()
         ("/nuu-ws//services/DemandeLogement/", SERVICE + "/", SERVICE),
         ("/nuu-ws/services/DemandeLogement;jsessionid=A1", SERVICE + ";jsessionid=A1", SERVICE),
         ("/a%2eb/%7euser/%c3%a9", "/a.b/~user/%C3%A9", "/a.b/~user/%C3%A9"),
+        ("/nuu-ws/services/DemandeLogement%3Bx", SERVICE + ";x", SERVICE),
+        ("/a%40b%21%2b", "/a@b!%2B", "/a@b!%2B"),
         ("/", "/", "/"),
     ],
 )
@@ -44,7 +46,19 @@ def test_canonical_targets(raw: str, forwarded: str, routed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["/../admin", "/a/../../admin", "/%2e%2e/admin", "/a%2Fb", "/a%5cb", "//host/x", "/a\\b"]
+    "raw",
+    [
+        "/../admin",
+        "/a/../../admin",
+        "/%2e%2e/admin",
+        "/a%2Fb",
+        "/a%5cb",
+        "//host/x",
+        "/a\\b",
+        "/nuu-ws/services/x/..;/DemandeLogement",
+        "/a/.;x/b",
+        "/a/%2e%2e%3bx/b",
+    ],
 )
 def test_refused_targets(raw: str) -> None:
     with pytest.raises(PathRefused):
@@ -91,6 +105,7 @@ def raw_post(port: int, path: str, body: bytes, content_type: str) -> bytes:
         "/nuu-ws/services/DemandeLogement;jsessionid=A1",
         "/nuu-ws/services/DemandeLogement/",
         "/nuu-ws//services/DemandeLogement",
+        "/nuu-ws/services/DemandeLogement%3Bx",
     ],
 )
 def test_another_spelling_of_a_route_is_still_validated(gateway, upstream, path: str) -> None:
@@ -104,6 +119,15 @@ def test_the_canonical_path_is_what_is_forwarded(gateway, upstream) -> None:
     upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
     raw_post(gateway.port, "/nuu-ws/x/../services/%44emandeLogement", VALID_SOAP, SOAP12_TYPE)
     assert [r.path for r in upstream[0].received] == [SERVICE]
+
+
+def test_the_upstream_receives_the_path_the_gateway_routed(gateway, upstream) -> None:
+    """Every escape, as the upstream client sends it: no byte of the path changes on the way
+    (yarl decodes some escapes aiohttp is given; the gateway has decoded them already)."""
+    escapes = "".join(f"%{byte:02X}" for byte in range(256) if byte not in (0x00, 0x2F, 0x5C))
+    path = f"/e/{escapes}"
+    raw_post(gateway.port, path, b"", "text/plain")
+    assert upstream[0].received[0].raw_path == canonical_target(path).forwarded.encode()
 
 
 def test_no_path_escapes_the_upstream_base(upstream) -> None:

@@ -180,6 +180,45 @@ def test_mtom_requests(gateway, upstream, fixture: str, violation: str | None) -
     assert violation in [a["violation"] for a in anomalies(etree.fromstring(response.content))]
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        # As CXF sends it: a parameter of the multipart type.
+        f'; action="{GET_NUM_UNIQUE}"',
+        # As the MTOM specification's example does: inside start-info.
+        None,
+    ],
+)
+def test_an_mtom_request_is_routed_by_its_action(upstream, tmp_path: Path, action) -> None:
+    """The getNumUnique route (not validated here) is chosen over the service's
+    catch-all (which validates) by the action the Content-Type carries."""
+    _, running = upstream
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n'
+        f'[[routes]]\nname = "getNumUnique"\npath = "{SERVICE}"\nsoap_action = "{GET_NUM_UNIQUE}"\n'
+        'request = { policy = "off" }\nresponse = { policy = "off" }\n'
+        f'[[routes]]\nname = "DemandeLogement"\npath = "{SERVICE}"\n'
+        'request = { wrapper = "ws-demande-logement", schema = "demande", embedded = ["fichierDemande"] }\n'
+    )
+    fixture = "mtom-getNumUnique-invalid.mime"
+    bare = CONTENT_TYPES[fixture].split("; action=")[0]
+    if action is None:
+        with_action = bare.replace(
+            'start-info="application/soap+xml"',
+            f'start-info="application/soap+xml; action=\\"{GET_NUM_UNIQUE}\\""',
+        )
+    else:
+        with_action = bare + action
+    with serve_gateway(gateway_settings(running.url, config=config, env="recette")) as server:
+        routed = post(server.url, fixture, with_action)
+        unrouted = post(server.url, fixture, bare)
+    assert routed.status_code == 200, routed.headers
+    assert routed.headers["x-conformance"] == "skipped"
+    assert unrouted.headers["x-conformance-request"] == "fail"
+    assert unrouted.status_code == 400
+
+
 def test_bad_base64_is_blocked(gateway) -> None:
     env, url = gateway
     response = post(url, "soap12-bad-base64.xml", SOAP12_TYPE)

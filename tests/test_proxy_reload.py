@@ -3,6 +3,7 @@ clients and no failed exchange; a broken set keeps the last good one and shows i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from gateway.reload import SchemaHolder
 from tests.servers import gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
 
@@ -151,3 +153,36 @@ def test_a_file_name_that_is_not_utf8_is_reported_then_recovered(tmp_path: Path)
             assert error["reason"].startswith("the file name is not UTF-8")
             os.remove(stray)
             wait_for(lambda: health()["status"] == "ok")
+
+
+def test_a_save_in_several_writes_is_reloaded_once(tmp_path: Path) -> None:
+    """reload_debounce_ms is a pause: a file truncated, then written 0.2 s later (an editor's
+    save), is reloaded once, whole, rather than half-written and then again."""
+    xsd = tmp_path / "xsd"
+    shutil.copytree(ROOT / "xsd", xsd)
+    domains = xsd / "13.34" / "commun" / "NUU_Domaines.xsd"
+    content = domains.read_bytes()
+    holder = SchemaHolder(gateway_settings("http://127.0.0.1:9", xsd=str(xsd)))
+    reloads: list[bool] = []
+    reload = holder.reload
+
+    async def counted() -> bool:
+        reloads.append(await reload())
+        return reloads[-1]
+
+    holder.reload = counted  # type: ignore[method-assign]
+
+    async def save_in_two_writes() -> None:
+        stop = asyncio.Event()
+        watching = asyncio.create_task(holder.watch(1000, stop))
+        await asyncio.sleep(0.5)  # the watch is armed
+        domains.write_bytes(b"")
+        await asyncio.sleep(0.2)
+        domains.write_bytes(content)
+        while not reloads:
+            await asyncio.sleep(0.05)
+        stop.set()
+        await watching
+
+    asyncio.run(asyncio.wait_for(save_in_two_writes(), 60))
+    assert reloads == [True]

@@ -42,7 +42,7 @@ x-conformance-schema: ws-demande-logement@13.34, demande@13.34
 <interfaceNuu xmlns="http://nuu.application.i2/" versionInterface="13.34">
   <entete>
     <typeFichier>ANO</typeFichier>
-    <dateFichier>2025-11-29T10:00:00+00:00</dateFichier>
+    <dateFichier>2026-11-29T10:00:00+00:00</dateFichier>
   </entete>
   <listeAnomalie>
     <anomalie code="XSD05" propriete="/nuu:interfaceNuu/nuu:requeteRessources/nuu:listeNumUnique/nuu:numUnique[2]">

@@ -27,6 +27,8 @@ class Received:
     query: bytes
     headers: dict[str, str]
     body: bytes
+    #: The path as it came on the wire, escapes and all.
+    raw_path: bytes = b""
 
 
 class ScriptedUpstream:
@@ -62,6 +64,7 @@ class ScriptedUpstream:
                 scope["query_string"],
                 {k.decode().lower(): v.decode("latin-1") for k, v in scope["headers"]},
                 body,
+                scope["raw_path"],
             )
         )
         answer = self.answers.get(scope["path"], Answer(404, "text/plain", b"no answer scripted"))

@@ -31,6 +31,18 @@ CONFIG_VARIABLE = "SNE_GATEWAY_CONFIG"
 FLAGS = ("env", "upstream", "host", "port", "workers", "xsd")
 #: Exit status after Ctrl-C, as shells report a SIGINT.
 INTERRUPTED = 130
+LISTEN_ADDRESS_ADVICE = (
+    "Listen on an address of this machine with --host (or SNE_GATEWAY_HOST): 127.0.0.1 for "
+    "this machine only, 0.0.0.0 for every interface."
+)
+#: Why the gateway cannot listen where it is told to, and what to do about it.
+LISTEN_PROBLEMS = {
+    errno.EADDRINUSE: "the address is already in use. Stop the process that holds that port "
+    "(an earlier gateway?), or choose another one with --port (or SNE_GATEWAY_PORT).",
+    errno.EADDRNOTAVAIL: "the address is not one of this machine's. " + LISTEN_ADDRESS_ADVICE,
+    errno.EACCES: "permission denied: ports below 1024 need privileges. Choose a port from "
+    "1024 up with --port (or SNE_GATEWAY_PORT).",
+}
 
 
 def register(commands: Any) -> None:
@@ -131,8 +143,8 @@ def run(arguments: argparse.Namespace) -> int:
     }
     try:
         settings = load_settings(config, overrides)
-        # A port already taken is said before anything starts (the XSD set, the simulator, the
-        # workers); any other binding problem is uvicorn's to report.
+        # The address is tried as uvicorn will bind it, so that a problem with it is said
+        # before anything starts (the XSD set, the simulator, the workers).
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         try:
             with socket.socket(family) as probe:
@@ -142,12 +154,17 @@ def run(arguments: argparse.Namespace) -> int:
                     probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 probe.bind((settings.host, settings.port))
         except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return fail(
-                    f"cannot listen on {settings.host}:{settings.port}: the address is already "
-                    "in use. Stop the process that holds that port (an earlier gateway?), or "
-                    "choose another one with --port (or SNE_GATEWAY_PORT)."
+            reason = LISTEN_PROBLEMS.get(
+                error.errno,
+                f"{error.strerror or error}. Choose the address with --host (or "
+                "SNE_GATEWAY_HOST) and the port with --port (or SNE_GATEWAY_PORT).",
+            )
+            if isinstance(error, socket.gaierror):
+                reason = (
+                    f"the host name {settings.host!r} does not resolve ({error.strerror}). "
+                    + LISTEN_ADDRESS_ADVICE
                 )
+            return fail(f"cannot listen on {settings.host}:{settings.port}: {reason}")
         library = allocator_library(settings.allocator)
         # A configuration read from a pipe (`--config <(...)`) could not be read a second time.
         rereadable = config is None or config.is_file()

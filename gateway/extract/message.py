@@ -54,14 +54,22 @@ def announced_soap_version(content_type: str, soap_action_header: str | None) ->
     """The SOAP version the HTTP headers announce, for answering a message that cannot be
     parsed: SOAP 1.2's media type, or SOAP 1.1's SOAPAction header."""
     media_type, parameters = content_type_parameters(content_type)
-    if media_type == SOAP12_TYPE or SOAP12_TYPE in (
-        parameters.get("type"),
-        parameters.get("start-info"),
-    ):
+    start_info = content_type_parameters(parameters.get("start-info", ""))[0]
+    if SOAP12_TYPE in (media_type, parameters.get("type"), start_info):
         return "1.2"
-    if soap_action_header is not None or parameters.get("start-info") == "text/xml":
+    if soap_action_header is not None or start_info == "text/xml":
         return "1.1"
     return None
+
+
+def content_type_action(content_type: str) -> str | None:
+    """The action a SOAP 1.2 Content-Type carries: its `action` parameter or, in MTOM, the one
+    inside `start-info` (`start-info="application/soap+xml; action=\\"urn:op\\""`, as in the
+    MTOM specification's example)."""
+    parameters = content_type_parameters(content_type)[1]
+    if "action" in parameters or "start-info" not in parameters:
+        return parameters.get("action")
+    return content_type_parameters(parameters["start-info"])[1].get("action")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,10 @@ def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
 FAULTS: dict[str, tuple[Culprit, str]] = {
     "upstream.unreachable": ("server", "La plateforme SNE est injoignable depuis sne-gateway."),
     "upstream.timeout": ("server", "La plateforme SNE n'a pas répondu à temps à sne-gateway."),
+    "upstream.invalid": (
+        "server",
+        "La réponse de la plateforme SNE est invalide ou interrompue.",
+    ),
     "client.timeout": (
         "client",
         "La requête n'est pas parvenue en entier à sne-gateway dans le délai imparti.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,8 +23,7 @@ from litestar.types import Receive, Scope, Send
 from gateway.catalog import SchemaSet
 from gateway.config import Direction, DirectionRule, Route, Settings
 from gateway.decide import decide
-from gateway.extract.message import announced_soap_version, extractor_for
-from gateway.extract.mtom import content_type_parameters
+from gateway.extract.message import announced_soap_version, content_type_action, extractor_for
 from gateway.proxy.answer import (
     XML_CONTENT_TYPE,
     Answer,
@@ -51,7 +51,15 @@ RESERVED_PREFIX = "/_gateway"
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
 #: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.
 PASS_THROUGH_BUFFER = 1024 * 1024
-REFUSED_METHODS = frozenset({"CONNECT"})
+#: Methods refused, and why.
+REFUSED_METHODS = {
+    "CONNECT": "this gateway only forwards to its configured upstream",
+    "TRACE": "the upstream would echo the request, credentials included, back to the client",
+}
+#: A client's X-Request-ID is kept when it is this (it goes into headers and every log event).
+CLIENT_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
+#: What uvicorn refuses to send in a header value (it would drop the connection unanswered).
+INVALID_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 #: Extractors that need the whole body (archives stream instead).
 BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
 #: Responses without a body to validate.
@@ -86,9 +94,9 @@ class Gateway:
 
 
 def _soap_action(action: str | None, content_type: str) -> str | None:
-    """The SOAP action: the SOAPAction header (SOAP 1.1), else the Content-Type's parameter."""
+    """The SOAP action: the SOAPAction header (SOAP 1.1), else the Content-Type's (1.2)."""
     if action is None:
-        action = content_type_parameters(content_type)[1].get("action")
+        action = content_type_action(content_type)
     return action.strip().strip('"') if action is not None else None
 
 
@@ -110,8 +118,12 @@ class Exchange:
         except PathRefused as refused:
             self.path = self.routed_path = raw_path.decode("latin-1")
             self.refusal = f"The request path is refused: {refused}."
-        # A client's id is kept (clipped: it goes into headers and every log event).
-        self.request_id = (header(self.headers, b"x-request-id") or os.urandom(16).hex())[:128]
+        client_id = header(self.headers, b"x-request-id")
+        self.request_id = (
+            client_id
+            if client_id is not None and CLIENT_REQUEST_ID.fullmatch(client_id)
+            else os.urandom(16).hex()
+        )
         self.content_type = header(self.headers, b"content-type") or ""
         soap_action_header = header(self.headers, b"soapaction")
         self.soap_action = _soap_action(soap_action_header, self.content_type)
@@ -257,9 +269,18 @@ class Exchange:
     def _refused(self) -> str | None:
         target = self.scope.get("extensions", {}).get("request_target")
         if self.method in REFUSED_METHODS:
-            return f"The method {self.method} is refused: this gateway only forwards to its configured upstream."
+            return f"The method {self.method} is refused: {REFUSED_METHODS[self.method]}."
+        if target == b"*":
+            return (
+                "The request target '*' (OPTIONS *) is refused: this gateway forwards paths only."
+            )
         if target is not None and not target.startswith(b"/"):
             return "Absolute-form request targets are refused: this gateway is not an open proxy."
+        if (
+            self.scope.get("http_version") == "1.1"
+            and [k for k, _ in self.headers].count(b"host") != 1
+        ):
+            return "An HTTP/1.1 request must carry exactly one Host header (RFC 9112, 3.2)."
         return self.refusal
 
     async def run(self) -> None:
@@ -369,6 +390,12 @@ class Exchange:
                         504,
                         f"The SNE platform did not answer in time ({_cause(error)}).",
                     )
+                elif isinstance(error, httpx.RemoteProtocolError):
+                    await self._fail_upstream(
+                        "upstream.invalid",
+                        502,
+                        f"The SNE platform's answer is not valid HTTP ({_cause(error)}).",
+                    )
                 else:
                     await self._fail_upstream(
                         "upstream.unreachable",
@@ -392,6 +419,13 @@ class Exchange:
                 self.watcher.cancel()
 
     async def _respond(self, response: httpx.Response) -> None:
+        if response.status_code == 101:
+            await self._fail_upstream(
+                "upstream.invalid",
+                502,
+                "The SNE platform switched protocols (HTTP 101), which the gateway never asks for.",
+            )
+            return
         content_type = response.headers.get("content-type", "")
         kind = self.checks.extractor("response", content_type)
         if self.method == "HEAD" or response.status_code in NO_BODY_STATUSES:
@@ -403,6 +437,13 @@ class Exchange:
             # An error answer on an export route is an XML document, not an archive.
             kind = extractor_for(content_type, DirectionRule())
         upstream_headers = end_to_end(response.headers.raw, also_drop=GATEWAY_HEADERS)
+        if any(INVALID_HEADER_VALUE.search(value) for _, value in upstream_headers):
+            await self._fail_upstream(
+                "upstream.invalid",
+                502,
+                "The SNE platform's answer has a header value with a control character.",
+            )
+            return
         if kind == "tgz":
             await self._respond_archive(
                 response,
@@ -418,12 +459,20 @@ class Exchange:
         chunks = []
         size = 0
         ended = True
-        async for chunk in stream:
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > self.settings.max_body_bytes:
-                ended = False
-                break
+        try:
+            async for chunk in stream:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.settings.max_body_bytes:
+                    ended = False
+                    break
+        except httpx.TransportError as error:
+            await self._fail_upstream(
+                "upstream.invalid",
+                502,
+                f"The SNE platform's answer broke off before its end ({_cause(error)}).",
+            )
+            return
         body = BufferedBody(b"".join(chunks), ended, self.settings.max_body_bytes)
         verdict = await self.checks.check(
             "response",
@@ -463,9 +512,25 @@ class Exchange:
         )
         if prefix:
             await self._send({"type": "http.response.body", "body": prefix, "more_body": True})
-        async for chunk in chunks:
-            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        try:
+            async for chunk in chunks:
+                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.TransportError as error:
+            self._broke_off(error)
+            return
         await self._send({"type": "http.response.body", "body": b""})
+
+    def _broke_off(self, error: httpx.TransportError) -> None:
+        """The upstream's answer broke off after its headers were passed on: the client learns
+        it by the connection's end (returning without the body's end drops it)."""
+        self.outcome = "upstream-broke-off"
+        self.gateway.logger.warning(
+            "upstream.broke-off",
+            request_id=self.request_id,
+            method=self.method,
+            route=self._route_name,
+            reason=f"The SNE platform's answer broke off before its end ({_cause(error)}).",
+        )
 
     async def _respond_archive(
         self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: str
@@ -502,6 +567,10 @@ class Exchange:
                         {"type": "http.response.body", "body": held, "more_body": True}
                     )
                 held = chunk
+        except httpx.TransportError as error:
+            await check.finish()
+            self._broke_off(error)
+            return
         except BaseException:
             # The client went away (or the upstream broke off): the archive was not read to its
             # end, so it gets no verdict; the validating thread is only let finish.

@@ -50,7 +50,10 @@ def upstream_request_headers(
     scheme: str,
     request_id: str,
 ) -> RawHeaders:
-    """The headers sent upstream for a client request."""
+    """The headers sent upstream for a client request. `Forwarded` and `X-Real-IP` are
+    dropped (the gateway speaks `X-Forwarded-*` alone, so a client cannot pass off another
+    origin through them); so is `Expect`: the gateway has read the body already, and the
+    upstream client would wait for a `100 Continue` before sending it."""
     forwarded_for = header(client_headers, b"x-forwarded-for")
     original_host = header(client_headers, b"host")
     headers = end_to_end(
@@ -61,6 +64,9 @@ def upstream_request_headers(
             b"x-forwarded-proto",
             b"x-forwarded-host",
             b"x-request-id",
+            b"forwarded",
+            b"x-real-ip",
+            b"expect",
         ),
     )
     chain = ", ".join(part for part in (forwarded_for, client_ip) if part)

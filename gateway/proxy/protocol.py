@@ -13,7 +13,8 @@
   of it) and the upstream's stream waiting for ever.
 - The request line and headers may hold `MAX_HEADER_BYTES`, past which the client is answered
   431 and disconnected: uvicorn would keep all it is sent (200 MB of headers made 287 MB of
-  memory).
+  memory), and a header line that never ends would grow, copied over and over, until the
+  client timeout (235 MB in 60 s).
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ class GatewayProtocol(HttpToolsProtocol):
         self.reading_headers = False
         #: The parser is inside a request, from its first byte to the end of its body.
         self.in_message = False
+        #: The request line and headers, as httptools hands them over (a field once whole)...
         self.header_bytes = 0
+        #: ... and the raw bytes of the chunks after the request's first, for a field not whole.
+        self.raw_header_bytes = 0
+        self.message_began = False
         self.write_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -102,13 +107,19 @@ class GatewayProtocol(HttpToolsProtocol):
                 # The next request's first bytes (uvicorn stops its keep-alive timer on any
                 # byte, even a lone CRLF).
                 self._start_headers_deadline()
+        self.message_began = False
         super().data_received(data)
+        if self.reading_headers and not self.message_began and not self.transport.is_closing():
+            self.raw_header_bytes += len(data)
+            if self.raw_header_bytes > MAX_HEADER_BYTES:
+                self.send_400_response(HEADERS_TOO_LARGE.decode())
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.reading_headers = True
         self.in_message = True
-        self.header_bytes = 0
+        self.message_began = True
+        self.header_bytes = self.raw_header_bytes = 0
         if self.headers_deadline is None and self._answered():
             self._start_headers_deadline()
 
@@ -139,7 +150,7 @@ class GatewayProtocol(HttpToolsProtocol):
             raise HeadersTooLarge
 
     def send_400_response(self, msg: str) -> None:
-        if self.header_bytes <= MAX_HEADER_BYTES:
+        if max(self.header_bytes, self.raw_header_bytes) <= MAX_HEADER_BYTES:
             super().send_400_response(msg)
             return
         self._stop_headers_deadline()

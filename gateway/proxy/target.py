@@ -5,8 +5,11 @@ two disagreed, `/nuu-ws/services/%44emandeLogement` or `/x/../nuu-ws/services/De
 would reach the DemandeLogement service without its route's checks. So the gateway forwards
 the canonical form (RFC 3986: escapes of unreserved characters decoded, dot-segments removed,
 empty segments collapsed) and matches routes on it too, without `;parameters` (such as a
-`;jsessionid`) and without a trailing slash. A path that climbs above the root, or hides a
-`/` or `\\` in an escape, is refused.
+`;jsessionid`) and without a trailing slash. Escapes of `! $ & ' ( ) * , : ; = @` are decoded
+as well: the upstream client (aiohttp, through yarl) sends them decoded whatever the gateway
+gives it, and `DemandeLogement%3Bx` must be routed as the `DemandeLogement;x` the upstream
+receives. A path that climbs above the root, hides a `/` or `\\` in an escape, or has a
+dot-segment with parameters (`..;`, which Java servers resolve as `..`), is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import re
 from dataclasses import dataclass
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+#: Unreserved characters, and the sub-delimiters, ':' and '@' that yarl decodes in a path.
+_DECODED = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*,:;=@"
+)
 _HIDDEN_SEPARATORS = frozenset({"2F", "5C", "00"})
 
 
@@ -31,9 +37,9 @@ class Target:
     routed: str
 
 
-def _decode_unreserved(match: re.Match[str]) -> str:
+def _decode(match: re.Match[str]) -> str:
     character = chr(int(match[1], 16))
-    if character in _UNRESERVED:
+    if character in _DECODED:
         return character
     if match[1].upper() in _HIDDEN_SEPARATORS:
         raise PathRefused(f"the path hides a separator or NUL in the escape %{match[1]}")
@@ -47,7 +53,9 @@ def canonical_target(raw_path: str) -> Target:
     if "\\" in raw_path:
         raise PathRefused("the path holds a backslash")
     segments: list[str] = []
-    for segment in _ESCAPE.sub(_decode_unreserved, raw_path).split("/")[1:]:
+    for segment in _ESCAPE.sub(_decode, raw_path).split("/")[1:]:
+        if segment.split(";", 1)[0] in (".", "..") and segment not in (".", ".."):
+            raise PathRefused(f"the path has a dot-segment with parameters ('{segment}')")
         if segment == "..":
             if not segments:
                 raise PathRefused("the path climbs above the root with '..'")

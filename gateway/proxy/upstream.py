@@ -2,22 +2,32 @@
 seam: requests are `httpx.Request` objects handed to the transport as they are.
 
 The gateway needs none of what `httpx.AsyncClient` adds on top of its transport (redirects
-are passed through, authentication belongs to the SI) and must not have one of them: a
-client's cookie jar would keep the SNE's cookies and send them with other SIs' requests. The
+are passed through, authentication belongs to the SI) and must not have some of it. The
 transport is httpx-aiohttp's, whose connection pool held its throughput as concurrency grew
-where httpx's own degraded (measured in `docs/benchmarks.md`).
+where httpx's own degraded (measured in `docs/benchmarks.md`), on an aiohttp session that:
+- keeps no cookies: a cookie jar would keep the SNE's cookies and send them with other SIs'
+  requests;
+- adds no header the client did not send (an `Accept-Encoding` the client never asked for
+  could bring it a gzip body it cannot read).
+An answer aiohttp cannot read (a malformed status line or header) is raised as httpx's
+`RemoteProtocolError`, like the transport's other errors.
 """
 
 from __future__ import annotations
 
 import ssl
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from gateway.config import Settings
 
 MAX_CONNECTIONS = 256
+#: How long an idle upstream connection is kept for the next exchange (httpx's default).
+KEEPALIVE_SECONDS = 5.0
+#: The headers aiohttp would add to a request that has none of them.
+NOT_ADDED = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
@@ -38,11 +48,29 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+class UpstreamTransport(AiohttpTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except aiohttp.ClientError as error:  # the ones httpx-aiohttp leaves unmapped
+            raise httpx.RemoteProtocolError(str(error) or type(error).__name__) from error
+
+
 def upstream_transport(settings: Settings) -> httpx.AsyncBaseTransport:
-    limits = httpx.Limits(
-        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-    )
-    return AiohttpTransport(verify=ssl_context(settings), limits=limits, trust_env=False)
+    context = ssl_context(settings)
+
+    def session() -> aiohttp.ClientSession:
+        # Made on the first exchange, inside the worker's event loop.
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=MAX_CONNECTIONS, ssl=context, keepalive_timeout=KEEPALIVE_SECONDS
+            ),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=NOT_ADDED,
+            trust_env=False,
+        )
+
+    return UpstreamTransport(verify=context, client=session, trust_env=False)
 
 
 def timeouts(settings: Settings) -> dict[str, float]:

@@ -27,7 +27,7 @@ LEVELS = {
 
 
 #: What uvicorn says when an application returns in the middle of a response, which the
-#: gateway does on purpose to cut an export found invalid.
+#: gateway does on purpose to cut an export found invalid, or an answer the upstream broke off.
 UNFINISHED_RESPONSE = "ASGI callable returned without completing response."
 
 
@@ -111,13 +111,17 @@ def server_log_formatter(log_format: str, env: str) -> logging.Formatter:
 
 class DeliberateCut(logging.Filter):
     """uvicorn reports an unfinished response as an error; the gateway leaves a response
-    unfinished only to cut an export it blocks, and logs that exchange itself
-    (`outcome: archive-cut`), so the record is kept at info level and says what happened."""
+    unfinished only on purpose, to cut an export it blocks or an answer the upstream broke off,
+    and logs that exchange itself (`outcome: archive-cut` or `upstream-broke-off`), so the
+    record is kept at info level and says what happened."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.getMessage() != UNFINISHED_RESPONSE:
             return True
-        record.msg = "connection closed before the end of the response (archive-cut)"
+        record.msg = (
+            "connection closed before the end of the response (archive-cut or "
+            "upstream-broke-off: see the exchange's outcome)"
+        )
         record.args = ()
         record.levelno, record.levelname = logging.INFO, "INFO"
         return logging.getLogger(record.name).isEnabledFor(logging.INFO)
