@@ -411,6 +411,20 @@ def test_an_export_is_streamed_and_validated_member_by_member(gateway, upstream)
     assert response.content == archive  # log policy: the whole archive reaches the client
 
 
+@pytest.mark.parametrize("fixture", ["claims-1tb-member.tgz", "claims-600mb-long-name.tgz"])
+def test_a_hostile_export_goes_through_without_holding_the_gateway(
+    gateway, upstream, fixture: str
+) -> None:
+    """Headers claiming 1 TB of data or a 600 MiB long name: the archive's verdict comes at
+    once, and the gateway stays as it was (it used to read for hours, or fill memory)."""
+    archive = (FIXTURES / "archives" / fixture).read_bytes()
+    upstream[0].answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", archive))
+    response = httpx.get(gateway.url + "/v1.0/exports/9/fichier", timeout=30)
+    assert response.status_code == 200
+    assert response.content == archive  # log policy: passed on, its verdict logged
+    assert httpx.get(gateway.url + "/_gateway/health").json()["status"] == "ok"
+
+
 def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
     scripted, running = upstream
     archive = (FIXTURES / "archives" / "export-mixed.tgz").read_bytes()

@@ -4,6 +4,12 @@ The archive is read as a stream (`tarfile` mode `r|`), so a multi-GB export need
 one member only, and members above the size limit are skipped without being held in memory.
 gzip is decompressed by `gzip.GzipFile`, which (unlike tarfile's own stream mode) checks the
 gzip trailer, so a truncated download is reported instead of looking like a shorter archive.
+
+Two of tarfile's habits are kept in check, as a 1 KB archive could otherwise hold the reader
+for hours or take gigabytes: members not read are read past in chunks (tarfile's stream
+"seek" reads block after block up to the size a header claims, even past the end of the
+data), and extended headers (GNU long names, PAX) are refused above `MAX_EXTENDED_HEADER`
+(tarfile reads them whole into memory).
 """
 
 from __future__ import annotations
@@ -20,10 +26,47 @@ from gateway.parse import too_large
 from gateway.violation import Violation, ViolationError
 
 XML_SUFFIX = ".xml"
+#: Far above any real long name or PAX record (a few hundred bytes).
+MAX_EXTENDED_HEADER = 1024 * 1024
+_EXTENDED_HEADER_TYPES = frozenset(
+    {
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+    }
+)
+_SKIP_CHUNK = 1 << 16
 
 
 class ArchiveError(ViolationError):
     """The archive cannot be read (any further): `violation` says why and where."""
+
+
+class _ExtendedHeaderTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        if self.type in _EXTENDED_HEADER_TYPES and self.size > MAX_EXTENDED_HEADER:
+            raise _ExtendedHeaderTooLarge(self.size)
+        return super()._proc_member(tarfile)  # type: ignore[misc]
+
+
+def _read_past(archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """Read past the data of a member that is not validated, checking that it is there."""
+    if not (member.isreg() or member.type not in tarfile.SUPPORTED_TYPES):
+        return  # no data: a directory, a link, a device
+    content = archive.extractfile(member)
+    left = member.size
+    while content is not None and left > 0:
+        chunk = content.read(min(left, _SKIP_CHUNK))
+        if not chunk:
+            raise EOFError
+        left -= len(chunk)
 
 
 def iter_archive(
@@ -38,7 +81,7 @@ def iter_archive(
     try:
         with (
             gzip.GzipFile(fileobj=stream, mode="rb") as unzipped,
-            tarfile.open(fileobj=unzipped, mode="r|") as archive,
+            tarfile.open(fileobj=unzipped, mode="r|", tarinfo=_BoundedTarInfo) as archive,
         ):
             for member in archive:
                 # tarfile remembers every member it has read, even in stream mode: forget them,
@@ -46,6 +89,7 @@ def iter_archive(
                 archive.members.clear()
                 last = member.name
                 if not member.isfile() or not member.name.lower().endswith(XML_SUFFIX):
+                    _read_past(archive, member)
                     continue
                 # Member names come from the archive: no control character reaches a terminal
                 # or a report.
@@ -54,6 +98,7 @@ def iter_archive(
                 )
                 source = f"{name}!{printable}"
                 if member.size > limits.max_bytes:
+                    _read_past(archive, member)
                     yield Document(source, schema=schema, problem=too_large(limits))
                     continue
                 content = archive.extractfile(member)
@@ -63,6 +108,16 @@ def iter_archive(
                 yield Document(source, data, schema)
             while unzipped.read(1 << 16):
                 pass
+    except _ExtendedHeaderTooLarge as refused:
+        after = f" after member {last}" if last else ""
+        raise ArchiveError(
+            Violation(
+                "archive.corrupt",
+                f"{name}: an extended header (a GNU long name or PAX record){after} claims "
+                f"{refused.size:,} bytes, over the {MAX_EXTENDED_HEADER:,} any real archive "
+                "needs; the archive is refused without reading it.",
+            )
+        ) from None
     except (tarfile.ReadError, gzip.BadGzipFile) as error:
         if last is None:
             raise ArchiveError(
