@@ -65,6 +65,10 @@ CODES: dict[str, Code] = {
     "soap.bad-base64": Code(
         "SOA03", "An element meant to carry a base64 document holds invalid base64."
     ),
+    "soap.extra-payload": Code(
+        "SOA04", "The SOAP envelope has more than one Body, or its Body more than one payload."
+    ),
+    "xop.repeated-part": Code("MIM04", "Several xop:Include elements refer to the same MIME part."),
     "validation.failed": Code(
         "GTW01", "The gateway could not validate the exchange (an internal error)."
     ),

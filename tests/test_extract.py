@@ -178,6 +178,82 @@ def test_mtom_resolves_the_xop_include() -> None:
     assert wrapper.xop_content == ((fichier, DOCUMENT),)
 
 
+def test_a_part_referred_to_twice_is_reported_once() -> None:
+    root = envelope(include("d")).replace(
+        b"</ws:numUniqueParametres>",
+        b"<ws:certificat>" + include("d").encode() + b"</ws:certificat></ws:numUniqueParametres>",
+    )
+    extraction = extract_documents(mtom(root, {"d": DOCUMENT}), MTOM_TYPE, RULE, LIMITS, "mtom")
+    [document] = extraction.documents
+    assert document.problem.code == "xop.repeated-part"
+    assert document.problem.path.endswith("/ws:certificat/xop:Include")
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        # Two payloads: a valid call, then one the wrapper would never see.
+        (
+            envelope(include("x")).replace(
+                b"</env:Body>", b'<ws:getNumUnique xmlns:ws="urn:x"/></env:Body>'
+            ),
+            "/env:Envelope/env:Body/{urn:x}getNumUnique",
+        ),
+        # A Fault first (a Fault alone passes unvalidated), then a payload.
+        (
+            envelope(include("x")).replace(b"<env:Body>", b"<env:Body><env:Fault/>"),
+            "/env:Envelope/env:Body/ws:getNumUnique",
+        ),
+        (
+            envelope(include("x")).replace(b"</env:Envelope>", b"<env:Body/></env:Envelope>"),
+            "/env:Envelope/env:Body[2]",
+        ),
+    ],
+)
+def test_one_payload_in_one_body(body: bytes, path: str) -> None:
+    [document] = extract_documents(body, "application/soap+xml", RULE, LIMITS).documents
+    assert document.problem.code == "soap.extra-payload"
+    assert document.problem.path == path
+
+
+def test_the_whole_text_of_an_embedded_element_is_its_value() -> None:
+    encoded = base64.b64encode(DOCUMENT).decode()
+    # A comment in the middle: the receiver reads the text on both sides of it as one value.
+    body = envelope(f"{encoded[:8]}<!-- a comment -->{encoded[8:]}")
+    documents = extract_documents(body, "application/soap+xml", RULE, LIMITS).documents
+    assert documents[1].data == DOCUMENT
+
+
+def test_two_parts_with_one_content_id_are_malformed() -> None:
+    body = mtom(envelope(include("d")), {"d": DOCUMENT}) + b""
+    body = body.replace(
+        f"--{BOUNDARY}--".encode(),
+        f"--{BOUNDARY}\r\nContent-ID: <d>\r\n\r\nother\r\n--{BOUNDARY}--".encode(),
+    )
+    with pytest.raises(MultipartError) as refused:
+        parse_multipart(body, MTOM_TYPE)
+    assert refused.value.violation.message == (
+        "Malformed multipart/related message: two parts have the Content-ID <d>."
+    )
+
+
+def test_a_content_id_header_is_not_percent_decoded() -> None:
+    # RFC 2392: only the cid: URL is percent-encoded; the header <d%6Fc> is not <doc>.
+    body = mtom(envelope(include("doc")), {"d%6Fc": DOCUMENT})
+    extraction = extract_documents(body, MTOM_TYPE, RULE, LIMITS, kind="mtom")
+    assert extraction.documents[1].problem.code == "xop.missing-part"
+
+
+def test_a_header_line_without_colon_is_not_quoted() -> None:
+    body = mtom(envelope(include("d")), {"d": DOCUMENT}).replace(
+        b"Content-Type: application/octet-stream", b"<nom>DUPONT Jean</nom>"
+    )
+    with pytest.raises(MultipartError) as refused:
+        parse_multipart(body, MTOM_TYPE)
+    assert "DUPONT" not in refused.value.violation.message
+    assert "line 1 of a part's headers has no colon" in refused.value.violation.message
+
+
 def test_mtom_missing_part() -> None:
     body = mtom(envelope(include("absent@sne")), {"doc@sne": DOCUMENT})
     extraction = extract_documents(body, MTOM_TYPE, RULE, LIMITS, kind="mtom")

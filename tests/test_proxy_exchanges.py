@@ -219,6 +219,51 @@ def test_an_mtom_request_is_routed_by_its_action(upstream, tmp_path: Path, actio
     assert unrouted.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("fixture", "content_type", "expected"),
+    [
+        (
+            "mtom-repeated-cid.mime",
+            CONTENT_TYPES["mtom-repeated-cid.mime"],
+            {
+                "code": "MIM04",
+                "propriete": "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres"
+                "/ws:certificat/xop:Include",
+                "violation": "xop.repeated-part",
+                "message": "[xop.repeated-part] ws:certificat "
+                "(cid:2f6e1c3a-8d4b-4e7f-a1c2-3b4d5e6f7a8b-1@ws.metier.nuu.application.i2) "
+                "line 1: The MIME part "
+                "'cid:2f6e1c3a-8d4b-4e7f-a1c2-3b4d5e6f7a8b-1@ws.metier.nuu.application.i2' is "
+                "referred to by more than one xop:Include; each attachment is one value.",
+            },
+        ),
+        (
+            "soap12-extra-payload.xml",
+            SOAP12_TYPE,
+            {
+                "code": "SOA04",
+                "propriete": "/env:Envelope/env:Body/ws:getNumUnique[2]",
+                "violation": "soap.extra-payload",
+                "message": "[soap.extra-payload] soap:Body line 13: The SOAP Body holds 2 "
+                "elements; a SOAP message to the SNE carries one payload in one Body.",
+            },
+        ),
+    ],
+)
+def test_what_would_reach_the_sne_unvalidated_is_blocked(
+    gateway, upstream, fixture: str, content_type: str, expected: dict[str, str]
+) -> None:
+    env, url = gateway
+    response = post(url, fixture, content_type)
+    assert response.headers["x-conformance-request"] == "fail"
+    if env == "prod":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert anomalies(etree.fromstring(response.content)) == [expected]
+    assert upstream[0].received == []
+
+
 def test_bad_base64_is_blocked(gateway) -> None:
     env, url = gateway
     response = post(url, "soap12-bad-base64.xml", SOAP12_TYPE)

@@ -54,11 +54,12 @@ def _truncated(reason: str) -> MultipartError:
 
 
 def content_id(value: str) -> str:
-    """A Content-ID header or a `cid:` URL reduced to the bare identifier both name."""
+    """A Content-ID header or a `cid:` URL reduced to the bare identifier both name (only the
+    URL is percent-encoded, RFC 2392)."""
     value = value.strip()
     if value.lower().startswith("cid:"):
-        value = value[4:]
-    return unquote(value.strip("<> \t"))
+        return unquote(value[4:]).strip("<> \t")
+    return value.strip("<> \t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +83,14 @@ def _headers_and_content(part: bytes) -> Part:
             raise _malformed("a part has no blank line between its headers and its content")
         return Part({}, b"")
     headers = {}
-    for line in re.split(rb"\r?\n", part[: split.start()]):
+    for number, line in enumerate(re.split(rb"\r?\n", part[: split.start()]), start=1):
         name, colon, value = line.decode("latin-1").partition(":")
         if not colon:
-            raise _malformed(f"a part header line has no colon ({line[:40]!r})")
+            # The line is not quoted: it may well be the document, and values stay out.
+            raise _malformed(
+                f"line {number} of a part's headers has no colon (headers are 'Name: value' "
+                "lines, then a blank line before the content)"
+            )
         headers[name.strip().lower()] = value.strip()
     content = part[split.end() :]
     encoding = headers.get("content-transfer-encoding", "binary").lower()
@@ -126,11 +131,15 @@ def parse_multipart(body: bytes, content_type: str) -> Multipart:
     if not parts:
         raise _malformed("the message has no part")
     start = parameters.get("start")
-    by_id = {
-        content_id(part.headers["content-id"]): part
-        for part in parts
-        if "content-id" in part.headers
-    }
+    by_id: dict[str, Part] = {}
+    for part in parts:
+        if "content-id" in part.headers:
+            identifier = content_id(part.headers["content-id"])
+            if identifier in by_id:
+                # Receivers differ on which one an Include means: the one validated might not
+                # be the one used.
+                raise _malformed(f"two parts have the Content-ID <{identifier}>")
+            by_id[identifier] = part
     if start:
         root = by_id.get(content_id(start))
         if root is None:

@@ -78,7 +78,9 @@ def _embedded_document(
         if len(attachment) > limits.max_bytes:
             return Document(source, schema=schema, problem=too_large(limits))
         return Document(source, attachment, schema)
-    text = _WHITESPACE.sub(b"", (element.text or "").encode("ascii", errors="replace"))
+    # The element's whole text, as the receiver reads it: comments or processing instructions
+    # could otherwise hide a second document's base64 after the first.
+    text = _WHITESPACE.sub(b"", str(element.xpath("string()")).encode("ascii", errors="replace"))
     if len(text) * 3 // 4 > limits.max_bytes:
         return Document(name, schema=schema, problem=too_large(limits))
     try:
@@ -134,12 +136,30 @@ def soap_documents(
             root,
         )
     namespace = etree.QName(root).namespace
-    body = root.find(f"{{{namespace}}}Body")
-    payload = (
-        next((child for child in body.iterchildren() if isinstance(child.tag, str)), None)
+    bodies = root.findall(f"{{{namespace}}}Body")
+    body = bodies[0] if bodies else None
+    payloads = (
+        [child for child in body.iterchildren() if isinstance(child.tag, str)]
         if body is not None
-        else None
+        else []
     )
+    # One payload in one Body, as every SNE operation has (document/literal, WS-I R2201):
+    # whatever comes beside it would reach the SNE unvalidated.
+    if len(bodies) > 1 or len(payloads) > 1:
+        extra = bodies[1] if len(bodies) > 1 else payloads[1]
+        return _problem(
+            "soap:Body",
+            rule.wrapper,
+            "soap.extra-payload",
+            (
+                f"The envelope has {len(bodies)} Body elements"
+                if len(bodies) > 1
+                else f"The SOAP Body holds {len(payloads)} elements"
+            )
+            + "; a SOAP message to the SNE carries one payload in one Body.",
+            extra,
+        )
+    payload = payloads[0] if payloads else None
     if payload is None:
         return _problem(
             "soap:Body",
@@ -151,6 +171,20 @@ def soap_documents(
     if etree.QName(payload).localname == "Fault" and etree.QName(payload).namespace == namespace:
         return SoapContent(version, (), fault=True)
     attachments = attachments or {}
+    if attachments:
+        referred: set[str] = set()
+        for include in payload.iter(_INCLUDE):
+            href = include.get("href", "")
+            if content_id(href) in referred:
+                return _problem(
+                    f"{display_name(include.getparent().tag)} ({href})",
+                    rule.schema,
+                    "xop.repeated-part",
+                    f"The MIME part {href!r} is referred to by more than one xop:Include; "
+                    "each attachment is one value.",
+                    include,
+                )
+            referred.add(content_id(href))
     # `{*}name`: the local name in any namespace, matched by libxml2 rather than in Python.
     embedded = payload.iter(*(f"{{*}}{name}" for name in rule.embedded)) if rule.embedded else ()
     documents = [
