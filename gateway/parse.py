@@ -53,6 +53,10 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
+#: libxml2's bound on a single text node, name, attribute value or comment outside its huge
+#: mode (XML_MAX_TEXT_LENGTH), and how its messages say one was passed.
+LIBXML2_MAX_NODE_BYTES = 10_000_000
+LIBXML2_NODE_LIMIT_SIGNS = ("Resource limit exceeded", "too big found")
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+$")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -132,6 +136,20 @@ def parse_xml(data: bytes, limits: Limits) -> etree._Element:
         line, column = error.position
         if "Excessive depth" in str(error.msg):
             raise _too_deep(limits, line, column) from None
+        if any(sign in str(error.msg) for sign in LIBXML2_NODE_LIMIT_SIGNS):
+            raise DocumentRejected(
+                Violation(
+                    code="limits.size",
+                    message="One text, name, attribute or comment of the document is larger "
+                    f"than libxml2's limit of {LIBXML2_MAX_NODE_BYTES:,} bytes "
+                    f"({syntax_error_message(error).split(', try XML_PARSE_HUGE')[0].strip()}); "
+                    "the document is "
+                    "refused. A document this large is sent as an MTOM attachment rather than "
+                    "as inline base64.",
+                    line=line or None,
+                    column=column or None,
+                )
+            ) from None
         raise DocumentRejected(
             Violation(
                 code="xml.malformed",

@@ -26,7 +26,11 @@ CODES: dict[str, Code] = {
     "xml.dtd-forbidden": Code(
         "XML02", "The document has a DOCTYPE; DTDs and entities are refused."
     ),
-    "limits.size": Code("LIM01", "The document is larger than the configured maximum size."),
+    "limits.size": Code(
+        "LIM01",
+        "The document is larger than the configured maximum size, or one of its texts than "
+        "libxml2's 10 MB.",
+    ),
     "limits.depth": Code(
         "LIM02", "The document nests elements deeper than the configured maximum."
     ),

@@ -125,3 +125,26 @@ def test_truncated_documents_never_crash(tail: bytes, cut: int) -> None:
     )
     with contextlib.suppress(DocumentRejected):
         parse_xml(document[:cut] + tail, LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b"<a>" + b"x" * 10_000_001 + b"</a>", "Resource limit exceeded: Text node too long"),
+        (
+            b'<a b="' + b"x" * 10_000_001 + b'"/>',
+            "Resource limit exceeded: Buffer size limit exceeded",
+        ),
+        (b"<a><!--" + b"x" * 10_000_001 + b"--></a>", "Comment too big found"),
+    ],
+)
+def test_a_node_over_libxml2_s_limit_is_a_size_violation(document: bytes, reason: str) -> None:
+    with pytest.raises(DocumentRejected) as rejected:
+        parse_xml(document, Limits(max_bytes=32 * 1024 * 1024))
+    violation = rejected.value.violation
+    assert violation.code == "limits.size"
+    assert violation.message == (
+        "One text, name, attribute or comment of the document is larger than libxml2's limit "
+        f"of 10,000,000 bytes ({reason}); the document is refused. A document this large is "
+        "sent as an MTOM attachment rather than as inline base64."
+    )

@@ -115,6 +115,17 @@ def test_another_spelling_of_a_route_is_still_validated(gateway, upstream, path:
     assert upstream[0].received == []
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream", None])
+def test_a_route_s_request_is_validated_whatever_its_content_type(
+    gateway, upstream, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response = httpx.post(gateway.url + SERVICE, content=INVALID_SOAP, headers=headers)
+    assert response.status_code == 400
+    assert b"xsd.facet" in response.content
+    assert upstream[0].received == []
+
+
 def test_the_canonical_path_is_what_is_forwarded(gateway, upstream) -> None:
     upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
     raw_post(gateway.port, "/nuu-ws/x/../services/%44emandeLogement", VALID_SOAP, SOAP12_TYPE)
@@ -150,6 +161,25 @@ def test_a_gzip_body_is_decoded_and_validated(gateway, upstream) -> None:
     # Forwarded as received (compressing again could differ: gzip's header holds the time).
     assert upstream[0].received[0].body == compressed
     assert invalid.status_code == 400 and b"xsd.facet" in invalid.content
+
+
+@pytest.mark.parametrize(
+    ("body", "blocked_for"),
+    [
+        # Two gzip members: a receiver reads both, the gateway too (two envelopes in a row).
+        (gzip.compress(VALID_SOAP) + gzip.compress(INVALID_SOAP), b"xml.malformed"),
+        (gzip.compress(VALID_SOAP) + b"trailing bytes", b"http.content-encoding"),
+        (gzip.compress(VALID_SOAP)[:-10], b"http.content-encoding"),
+    ],
+)
+def test_what_is_validated_is_all_the_receiver_decodes(
+    gateway, upstream, body: bytes, blocked_for: bytes
+) -> None:
+    headers = {"content-type": SOAP12_TYPE, "content-encoding": "gzip"}
+    response = httpx.post(gateway.url + SERVICE, content=body, headers=headers)
+    assert response.status_code == 400
+    assert blocked_for in response.content
+    assert upstream[0].received == []
 
 
 @pytest.mark.parametrize(("env", "status"), [("recette", 400), ("prod", 200)])

@@ -151,6 +151,12 @@ def test_a_host_header_trick_still_reaches_only_the_upstream(gateway, upstream) 
         (b"OPTIONS * HTTP/1.1\r\nHost: a\r\n", 400, b"The request target '*' (OPTIONS *)"),
         (b"GET /x HTTP/1.1\r\n", 400, b"exactly one Host header"),
         (b"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400, b"exactly one Host header"),
+        (
+            b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\n"
+            b"Content-Type: application/xml\r\nContent-Length: 0\r\n",
+            400,
+            b"The request has 2 content-type headers; send one.",
+        ),
     ],
 )
 def test_requests_no_reverse_proxy_should_forward_are_refused(
@@ -249,9 +255,7 @@ def test_an_unreachable_upstream_is_a_502_anomaly() -> None:
     port = closed.getsockname()[1]
     closed.close()
     with serve_gateway(gateway_settings(f"http://127.0.0.1:{port}", connect_timeout="2")) as server:
-        response = httpx.post(
-            server.url + "/v1.0/exports", content=b"<x/>", headers={"content-type": "text/plain"}
-        )
+        response = httpx.get(server.url + "/v1.0/exports/7")
     assert response.status_code == 502
     assert b'code="GTW03"' in response.content
     assert b"upstream.unreachable" in response.content

@@ -61,16 +61,30 @@ def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
 
 
 def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
-    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable."""
+    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable.
+    Every gzip member is decoded (a receiver reads them all), and a stream cut short or
+    followed by anything else is undecodable: what is validated is what the receiver reads."""
     if not encoding or encoding == "identity":
         return body
     wbits = DECODABLE_ENCODINGS.get(encoding.lower())
     if wbits is None:
         return None
+    parts: list[bytes] = []
+    size = 0
+    rest = body
     try:
-        return zlib.decompressobj(wbits).decompress(body, limit + 1)
+        while rest:
+            decompressor = zlib.decompressobj(wbits)
+            parts.append(decompressor.decompress(rest, limit + 1 - size))
+            size += len(parts[-1])
+            if size > limit:
+                break  # too large: the caller says so
+            if not decompressor.eof:
+                return None
+            rest = decompressor.unused_data
     except zlib.error:
         return None
+    return b"".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +107,16 @@ class Checks:
         return self.settings.policy(direction, self.route)
 
     def extractor(self, direction: Direction, content_type: str) -> str | None:
-        """The extractor for `direction`, or None when it is not validated."""
+        """The extractor for `direction`, or None when it is not validated. A request to a
+        route that names its schemas is validated whatever its Content-Type says: sent as
+        text/plain, or untyped, it would otherwise reach the SNE unvalidated."""
         if self.policy(direction) == "off":
             return None
-        return extractor_for(content_type, self.rule(direction))
+        rule = self.rule(direction)
+        kind = extractor_for(content_type, rule)
+        if kind is None and direction == "request" and rule.schema_names:
+            return "xml"
+        return kind
 
     async def check(
         self,

@@ -276,11 +276,13 @@ class Exchange:
             )
         if target is not None and not target.startswith(b"/"):
             return "Absolute-form request targets are refused: this gateway is not an open proxy."
-        if (
-            self.scope.get("http_version") == "1.1"
-            and [k for k, _ in self.headers].count(b"host") != 1
-        ):
+        names = [name for name, _ in self.headers]
+        if self.scope.get("http_version") == "1.1" and names.count(b"host") != 1:
             return "An HTTP/1.1 request must carry exactly one Host header (RFC 9112, 3.2)."
+        for name in (b"content-type", b"content-encoding"):
+            if names.count(name) > 1:
+                # Which one counts would be the upstream's choice, not the one validated.
+                return f"The request has {names.count(name)} {name.decode()} headers; send one."
         return self.refusal
 
     async def run(self) -> None:
