@@ -82,5 +82,10 @@ def iter_inputs(
                 raise InputError(f"{printable(path)}: {error.strerror or error}") from None
         elif path.is_file():
             yield _read_file(path, limits, schema)
+        elif path.exists():
+            raise InputError(
+                f"{printable(path)}: not a file or a directory (a device or a pipe?); "
+                "to validate what a command writes, pipe it in and give - as the path"
+            )
         else:
             raise InputError(f"{printable(path)}: no such file or directory")

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 #: libxml2 refuses deeper documents unless XML_PARSE_HUGE is set, which would also lift its
 #: other safety limits, so the engine never allows more.
 LIBXML2_MAX_DEPTH = 256
+#: Failed documents whose reports a message or an archive keeps (answered and logged); the rest
+#: are counted. An export made under another interface version can fail in every member, and a
+#: 470 KB SOAP body can carry 10,000 embedded documents.
+MAX_FAILED_DOCUMENTS = 100
 
 
 @dataclass(frozen=True, slots=True)

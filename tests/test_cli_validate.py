@@ -60,6 +60,7 @@ def test_values_are_not_shown_unless_asked(capsys) -> None:
     ("arguments", "message"),
     [
         (["validate", "absent.xml"], "absent.xml: no such file or directory"),
+        (["validate", "/dev/null"], "/dev/null: not a file or a directory (a device or a pipe?)"),
         (["validate", "--schema", "demandes", str(VALID)], "no schema named 'demandes'"),
         (["validate", "--version", "99.99", str(VALID)], "no version '99.99'"),
         (["validate", "--xsd", "nowhere", str(VALID)], "nowhere: no such file or directory"),

@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
+from gateway.limits import MAX_FAILED_DOCUMENTS
+from gateway.proxy.check import THREAD_THRESHOLD, Checks
 from gateway.proxy.target import PathRefused, canonical_target
 from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
@@ -20,6 +27,7 @@ from tests.upstream import Answer, ScriptedUpstream
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SOAP = FIXTURES / "soap"
 SERVICE = "/nuu-ws/services/DemandeLogement"
+NUU = "http://nuu.application.i2/"
 SOAP12_TYPE = (
     'application/soap+xml; charset=UTF-8; action="http://ws.metier.nuu.application.i2/getNumUnique"'
 )
@@ -124,6 +132,69 @@ def test_a_route_s_request_is_validated_whatever_its_content_type(
     assert response.status_code == 400
     assert b"xsd.facet" in response.content
     assert upstream[0].received == []
+
+
+def test_a_message_lists_its_first_failed_documents_and_counts_the_rest(upstream, capfd) -> None:
+    """10,000 embedded documents in a 470 KB body made a 4.3 MB answer and 10,002 log lines."""
+    embedded = "<ws:fichierDemande>PGEvPg==</ws:fichierDemande>" * 150  # each "<a/>"
+    body = VALID_SOAP.replace(b"<ws:complet>", embedded.encode() + b"<ws:complet>", 1)
+    # Its own gateway: the log is configured while this test captures the output.
+    with serve_gateway(gateway_settings(upstream[1].url, env="recette")) as gateway:
+        response = httpx.post(
+            gateway.url + SERVICE, content=body, headers={"content-type": SOAP12_TYPE}
+        )
+        logged = ""
+        deadline = time.monotonic() + 30  # the event follows the answer; this bounds a failure
+        while '"event":"exchange"' not in logged and time.monotonic() < deadline:
+            time.sleep(0.05)
+            logged += capfd.readouterr().err
+    assert response.status_code == 400
+    documents = etree.fromstring(response.content).xpath(
+        "//nuu:complement[@nom='document']/text()", namespaces={"nuu": NUU}
+    )
+    # The wrapper and the first 99 decoded documents, one violation each.
+    assert documents == ["ws:getNumUnique"] + ["ws:fichierDemande"] * (MAX_FAILED_DOCUMENTS - 1)
+    exchange = next(
+        json.loads(line) for line in logged.splitlines() if '"event":"exchange"' in line
+    )
+    # The wrapper, the application and 150 more documents: all but the application fail.
+    assert exchange["documents"] == 152
+    assert exchange["failed_documents_not_listed"] == 151 - MAX_FAILED_DOCUMENTS
+    assert upstream[0].received == []
+
+
+def test_large_bodies_are_validated_one_at_a_time(gateway, monkeypatch) -> None:
+    """Each would take about 70 times its size while validated."""
+    active, most = [0], [0]
+    lock = threading.Lock()
+    validate = Checks._extract_and_validate
+
+    def counted(self, *arguments):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.3)  # long enough for the other one to start, if it could
+        try:
+            return validate(self, *arguments)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(Checks, "_extract_and_validate", counted)
+    large = b"<x>" + b"a" * (THREAD_THRESHOLD + 1) + b"</x>"
+
+    def post() -> int:
+        return httpx.post(
+            gateway.url + "/v1.0/drm/ressources",
+            content=large,
+            headers={"content-type": "application/xml"},
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(3) as pool:
+        statuses = list(pool.map(lambda _: post(), range(3)))
+    assert statuses == [422, 422, 422]
+    assert most[0] == 1
 
 
 def test_the_canonical_path_is_what_is_forwarded(gateway, upstream) -> None:

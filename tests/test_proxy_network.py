@@ -460,14 +460,14 @@ def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> Non
     import tarfile
 
     from gateway.catalog import load_catalog
-    from gateway.limits import Limits
-    from gateway.proxy.archive_stream import MAX_FAILURES, ArchiveCheck
+    from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
+    from gateway.proxy.archive_stream import ArchiveCheck
 
     valid = (FIXTURES / "valid/13.33/demande/minimal.xml").read_bytes()
     invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for index, data in enumerate([valid] * 50 + [invalid] * (MAX_FAILURES + 20)):
+        for index, data in enumerate([valid] * 50 + [invalid] * (MAX_FAILED_DOCUMENTS + 20)):
             info = tarfile.TarInfo(f"CERFA/{index:05d}.xml")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -483,8 +483,8 @@ def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> Non
         return check
 
     check = asyncio.run(check_all())
-    assert check.documents == 50 + MAX_FAILURES + 20
-    assert len(check.failures) == MAX_FAILURES and check.failures_omitted == 20
+    assert check.documents == 50 + MAX_FAILED_DOCUMENTS + 20
+    assert len(check.failures) == MAX_FAILED_DOCUMENTS and check.failures_omitted == 20
     assert check.reports == check.failures
     assert list(check.schemas) == ["demande@13.34"]
 

@@ -28,6 +28,7 @@ from gateway.violation import Violation
 SOAP_VERSIONS = {SOAP11: "1.1", SOAP12: "1.2"}
 _INCLUDE = f"{{{XOP}}}Include"
 _WHITESPACE = re.compile(rb"\s+")
+_STRING_VALUE = etree.XPath("string()")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,9 @@ def _embedded_document(
             return Document(source, schema=schema, problem=too_large(limits))
         return Document(source, attachment, schema)
     # The element's whole text, as the receiver reads it: comments or processing instructions
-    # could otherwise hide a second document's base64 after the first.
-    text = _WHITESPACE.sub(b"", str(element.xpath("string()")).encode("ascii", errors="replace"))
+    # (children, for lxml) could otherwise hide a second document's base64 after the first.
+    value = (element.text or "") if len(element) == 0 else str(_STRING_VALUE(element))
+    text = _WHITESPACE.sub(b"", value.encode("ascii", errors="replace"))
     if len(text) * 3 // 4 > limits.max_bytes:
         return Document(name, schema=schema, problem=too_large(limits))
     try:

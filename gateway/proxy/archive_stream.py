@@ -16,14 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from gateway.catalog import SchemaSet
 from gateway.extract.archive import ArchiveError, iter_archive
 from gateway.extract.document import Document, SchemaChoice
-from gateway.limits import Limits
+from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport
 
 QUEUE_CHUNKS = 32
-#: Invalid members whose reports are kept (logged, and listed in the verdict); the rest are
-#: counted. An export made under another interface version can fail in every one of its members.
-MAX_FAILURES = 100
 #: Threads validating the members of one archive, and members read ahead of them.
 VALIDATORS = 2
 MEMBERS_IN_FLIGHT = 8
@@ -57,7 +54,7 @@ class _QueueReader:
 
 class ArchiveCheck:
     """Validates an archive stream. Only what a verdict needs is kept, so memory does not grow
-    with the number of members: counts, the schemas seen, and the first `MAX_FAILURES` invalid
+    with the number of members: counts, the schemas seen, and the first `MAX_FAILED_DOCUMENTS` invalid
     members' reports (the others are counted). `invalid` is set at the first failure."""
 
     def __init__(
@@ -91,7 +88,7 @@ class ArchiveCheck:
             if report.valid:
                 return
             self.invalid.set()
-            if len(self.failures) < MAX_FAILURES:
+            if len(self.failures) < MAX_FAILED_DOCUMENTS:
                 self.failures.append(report)
             else:
                 self.failures_omitted += 1

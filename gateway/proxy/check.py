@@ -24,11 +24,13 @@ from gateway.extract.message import (
     extract_documents,
     extractor_for,
 )
+from gateway.limits import MAX_FAILED_DOCUMENTS
 from gateway.proxy.body import BufferedBody
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
-#: Bodies above this size are validated in a worker thread rather than on the event loop.
+#: Bodies above this size are validated in a worker thread rather than on the event loop, one
+#: at a time.
 THREAD_THRESHOLD = 256 * 1024
 DECODABLE_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
@@ -99,6 +101,8 @@ class Checks:
     soap_action_header: str | None
     logger: Any
     request_id: str
+    #: Held while a body over `THREAD_THRESHOLD` is validated (one at a time per worker).
+    large_validations: asyncio.Semaphore
 
     def rule(self, direction: Direction) -> DirectionRule:
         return self.route.rule(direction) if self.route else DirectionRule()
@@ -131,10 +135,25 @@ class Checks:
             return None
         started = time.perf_counter()
         extraction, reports = await self._reports(direction, kind, body, content_type, encoding)
+        kept, failed = [], 0
+        for report in reports:
+            if not report.valid:
+                failed += 1
+                if failed > MAX_FAILED_DOCUMENTS:
+                    continue
+            kept.append(report)
+        omitted = max(0, failed - MAX_FAILED_DOCUMENTS)
         decision = decide(
-            reports, self.policy(direction), self.settings.env, self.settings.fail_closed
+            kept, self.policy(direction), self.settings.env, self.settings.fail_closed
         )
-        return Verdict(decision, reports, time.perf_counter() - started, extraction.soap_version)
+        return Verdict(
+            decision,
+            kept,
+            time.perf_counter() - started,
+            extraction.soap_version,
+            documents=len(reports) if omitted else None,
+            omitted=omitted,
+        )
 
     async def _reports(
         self,
@@ -159,9 +178,14 @@ class Checks:
             return self._unread(content_type), _too_large(direction, limit)
         try:
             if len(decoded) > THREAD_THRESHOLD:
-                return await asyncio.to_thread(
-                    self._extract_and_validate, decoded, content_type, self.rule(direction), kind
-                )
+                async with self.large_validations:
+                    return await asyncio.to_thread(
+                        self._extract_and_validate,
+                        decoded,
+                        content_type,
+                        self.rule(direction),
+                        kind,
+                    )
             return self._extract_and_validate(decoded, content_type, self.rule(direction), kind)
         except Exception as error:  # a bug must not take the exchange down: decide says how
             self.logger.exception(

@@ -87,10 +87,14 @@ class Gateway:
     logger: Any
     upstream_host: str = field(init=False)
     timeouts: dict[str, float] = field(init=False)
+    #: Large bodies are validated one at a time: a tree takes about 70 times its document's
+    #: size, and a handful of 32 MiB bodies at once would take gigabytes.
+    large_validations: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.upstream_host = httpx.URL(self.settings.upstream or "").netloc.decode("ascii")
         self.timeouts = timeouts(self.settings)
+        self.large_validations = asyncio.Semaphore(1)
 
 
 def _soap_action(action: str | None, content_type: str) -> str | None:
@@ -139,6 +143,7 @@ class Exchange:
             soap_action_header,
             gateway.logger,
             self.request_id,
+            gateway.large_validations,
         )
         self.verdicts: dict[Direction, Verdict] = {}
         self.upstream_seconds = 0.0

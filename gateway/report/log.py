@@ -163,7 +163,8 @@ def log_reports(
 ) -> None:
     """Emit the exchange event, then one event per violation (bound to the same exchange).
     `documents` and `omitted` count what `reports` leaves out (an archive keeps only its
-    failures: `omitted` is the number of failed documents not kept)."""
+    failures, and any message its first `MAX_FAILED_DOCUMENTS`: `omitted` is the number of
+    failed documents not kept)."""
     violations = sum(report.violation_count for report in reports)
     level = logger.warning if violations or omitted else logger.info
     schemas = dict.fromkeys(report.schema for report in reports if report.schema)
