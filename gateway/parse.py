@@ -59,15 +59,27 @@ LIBXML2_MAX_NODE_BYTES = 10_000_000
 LIBXML2_NODE_LIMIT_SIGNS = ("Resource limit exceeded", "too big found")
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+$")
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: How a document's first bytes say it is in UTF-16 or UTF-32, with or without a byte-order
+#: mark (XML 1.0, appendix F); the four-byte forms first, as FF FE begins both LE marks.
+_WIDE_ENCODINGS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
 
 
-def _doctype_offset(data: bytes) -> int | None:
-    """Offset of a DOCTYPE in the prolog, found without parsing (and so without letting
-    libxml2 read the internal subset). Linear in the prolog's size."""
-    if data.startswith(_UTF16_BOMS):
-        head = data[: 1 << 20].decode("utf-16", errors="replace").encode("utf-8")
-        return _doctype_offset(head)
+def _doctype_position(data: bytes) -> tuple[int, int] | None:
+    """Line and column of a DOCTYPE in the prolog, found without parsing (and so without
+    letting libxml2 read the internal subset), in any encoding. Linear in the prolog's size."""
+    for mark, encoding in _WIDE_ENCODINGS:
+        if data.startswith(mark):
+            data = data[: 1 << 20].decode(encoding, errors="replace").encode("utf-8")
+            break
     position = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     while True:
         position = _SPACE.match(data, position).end()  # type: ignore[union-attr]
@@ -76,7 +88,7 @@ def _doctype_offset(data: bytes) -> int | None:
         elif data.startswith(b"<!--", position):
             end = data.find(b"-->", position + 4)
         elif data.startswith(b"<!DOCTYPE", position):
-            return position
+            return _line_and_column(data, position)
         else:
             return None
         if end < 0:
@@ -127,9 +139,9 @@ def parse_xml(data: bytes, limits: Limits) -> etree._Element:
     """Parse `data` into an element tree, or raise `DocumentRejected` with the violation."""
     if len(data) > limits.max_bytes:
         raise DocumentRejected(too_large(limits))
-    offset = _doctype_offset(data)
-    if offset is not None:
-        raise _dtd_forbidden(*_line_and_column(data, offset))
+    doctype = _doctype_position(data)
+    if doctype is not None:
+        raise _dtd_forbidden(*doctype)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
