@@ -10,21 +10,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import resource
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import structlog
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
+from litestar.exceptions import ClientException
 from litestar.handlers import asgi
 from litestar.types import Receive, Scope, Send
 
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
+from gateway.proxy.answer import XML_CONTENT_TYPE
+from gateway.proxy.check import gateway_reports
 from gateway.proxy.exchange import Exchange, Gateway
 from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
+from gateway.report.anomaly import anomaly_document
 from gateway.report.log import configure_logging
 
 #: How long start-up waits for the upstream's host name to resolve before saying it did not.
@@ -151,8 +156,28 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
     async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
         await Exchange(state["gateway"], scope, receive, send).run()
 
+    def refused_by_router(
+        request: Request[Any, Any, Any], error: ClientException
+    ) -> Response[bytes]:
+        """What Litestar refuses before the proxy sees it (a Host header that is not a host
+        name, a method the gateway's own endpoints do not take), in the SNE's shape, as the
+        gateway's other refusals."""
+        reason = f"The request is refused: {error.detail}."
+        request_id = os.urandom(16).hex()
+        logger.warning(
+            "exchange.refused", request_id=request_id, method=request.method, reason=reason
+        )
+        version = schemas.current.schema_set.version
+        return Response(
+            anomaly_document(gateway_reports("request", "gateway.refused", reason), version),
+            status_code=error.status_code,
+            media_type=XML_CONTENT_TYPE.decode(),
+            headers={**(error.headers or {}), "x-request-id": request_id},
+        )
+
     return Litestar(
         route_handlers=[health, ready, schemas_endpoint, proxy],
+        exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None,
