@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 import tracemalloc
@@ -72,3 +73,29 @@ def test_headers_claiming_more_than_there_is_end_the_archive_at_once(
     assert read == ["x.tgz!CERFA/demande-minimal.xml"]
     assert (refused.value.violation.code, refused.value.violation.message) == (code, message)
     assert peak < 2 * 1024 * 1024
+
+
+def _header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(tarfile.GNU_FORMAT)
+
+
+def test_a_member_not_validated_is_read_past_by_what_the_archive_holds() -> None:
+    """A README claiming 1 TB that is not there ends the archive at once; a sparse member
+    claiming a petabyte of holes is passed in no time (tarfile would generate them)."""
+    claims = gzip.compress(_header("README.txt", 10**12))
+    with pytest.raises(ArchiveError) as refused:
+        list(iter_archive(io.BytesIO(claims), "x.tgz", Limits()))
+    assert refused.value.violation.code == "archive.truncated"
+
+    holes = tarfile.TarInfo("holes.bin")
+    holes.pax_headers = {"GNU.sparse.map": "0,0", "GNU.sparse.size": str(10**15)}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(holes, io.BytesIO(b""))
+        document = tarfile.TarInfo("CERFA/a.xml")
+        document.size = 4
+        tar.addfile(document, io.BytesIO(b"<a/>"))
+    buffer.seek(0)
+    assert [d.source for d in iter_archive(buffer, "x.tgz", Limits())] == ["x.tgz!CERFA/a.xml"]

@@ -160,6 +160,12 @@ def test_a_host_header_trick_still_reaches_only_the_upstream(gateway, upstream) 
             400,
             b"The request has 2 content-type headers; send one.",
         ),
+        (
+            b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+            b"Content-Encoding: identity\r\nContent-Length: 0\r\n",
+            400,
+            b"The request has 2 content-encoding headers; send one.",
+        ),
     ],
 )
 def test_requests_no_reverse_proxy_should_forward_are_refused(
@@ -289,9 +295,9 @@ def test_an_unreachable_upstream_answers_a_soap_call_with_a_french_fault() -> No
 
 
 @contextlib.contextmanager
-def raw_upstream(answer: bytes) -> Iterator[str]:
+def raw_upstream(answer: bytes, hold: float = 0) -> Iterator[str]:
     """An upstream that reads each request's head and body, answers `answer`, bytes no HTTP
-    server library would send, and closes the connection."""
+    server library would send, and closes the connection (`hold` seconds later)."""
     listener = free_socket()
     listener.listen()
 
@@ -311,6 +317,7 @@ def raw_upstream(answer: bytes) -> Iterator[str]:
                 while length and len(body) < int(length[1]):
                     body += connection.recv(65536)
                 connection.sendall(answer)
+                time.sleep(hold)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -349,20 +356,39 @@ def test_an_answer_the_upstream_botched_is_a_502_anomaly(answer: bytes) -> None:
     assert health.status_code == 200
 
 
-def test_an_answer_broken_off_while_streaming_ends_the_connection(capfd) -> None:
-    answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nabc"
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/x", b"text/plain"), ("/v1.0/exports/9/fichier", b"application/gzip")],
+)
+def test_an_answer_broken_off_while_streaming_ends_the_connection(
+    capfd, path: str, content_type: bytes
+) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\nabc" % (
+        content_type
+    )
     with (
         raw_upstream(answer) as url,
         serve_gateway(gateway_settings(url, env="recette")) as gateway,
     ):
-        received = raw_request(gateway.port, b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+        received = raw_request(gateway.port, b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % path.encode())
     # The headers had gone: the client learns it from a body short of its Content-Length.
     assert received.startswith(b"HTTP/1.1 200 ")
-    assert received.endswith(b"\r\n\r\nabc")
+    assert b"\r\n\r\n" in received and len(received.split(b"\r\n\r\n", 1)[1]) < 1000
     logged = capfd.readouterr().err
     assert '"event":"upstream.broke-off"' in logged
     assert '"outcome":"upstream-broke-off"' in logged
     assert "Traceback" not in logged
+
+
+def test_an_upstream_that_stops_sending_mid_body_is_a_504_anomaly() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 1000\r\n\r\n<a>"
+    with (
+        raw_upstream(answer, hold=3) as url,
+        serve_gateway(gateway_settings(url, env="recette", read_timeout="0.5")) as gateway,
+    ):
+        response = httpx.get(gateway.url + "/v1.0/exports/7", timeout=30)
+    assert response.status_code == 504
+    assert b'code="GTW04"' in response.content
 
 
 def test_a_slow_upstream_is_a_504_anomaly(upstream) -> None:
@@ -626,6 +652,21 @@ def test_headers_just_under_the_limit_pass(gateway, upstream) -> None:
     response = httpx.get(gateway.url + "/many", headers=headers, timeout=30)
     assert response.status_code == 200
     assert upstream[0].received[0].headers["x-filler-59"] == "a" * 1000
+
+
+def test_headers_just_under_the_limit_pass_in_many_reads(gateway, upstream) -> None:
+    # 64 fields of 1,021 bytes (65,344, under the limit), 65,600 bytes with their punctuation.
+    upstream[0].answer("/many", Answer(200, "text/plain", b"ok"))
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as connection:
+        connection.sendall(b"GET /many HTTP/1.1\r\nHost: a\r\n")
+        for number in range(64):
+            time.sleep(0.001)  # separate reads, as a slow network would deliver them
+            connection.sendall(b"x-filler-%02d: %s\r\n" % (number, b"a" * 1010))
+        connection.sendall(b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ")
 
 
 def test_a_client_that_reads_nothing_of_its_answer_is_disconnected(impatient, upstream) -> None:

@@ -56,14 +56,12 @@ class _BoundedTarInfo(tarfile.TarInfo):
         return super()._proc_member(tarfile)  # type: ignore[misc]
 
 
-def _read_past(archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-    """Read past the data of a member that is not validated, checking that it is there."""
-    if not (member.isreg() or member.type not in tarfile.SUPPORTED_TYPES):
-        return  # no data: a directory, a link, a device
-    content = archive.extractfile(member)
-    left = member.size
-    while content is not None and left > 0:
-        chunk = content.read(min(left, _SKIP_CHUNK))
+def _read_past(archive: tarfile.TarFile) -> None:
+    """Read, in chunks, up to the header after the member just returned: the bytes the archive
+    stores for it, checking they are there (a sparse member's holes are not generated)."""
+    left = archive.offset - archive.fileobj.tell()  # type: ignore[union-attr]
+    while left > 0:
+        chunk = archive.fileobj.read(min(left, _SKIP_CHUNK))  # type: ignore[union-attr]
         if not chunk:
             raise EOFError
         left -= len(chunk)
@@ -89,7 +87,7 @@ def iter_archive(
                 archive.members.clear()
                 last = member.name
                 if not member.isfile() or not member.name.lower().endswith(XML_SUFFIX):
-                    _read_past(archive, member)
+                    _read_past(archive)
                     continue
                 # Member names come from the archive: no control character reaches a terminal
                 # or a report.
@@ -98,7 +96,7 @@ def iter_archive(
                 )
                 source = f"{name}!{printable}"
                 if member.size > limits.max_bytes:
-                    _read_past(archive, member)
+                    _read_past(archive)
                     yield Document(source, schema=schema, problem=too_large(limits))
                     continue
                 content = archive.extractfile(member)

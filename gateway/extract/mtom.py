@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from gateway.violation import Violation, ViolationError
 
@@ -54,12 +54,13 @@ def _truncated(reason: str) -> MultipartError:
 
 
 def content_id(value: str) -> str:
-    """A Content-ID header or a `cid:` URL reduced to the bare identifier both name (only the
-    URL is percent-encoded, RFC 2392)."""
-    value = value.strip()
+    """A Content-ID header or a `cid:` URL reduced to the bare identifier both name, decoded
+    as the SNE's receiver (Apache CXF's `AttachmentUtil.cleanContentId`, Java's URLDecoder)
+    decodes both: what the gateway resolves is the part the SNE would."""
+    value = value.strip().strip("<> \t")
     if value.lower().startswith("cid:"):
-        return unquote(value[4:]).strip("<> \t")
-    return value.strip("<> \t")
+        value = value[4:]
+    return unquote_plus(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,10 +29,15 @@ from gateway.proxy.body import BufferedBody
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
+#: Extractors that need the whole body (archives stream instead).
+BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
 #: Bodies above this size are validated in a worker thread rather than on the event loop, one
 #: at a time.
 THREAD_THRESHOLD = 256 * 1024
 DECODABLE_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+#: Members of a gzip body decoded (each one copies the rest of the body: a body of 20-byte
+#: empty members would take minutes); a client sends one.
+MAX_GZIP_MEMBERS = 4
 
 
 @dataclass
@@ -64,9 +69,10 @@ def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
 
 def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
     """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable.
-    Every gzip member is decoded (a receiver reads them all), and a stream cut short or
-    followed by anything else is undecodable: what is validated is what the receiver reads."""
-    if not encoding or encoding == "identity":
+    Every gzip member is decoded (a receiver reads them all), up to `MAX_GZIP_MEMBERS`, and a
+    stream cut short or followed by anything but gzip's zero padding is undecodable: what is
+    validated is what the receiver reads."""
+    if not encoding or encoding == "identity" or not body:
         return body
     wbits = DECODABLE_ENCODINGS.get(encoding.lower())
     if wbits is None:
@@ -75,7 +81,7 @@ def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
     size = 0
     rest = body
     try:
-        while rest:
+        for _ in range(MAX_GZIP_MEMBERS if encoding.lower() == "gzip" else 1):
             decompressor = zlib.decompressobj(wbits)
             parts.append(decompressor.decompress(rest, limit + 1 - size))
             size += len(parts[-1])
@@ -84,6 +90,10 @@ def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
             if not decompressor.eof:
                 return None
             rest = decompressor.unused_data
+            if not rest or (rest[0] == 0 and rest.count(0) == len(rest)):
+                break
+        else:
+            return None
     except zlib.error:
         return None
     return b"".join(parts)
@@ -113,12 +123,18 @@ class Checks:
     def extractor(self, direction: Direction, content_type: str) -> str | None:
         """The extractor for `direction`, or None when it is not validated. A request to a
         route that names its schemas is validated whatever its Content-Type says: sent as
-        text/plain, or untyped, it would otherwise reach the SNE unvalidated."""
+        text/plain, as an archive type, or untyped, it would otherwise reach the SNE
+        unvalidated."""
         if self.policy(direction) == "off":
             return None
         rule = self.rule(direction)
         kind = extractor_for(content_type, rule)
-        if kind is None and direction == "request" and rule.schema_names:
+        if (
+            direction == "request"
+            and kind not in BUFFERED_EXTRACTORS
+            and not rule.extract
+            and rule.schema_names
+        ):
             return "xml"
         return kind
 
@@ -178,14 +194,19 @@ class Checks:
             return self._unread(content_type), _too_large(direction, limit)
         try:
             if len(decoded) > THREAD_THRESHOLD:
-                async with self.large_validations:
-                    return await asyncio.to_thread(
-                        self._extract_and_validate,
-                        decoded,
-                        content_type,
-                        self.rule(direction),
-                        kind,
-                    )
+                await self.large_validations.acquire()
+                validating = asyncio.get_running_loop().run_in_executor(
+                    None,
+                    self._extract_and_validate,
+                    decoded,
+                    content_type,
+                    self.rule(direction),
+                    kind,
+                )
+                # Released when the thread ends, not when this exchange stops waiting for it:
+                # a client that leaves does not stop the thread, nor free its memory.
+                validating.add_done_callback(lambda _: self.large_validations.release())
+                return await asyncio.shield(validating)
             return self._extract_and_validate(decoded, content_type, self.rule(direction), kind)
         except Exception as error:  # a bug must not take the exchange down: decide says how
             self.logger.exception(

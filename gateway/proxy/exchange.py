@@ -39,7 +39,7 @@ from gateway.proxy.body import (
     read_body,
     stream_body,
 )
-from gateway.proxy.check import Checks, Verdict, gateway_reports
+from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.target import PathRefused, canonical_target
 from gateway.proxy.upstream import timeouts
@@ -60,8 +60,6 @@ REFUSED_METHODS = {
 CLIENT_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: What uvicorn refuses to send in a header value (it would drop the connection unanswered).
 INVALID_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-#: Extractors that need the whole body (archives stream instead).
-BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
 #: Responses without a body to validate.
 NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
 #: The action logged for an exchange whose bodies were not validated, by its outcome (None: it
@@ -474,11 +472,18 @@ class Exchange:
                     ended = False
                     break
         except httpx.TransportError as error:
-            await self._fail_upstream(
-                "upstream.invalid",
-                502,
-                f"The SNE platform's answer broke off before its end ({_cause(error)}).",
-            )
+            if _timed_out(error):
+                await self._fail_upstream(
+                    "upstream.timeout",
+                    504,
+                    f"The SNE platform stopped sending its answer ({_cause(error)}).",
+                )
+            else:
+                await self._fail_upstream(
+                    "upstream.invalid",
+                    502,
+                    f"The SNE platform's answer broke off before its end ({_cause(error)}).",
+                )
             return
         body = BufferedBody(b"".join(chunks), ended, self.settings.max_body_bytes)
         verdict = await self.checks.check(
@@ -531,12 +536,13 @@ class Exchange:
         """The upstream's answer broke off after its headers were passed on: the client learns
         it by the connection's end (returning without the body's end drops it)."""
         self.outcome = "upstream-broke-off"
+        stopped = "stopped sending" if _timed_out(error) else "broke off before its end"
         self.gateway.logger.warning(
             "upstream.broke-off",
             request_id=self.request_id,
             method=self.method,
             route=self._route_name,
-            reason=f"The SNE platform's answer broke off before its end ({_cause(error)}).",
+            reason=f"The SNE platform's answer {stopped} ({_cause(error)}).",
         )
 
     async def _respond_archive(
@@ -579,8 +585,8 @@ class Exchange:
             self._broke_off(error)
             return
         except BaseException:
-            # The client went away (or the upstream broke off): the archive was not read to its
-            # end, so it gets no verdict; the validating thread is only let finish.
+            # The client went away: the archive was not read to its end, so it gets no
+            # verdict; the validating thread is only let finish.
             await check.finish()
             raise
         await check.finish()

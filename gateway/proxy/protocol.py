@@ -34,6 +34,9 @@ DEFAULT_CLIENT_TIMEOUT = Settings.client_timeout
 HEADERS_TIMED_OUT = b"The request line and headers did not arrive in time (client_timeout)."
 #: Far above what an SNE client sends (a few hundred bytes), and above nginx's default limits.
 MAX_HEADER_BYTES = 64 * 1024
+#: The raw bytes of reads within the headers also hold the lines' punctuation, and a read may
+#: end anywhere: a bound with room, only there to stop a header line that never ends.
+MAX_RAW_HEADER_BYTES = 2 * MAX_HEADER_BYTES
 HEADERS_TOO_LARGE = b"The request line and headers are larger than 64 KiB."
 
 
@@ -111,7 +114,7 @@ class GatewayProtocol(HttpToolsProtocol):
         super().data_received(data)
         if self.reading_headers and not self.message_began and not self.transport.is_closing():
             self.raw_header_bytes += len(data)
-            if self.raw_header_bytes > MAX_HEADER_BYTES:
+            if self.raw_header_bytes > MAX_RAW_HEADER_BYTES:
                 self.send_400_response(HEADERS_TOO_LARGE.decode())
 
     def on_message_begin(self) -> None:
@@ -150,7 +153,7 @@ class GatewayProtocol(HttpToolsProtocol):
             raise HeadersTooLarge
 
     def send_400_response(self, msg: str) -> None:
-        if max(self.header_bytes, self.raw_header_bytes) <= MAX_HEADER_BYTES:
+        if self.header_bytes <= MAX_HEADER_BYTES and self.raw_header_bytes <= MAX_RAW_HEADER_BYTES:
             super().send_400_response(msg)
             return
         self._stop_headers_deadline()
