@@ -66,6 +66,10 @@ def test_canonical_targets(raw: str, forwarded: str, routed: str) -> None:
         "/nuu-ws/services/x/..;/DemandeLogement",
         "/a/.;x/b",
         "/a/%2e%2e%3bx/b",
+        "/nuu-ws/services/;/DemandeLogement",
+        "/;x/nuu-ws/services/DemandeLogement",
+        "/nuu-ws/services/DemandeLogement/;",
+        "/nuu-ws/services/DemandeLogement/%3B",
     ],
 )
 def test_refused_targets(raw: str) -> None:
@@ -205,6 +209,52 @@ def test_large_bodies_are_validated_one_at_a_time(
         time.sleep(0.05)
     assert most[0] == 1
     assert done[0] == 3 if client_stays else done[0] >= 1
+
+
+ACTION = "http://ws.metier.nuu.application.i2/"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        # SOAP 1.2: CXF ignores a SOAPAction header; the route follows the Content-Type's.
+        (
+            "POST",
+            SERVICE,
+            {"content-type": SOAP12_TYPE, "soapaction": f'"{ACTION}getDemandeLogement"'},
+        ),
+        # Another operation's action: every route of the service checks the documents.
+        (
+            "POST",
+            SERVICE,
+            {"content-type": f'application/soap+xml; action="{ACTION}getDemandeLogement"'},
+        ),
+        ("POST", SERVICE, {"content-type": "application/soap+xml"}),
+        # Any method, any sub-path reach the service.
+        ("PUT", SERVICE, {"content-type": SOAP12_TYPE}),
+        ("POST", SERVICE + "/x", {"content-type": SOAP12_TYPE}),
+    ],
+)
+def test_the_action_route_or_method_cannot_spare_a_document_its_checks(
+    gateway, upstream, method: str, path: str, headers: dict[str, str]
+) -> None:
+    response = httpx.request(method, gateway.url + path, content=INVALID_SOAP, headers=headers)
+    assert response.status_code == 400
+    assert b"xsd.facet" in response.content
+    assert upstream[0].received == []
+
+
+def test_an_action_named_twice_is_refused(gateway, upstream) -> None:
+    # CXF takes the first "action=", here inside "xaction"; the gateway would take the other.
+    content_type = (
+        f'application/soap+xml; xaction="{ACTION}getNumUnique"; action="{ACTION}getDemandeLogement"'
+    )
+    response = httpx.post(
+        gateway.url + SERVICE, content=VALID_SOAP, headers={"content-type": content_type}
+    )
+    assert response.status_code == 400
+    assert b"names an action more than once" in response.content
+    assert upstream[0].received == []
 
 
 def test_the_canonical_path_is_what_is_forwarded(gateway, upstream) -> None:

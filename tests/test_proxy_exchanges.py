@@ -285,6 +285,20 @@ def test_an_mtom_response_is_validated(gateway, upstream) -> None:
     assert response.content == (SOAP / fixture).read_bytes()
 
 
+@pytest.mark.parametrize(("status", "validated"), [(200, True), (500, False)])
+def test_a_successful_answer_is_validated_whatever_its_content_type(
+    gateway, upstream, status: int, validated: bool
+) -> None:
+    """A CXF client parses a 200 as SOAP whatever it is labelled; an error page is not one."""
+    _, url = gateway
+    scripted, _ = upstream
+    invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
+    scripted.answer(SERVICE, Answer(status, "text/plain", soap12_response(invalid)))
+    response = post(url, "soap12-getNumUnique-request.xml", SOAP12_TYPE)
+    assert response.status_code == status
+    assert response.headers.get("x-conformance-response") == ("fail" if validated else None)
+
+
 def test_an_invalid_response_is_logged_by_default_and_forwarded(gateway, upstream) -> None:
     _, url = gateway
     scripted, _ = upstream

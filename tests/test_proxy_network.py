@@ -191,7 +191,8 @@ def test_the_upstream_gets_only_the_headers_it_should(gateway, upstream) -> None
     answer = raw_request(
         gateway.port,
         b"POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nForwarded: for=6.6.6.6\r\n"
-        b"X-Real-IP: 6.6.6.6\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        b"X-Real-IP: 6.6.6.6\r\nX_Real_IP: 6.6.6.6\r\nX_Forwarded_For: 6.6.6.6\r\n"
+        b"Content-Length: 5\r\nConnection: close\r\n\r\nhello",
     )
     assert answer.endswith(b"upstream")
     received = scripted.received[-1]
@@ -340,6 +341,11 @@ def raw_upstream(answer: bytes, hold: float = 0) -> Iterator[str]:
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n",
         # An XML answer, validated, so read whole first: it broke off.
         b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 1000\r\n\r\n<a>",
+        b"HTTP/1.1 999 Weird\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: application/xml\r\n"
+        b"Content-Length: 4\r\n\r\n<a/>",
+        # aiohttp quotes what it cannot parse: here an application's values.
+        b"<interfaceNuu><nom>DUPONT</nom></interfaceNuu>\r\n\r\n",
     ],
 )
 def test_an_answer_the_upstream_botched_is_a_502_anomaly(answer: bytes) -> None:
@@ -353,6 +359,7 @@ def test_an_answer_the_upstream_botched_is_a_502_anomaly(answer: bytes) -> None:
     assert response.headers["content-type"] == "application/xml; charset=utf-8"
     anomaly = etree.fromstring(response.content).find(f".//{{{NUU}}}anomalie")
     assert anomaly.get("code") == "GTW07"
+    assert b"DUPONT" not in response.content
     assert health.status_code == 200
 
 
@@ -378,6 +385,51 @@ def test_an_answer_broken_off_while_streaming_ends_the_connection(
     assert '"event":"upstream.broke-off"' in logged
     assert '"outcome":"upstream-broke-off"' in logged
     assert "Traceback" not in logged
+
+
+def test_bytes_the_upstream_sends_unasked_never_answer_another_request() -> None:
+    """An upstream that, after its answer, sends another on the idle kept-alive connection
+    (the desync of a server that ignored a request body): aiohttp would hand it to the next
+    exchange on that connection, another client's."""
+    listener = free_socket()
+    listener.listen()
+
+    def answer(connection: socket.socket) -> None:
+        with connection:
+            planted = False
+            while True:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                if not planted:
+                    time.sleep(0.1)
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nPLANTED")
+                    planted = True
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with serve_gateway(gateway_settings(url, env="recette")) as gateway:
+            bodies = []
+            for _ in range(3):
+                bodies.append(httpx.get(gateway.url + "/x").content)
+                time.sleep(0.5)  # the unasked answer reaches the idle pooled connection
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+    assert bodies == [b"ok", b"ok", b"ok"]
 
 
 def test_an_upstream_that_stops_sending_mid_body_is_a_504_anomaly() -> None:
@@ -618,6 +670,8 @@ def test_a_slow_upstream_is_not_the_clients_timeout(impatient, upstream) -> None
         (b"", b"X-Filler-%d: " + b"a" * 1000 + b"\r\n"),
         # One line that never ends: httptools hands nothing over until it does.
         (b"X-Endless: ", b"a" * 1000),
+        # The same in a chunked body's trailers.
+        (b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Endless: ", b"a" * 1000),
     ],
 )
 def test_headers_over_64_kib_are_answered_431_and_disconnected(
@@ -652,6 +706,19 @@ def test_headers_just_under_the_limit_pass(gateway, upstream) -> None:
     response = httpx.get(gateway.url + "/many", headers=headers, timeout=30)
     assert response.status_code == 200
     assert upstream[0].received[0].headers["x-filler-59"] == "a" * 1000
+
+
+def test_trailers_are_not_forwarded_as_headers(gateway, upstream) -> None:
+    upstream[0].answer("/t", Answer(200, "text/plain", b"ok"))
+    answer = raw_request(
+        gateway.port,
+        b"POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"5\r\nhello\r\n0\r\nX-Trailer: t\r\nHost: b\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    received = upstream[0].received[-1]
+    assert received.body == b"hello"
+    assert "x-trailer" not in received.headers
 
 
 def test_headers_just_under_the_limit_pass_in_many_reads(gateway, upstream) -> None:

@@ -120,21 +120,23 @@ class Checks:
     def policy(self, direction: Direction) -> Policy:
         return self.settings.policy(direction, self.route)
 
-    def extractor(self, direction: Direction, content_type: str) -> str | None:
-        """The extractor for `direction`, or None when it is not validated. A request to a
-        route that names its schemas is validated whatever its Content-Type says: sent as
+    def extractor(
+        self, direction: Direction, content_type: str, status: int | None = None
+    ) -> str | None:
+        """The extractor for `direction`, or None when it is not validated. On a route that
+        names its schemas, a request is read as XML whatever its Content-Type says (sent as
         text/plain, as an archive type, or untyped, it would otherwise reach the SNE
-        unvalidated."""
+        unvalidated), and so is a successful answer of a type that is not XML (a CXF client
+        parses it all the same); an error answer of another type (an HTML page) is not."""
         if self.policy(direction) == "off":
             return None
         rule = self.rule(direction)
         kind = extractor_for(content_type, rule)
-        if (
-            direction == "request"
-            and kind not in BUFFERED_EXTRACTORS
-            and not rule.extract
-            and rule.schema_names
-        ):
+        if rule.extract or not rule.schema_names:
+            return kind
+        if direction == "request" and kind not in BUFFERED_EXTRACTORS:
+            return "xml"
+        if direction == "response" and kind is None and status is not None and 200 <= status < 300:
             return "xml"
         return kind
 

@@ -95,11 +95,14 @@ class Gateway:
         self.large_validations = asyncio.Semaphore(1)
 
 
-def _soap_action(action: str | None, content_type: str) -> str | None:
-    """The SOAP action: the SOAPAction header (SOAP 1.1), else the Content-Type's (1.2)."""
-    if action is None:
+def _soap_action(header_action: str | None, content_type: str) -> str | None:
+    """The SOAP action as the SNE's CXF reads it: the Content-Type's for SOAP 1.2 (a SOAPAction
+    header is then ignored), else the SOAPAction header, in double or single quotes."""
+    if announced_soap_version(content_type, None) == "1.2":
         action = content_type_action(content_type)
-    return action.strip().strip('"') if action is not None else None
+    else:
+        action = header_action
+    return action.strip().strip("\"'") if action is not None else None
 
 
 class Exchange:
@@ -286,6 +289,9 @@ class Exchange:
             if names.count(name) > 1:
                 # Which one counts would be the upstream's choice, not the one validated.
                 return f"The request has {names.count(name)} {name.decode()} headers; send one."
+        if self.content_type.lower().count("action=") > 1:
+            # CXF takes the first `action=` it finds, even inside another parameter's name.
+            return "The request's Content-Type names an action more than once; name one."
         return self.refusal
 
     async def run(self) -> None:
@@ -424,15 +430,11 @@ class Exchange:
                 self.watcher.cancel()
 
     async def _respond(self, response: httpx.Response) -> None:
-        if response.status_code == 101:
-            await self._fail_upstream(
-                "upstream.invalid",
-                502,
-                "The SNE platform switched protocols (HTTP 101), which the gateway never asks for.",
-            )
+        if problem := _botched(response):
+            await self._fail_upstream("upstream.invalid", 502, problem)
             return
         content_type = response.headers.get("content-type", "")
-        kind = self.checks.extractor("response", content_type)
+        kind = self.checks.extractor("response", content_type, response.status_code)
         if self.method == "HEAD" or response.status_code in NO_BODY_STATUSES:
             kind = None
         elif kind == "tgz" and not (
@@ -607,9 +609,30 @@ class Exchange:
 
 
 def _cause(error: httpx.TransportError) -> str:
-    """What actually went wrong, rather than the class httpx-aiohttp mapped it to."""
+    """What actually went wrong, rather than the class httpx-aiohttp mapped it to. An answer
+    that could not be parsed is named, not quoted: aiohttp quotes the bytes it choked on, which
+    may be an application, names and all."""
     cause = error.__cause__ or error
-    return f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+    if isinstance(error, httpx.RemoteProtocolError) or not str(cause):
+        return type(cause).__name__
+    return f"{type(cause).__name__}: {cause}"
+
+
+def _botched(response: httpx.Response) -> str | None:
+    """Why the upstream's answer cannot be passed on as it is, if it cannot."""
+    status = response.status_code
+    if status == 101:
+        return "The SNE platform switched protocols (HTTP 101), which the gateway never asks for."
+    if not 100 <= status <= 599:
+        return f"The SNE platform answered with the status {status}, which HTTP does not have."
+    names = [name.lower() for name, _ in response.headers.raw]
+    for name in (b"content-type", b"content-encoding"):
+        if names.count(name) > 1:
+            return (
+                f"The SNE platform's answer has {names.count(name)} {name.decode()} headers: "
+                "which one its client would follow is not known."
+            )
+    return None
 
 
 def _timed_out(error: httpx.TransportError) -> bool:

@@ -40,7 +40,10 @@ def end_to_end(
     for key, value in headers:
         if key.lower() == b"connection":
             dropped.update(token.strip().lower() for token in value.split(b",") if token.strip())
-    return [(key, value) for key, value in headers if key.lower() not in dropped]
+    # `X_Forwarded_For` is `X-Forwarded-For` to a CGI-style server: dropped alike.
+    return [
+        (key, value) for key, value in headers if key.lower().replace(b"_", b"-") not in dropped
+    ]
 
 
 def upstream_request_headers(

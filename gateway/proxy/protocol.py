@@ -11,8 +11,8 @@
 - A client that reads nothing of its answer for `client_timeout` seconds, while the gateway
   has more to send, is disconnected: uvicorn would keep the answer (up to `max_body_bytes`
   of it) and the upstream's stream waiting for ever.
-- The request line and headers may hold `MAX_HEADER_BYTES`, past which the client is answered
-  431 and disconnected: uvicorn would keep all it is sent (200 MB of headers made 287 MB of
+- The request line and headers (and a chunked body's trailers, which are dropped) may hold
+  `MAX_HEADER_BYTES`, past which the client is answered 431 and disconnected: uvicorn would keep all it is sent (200 MB of headers made 287 MB of
   memory), and a header line that never ends would grow, copied over and over, until the
   client timeout (235 MB in 60 s).
 """
@@ -58,9 +58,11 @@ class GatewayProtocol(HttpToolsProtocol):
         self.in_message = False
         #: The request line and headers, as httptools hands them over (a field once whole)...
         self.header_bytes = 0
-        #: ... and the raw bytes of the chunks after the request's first, for a field not whole.
+        #: ... and the raw bytes of the chunks after the request's first, for a field not whole
+        #: (then, in a chunked body, of the reads that bring no body byte: framing, trailers).
         self.raw_header_bytes = 0
         self.message_began = False
+        self.body_seen = False
         self.write_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -110,12 +112,22 @@ class GatewayProtocol(HttpToolsProtocol):
                 # The next request's first bytes (uvicorn stops its keep-alive timer on any
                 # byte, even a lone CRLF).
                 self._start_headers_deadline()
-        self.message_began = False
+        self.message_began = self.body_seen = False
         super().data_received(data)
-        if self.reading_headers and not self.message_began and not self.transport.is_closing():
+        if self.transport.is_closing() or not self.in_message or self.message_began:
+            return
+        if self.reading_headers or not self.body_seen:
+            # Headers, or a chunked body's framing and trailers: bytes httptools keeps until
+            # a line ends.
             self.raw_header_bytes += len(data)
             if self.raw_header_bytes > MAX_RAW_HEADER_BYTES:
                 self.send_400_response(HEADERS_TOO_LARGE.decode())
+        else:
+            self.raw_header_bytes = 0
+
+    def on_body(self, body: bytes) -> None:
+        self.body_seen = True
+        super().on_body(body)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -145,7 +157,10 @@ class GatewayProtocol(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_header_bytes(len(name) + len(value))
-        super().on_header(name, value)
+        if self.reading_headers:
+            super().on_header(name, value)
+        # Else a chunked body's trailer field: dropped (the body goes on without its chunked
+        # coding, RFC 9110, 6.5.1), where uvicorn would add it to the request's headers.
 
     def _count_header_bytes(self, count: int) -> None:
         self.header_bytes += count
@@ -160,6 +175,9 @@ class GatewayProtocol(HttpToolsProtocol):
         structlog.get_logger("gateway").warning(
             "client.headers-too-large", reason=HEADERS_TOO_LARGE.decode()
         )
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()  # trailers, once an answer has begun: no room for a 431
+            return
         self._refuse(b"431 Request Header Fields Too Large", HEADERS_TOO_LARGE)
 
     def on_headers_complete(self) -> None:

@@ -9,7 +9,8 @@ empty segments collapsed) and matches routes on it too, without `;parameters` (s
 as well: the upstream client (aiohttp, through yarl) sends them decoded whatever the gateway
 gives it, and `DemandeLogement%3Bx` must be routed as the `DemandeLogement;x` the upstream
 receives. A path that climbs above the root, hides a `/` or `\\` in an escape, or has a
-dot-segment with parameters (`..;`, which Java servers resolve as `..`), is refused.
+dot-segment with parameters (`..;`, which Java servers resolve as `..`) or a segment of
+parameters only (`/;x/`, which they drop), is refused.
 """
 
 from __future__ import annotations
@@ -54,8 +55,12 @@ def canonical_target(raw_path: str) -> Target:
         raise PathRefused("the path holds a backslash")
     segments: list[str] = []
     for segment in _ESCAPE.sub(_decode, raw_path).split("/")[1:]:
-        if segment.split(";", 1)[0] in (".", "..") and segment not in (".", ".."):
+        name = segment.split(";", 1)[0]
+        if name in (".", "..") and segment not in (".", ".."):
             raise PathRefused(f"the path has a dot-segment with parameters ('{segment}')")
+        if not name and segment:
+            # Java servers drop it whole, which would join its neighbours.
+            raise PathRefused(f"the path has a segment of parameters only ('{segment}')")
         if segment == "..":
             if not segments:
                 raise PathRefused("the path climbs above the root with '..'")

@@ -8,7 +8,9 @@ where httpx's own degraded (measured in `docs/benchmarks.md`), on an aiohttp ses
 - keeps no cookies: a cookie jar would keep the SNE's cookies and send them with other SIs'
   requests;
 - adds no header the client did not send (an `Accept-Encoding` the client never asked for
-  could bring it a gzip body it cannot read).
+  could bring it a gzip body it cannot read);
+- never reuses a pooled connection the upstream sent bytes on while it was idle: aiohttp would
+  read them as the answer to the next request, another client's.
 An answer aiohttp cannot read (a malformed status line or header) is raised as httpx's
 `RemoteProtocolError`, like the transport's other errors.
 """
@@ -16,6 +18,7 @@ An answer aiohttp cannot read (a malformed status line or header) is raised as h
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import aiohttp
 import httpx
@@ -48,6 +51,17 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+class _FreshConnector(aiohttp.TCPConnector):
+    # `_get` is aiohttp's private step that takes a connection from the pool: the one place to
+    # drop those the upstream spoke on unasked (`should_close`: bytes buffered, or a close).
+    async def _get(self, key: Any, traces: Any) -> Any:
+        while (connection := await super()._get(key, traces)) is not None:
+            if connection.protocol is not None and not connection.protocol.should_close:
+                return connection
+            connection.close()
+        return None
+
+
 class UpstreamTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -62,7 +76,7 @@ def upstream_transport(settings: Settings) -> httpx.AsyncBaseTransport:
     def session() -> aiohttp.ClientSession:
         # Made on the first exchange, inside the worker's event loop.
         return aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
+            connector=_FreshConnector(
                 limit=MAX_CONNECTIONS, ssl=context, keepalive_timeout=KEEPALIVE_SECONDS
             ),
             cookie_jar=aiohttp.DummyCookieJar(),
