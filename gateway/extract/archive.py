@@ -9,7 +9,22 @@ Two of tarfile's habits are kept in check, as a 1 KB archive could otherwise hol
 for hours or take gigabytes: members not read are read past in chunks (tarfile's stream
 "seek" reads block after block up to the size a header claims, even past the end of the
 data), and extended headers (GNU long names, PAX) are refused above `MAX_EXTENDED_HEADER`
-(tarfile reads them whole into memory).
+(tarfile reads them whole into memory), or when more than `MAX_EXTENDED_HEADERS_IN_A_ROW`
+follow each other (tarfile reads each with a recursive call, holding all of them).
+
+What GNU tar or Apache commons-compress would extract must not escape validation:
+
+- a tar header that fails to parse (a bad checksum) is `archive.corrupt`: tarfile would end
+  the archive there without a word, while GNU tar skips to the next header and extracts the
+  members after it; so is a negative size (tarfile would end the archive or go back);
+- a member of a type tarfile does not know (`Z`, ...) is validated as a regular file: its data
+  is stored like one, and GNU tar extracts it as one;
+- GNU sparse members (old `S` headers, PAX `GNU.sparse.*` records) are `archive.corrupt`, refused
+  before tarfile reads their sparse maps (which it parses without bounds or checks): no SNE
+  export holds one.
+
+Any other error tarfile raises on a malformed header is `archive.corrupt` too: a hostile
+archive ends in an `ArchiveError`, never in an uncaught exception.
 """
 
 from __future__ import annotations
@@ -18,7 +33,7 @@ import gzip
 import tarfile
 import zlib
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from gateway.extract.document import Document
 from gateway.limits import Limits
@@ -26,8 +41,13 @@ from gateway.parse import too_large
 from gateway.violation import Violation, ViolationError
 
 XML_SUFFIX = ".xml"
-#: Far above any real long name or PAX record (a few hundred bytes).
+#: Far above any real long name or PAX record (a few hundred bytes), and above the global PAX
+#: records of a whole archive.
 MAX_EXTENDED_HEADER = 1024 * 1024
+#: A real member has at most a PAX header, a long name and a long link name before it.
+MAX_EXTENDED_HEADERS_IN_A_ROW = 8
+#: Global PAX records apply to every member that follows (`git archive` writes one).
+MAX_GLOBAL_RECORDS = 64
 _EXTENDED_HEADER_TYPES = frozenset(
     {
         tarfile.GNUTYPE_LONGNAME,
@@ -37,6 +57,7 @@ _EXTENDED_HEADER_TYPES = frozenset(
         tarfile.SOLARIS_XHDTYPE,
     }
 )
+_SPARSE_RECORD = "GNU.sparse."
 _SKIP_CHUNK = 1 << 16
 
 
@@ -44,21 +65,154 @@ class ArchiveError(ViolationError):
     """The archive cannot be read (any further): `violation` says why and where."""
 
 
-class _ExtendedHeaderTooLarge(Exception):
+class _Refused(Exception):
+    """A header the archive is refused for (`archive.corrupt`); `message` says which."""
+
+    def message(self, name: str, after: str) -> str:
+        raise NotImplementedError
+
+
+class _ExtendedHeaderTooLarge(_Refused):
     def __init__(self, size: int) -> None:
         self.size = size
 
+    def message(self, name: str, after: str) -> str:
+        return (
+            f"{name}: an extended header (a GNU long name or PAX record){after} claims "
+            f"{self.size:,} bytes, over the {MAX_EXTENDED_HEADER:,} any real archive needs; the "
+            "archive is refused without reading it."
+        )
+
+
+class _TooManyExtendedHeaders(_Refused):
+    def message(self, name: str, after: str) -> str:
+        return (
+            f"{name}: more than {MAX_EXTENDED_HEADERS_IN_A_ROW} extended headers (GNU long "
+            f"names or PAX records) in a row{after}; the archive is refused."
+        )
+
+
+class _GlobalRecordsTooMany(_Refused):
+    def __init__(self, count: int, size: int) -> None:
+        self.count, self.size = count, size
+
+    def message(self, name: str, after: str) -> str:
+        return (
+            f"{name}: global PAX records{after} add up to {self.count:,} records of "
+            f"{self.size:,} bytes, over the {MAX_GLOBAL_RECORDS} records and "
+            f"{MAX_EXTENDED_HEADER:,} bytes any real archive needs; the archive is refused."
+        )
+
+
+class _SparseMember(_Refused):
+    def __init__(self, member: str) -> None:
+        self.member = member
+
+    def message(self, name: str, after: str) -> str:
+        return (
+            f"{name}: member {_printable(self.member)}{after} is a GNU sparse file, which no SNE "
+            "export holds; the archive is refused without reading its sparse map."
+        )
+
+
+class _DamagedHeader(_Refused):
+    def __init__(self, offset: int, reason: str) -> None:
+        self.offset, self.reason = offset, reason
+
+    def message(self, name: str, after: str) -> str:
+        return (
+            f"{name}: the tar header at byte {self.offset:,}{after} is damaged ({self.reason}); "
+            "GNU tar would skip it and extract the members that follow, so the archive is "
+            "refused."
+        )
+
 
 class _BoundedTarInfo(tarfile.TarInfo):
-    def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+    """tarfile's header parsing, with the checks above. Every header goes through
+    `fromtarfile` (extended headers call it again for the header they extend), then
+    `_proc_member`."""
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        start = archive.fileobj.tell()  # type: ignore[union-attr]
+        depth: int = getattr(archive, "_extended_depth", 0)
+        if depth > MAX_EXTENDED_HEADERS_IN_A_ROW:
+            raise _TooManyExtendedHeaders
+        archive._extended_depth = depth + 1  # type: ignore[attr-defined]
+        try:
+            member = super().fromtarfile(archive)
+        except tarfile.InvalidHeaderError as error:
+            # At byte 0, not a tar archive at all: tarfile says so (`ReadError`).
+            if start == 0:
+                raise
+            raise _DamagedHeader(start, str(error)) from None
+        finally:
+            archive._extended_depth = depth  # type: ignore[attr-defined]
+        if member.size < 0:  # set by a PAX record
+            raise _DamagedHeader(start, "negative size")
+        return member
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        if self.size < 0:
+            raise _DamagedHeader(self.offset, "negative size")
         if self.type in _EXTENDED_HEADER_TYPES and self.size > MAX_EXTENDED_HEADER:
             raise _ExtendedHeaderTooLarge(self.size)
-        return super()._proc_member(tarfile)  # type: ignore[misc]
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            # Before `_proc_sparse`, which reads extension blocks of sparse map for as long as
+            # they say another follows.
+            raise _SparseMember(self.name)
+        member = super()._proc_member(archive)  # type: ignore[misc]
+        if self.type == tarfile.XGLTYPE:
+            # Global records add up from header to header, and tarfile applies them all to
+            # every member.
+            records = archive.pax_headers
+            size = sum(len(key) + len(value) for key, value in records.items())
+            if len(records) > MAX_GLOBAL_RECORDS or size > MAX_EXTENDED_HEADER:
+                raise _GlobalRecordsTooMany(len(records), size)
+        return member  # type: ignore[no-any-return]
+
+    # PAX sparse formats 0.0, 0.1 and 1.0: refused before their map is parsed (1.0 reads it
+    # from the member's data, as many numbers as its first line says). What follows the member
+    # varies between Python versions.
+    def _proc_gnusparse_00(self, member: tarfile.TarInfo, *_: Any) -> None:
+        raise _SparseMember(member.name)
+
+    def _proc_gnusparse_01(
+        self, member: tarfile.TarInfo, pax_headers: dict[str, str], *_: Any
+    ) -> None:
+        raise _SparseMember(_sparse_name(member, pax_headers))
+
+    def _proc_gnusparse_10(
+        self, member: tarfile.TarInfo, pax_headers: dict[str, str], *_: Any
+    ) -> None:
+        raise _SparseMember(_sparse_name(member, pax_headers))
+
+    def _apply_pax_info(self, pax_headers: dict[str, str], encoding: str, errors: str) -> None:
+        # Any other `GNU.sparse.*` record (`GNU.sparse.realsize` alone, in a global header...).
+        if any(key.startswith(_SPARSE_RECORD) for key in pax_headers):
+            raise _SparseMember(_sparse_name(self, pax_headers))
+        super()._apply_pax_info(pax_headers, encoding, errors)  # type: ignore[misc]
+
+
+def _sparse_name(member: tarfile.TarInfo, pax_headers: dict[str, str]) -> str:
+    return pax_headers.get("GNU.sparse.name") or pax_headers.get("path") or member.name
+
+
+def _printable(name: str) -> str:
+    """Member names come from the archive: no control character reaches a terminal or a
+    report."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
+
+
+def _stored_as_file(member: tarfile.TarInfo) -> bool:
+    """A regular file, or a type tarfile does not know: GNU tar extracts those as regular
+    files (commons-compress calls them files), and tarfile reads past their data as a file's."""
+    return member.isfile() or member.type not in tarfile.SUPPORTED_TYPES
 
 
 def _read_past(archive: tarfile.TarFile) -> None:
     """Read, in chunks, up to the header after the member just returned: the bytes the archive
-    stores for it, checking they are there (a sparse member's holes are not generated)."""
+    stores for it, checking they are there."""
     left = archive.offset - archive.fileobj.tell()  # type: ignore[union-attr]
     while left > 0:
         chunk = archive.fileobj.read(min(left, _SKIP_CHUNK))  # type: ignore[union-attr]
@@ -72,8 +226,9 @@ def iter_archive(
 ) -> Iterator[Document]:
     """Yield a `Document` per `.xml` member of the gzip-compressed tar `stream`.
 
-    Raises `ArchiveError` with code `archive.corrupt` when `stream` is not a tar archive, and
-    `archive.truncated` when it ends or breaks in the middle, after the members read so far.
+    Raises `ArchiveError` with code `archive.corrupt` when `stream` is not a tar archive or
+    has a header it refuses, and `archive.truncated` when it ends or breaks in the middle,
+    after the members read so far.
     """
     last = None
     try:
@@ -85,16 +240,11 @@ def iter_archive(
                 # tarfile remembers every member it has read, even in stream mode: forget them,
                 # or memory grows with the size of the export.
                 archive.members.clear()
-                last = member.name
-                if not member.isfile() or not member.name.lower().endswith(XML_SUFFIX):
+                last = _printable(member.name)
+                if not _stored_as_file(member) or not member.name.lower().endswith(XML_SUFFIX):
                     _read_past(archive)
                     continue
-                # Member names come from the archive: no control character reaches a terminal
-                # or a report.
-                printable = "".join(
-                    c if c.isprintable() else f"\\x{ord(c):02x}" for c in member.name
-                )
-                source = f"{name}!{printable}"
+                source = f"{name}!{last}"
                 if member.size > limits.max_bytes:
                     _read_past(archive)
                     yield Document(source, schema=schema, problem=too_large(limits))
@@ -106,16 +256,9 @@ def iter_archive(
                 yield Document(source, data, schema)
             while unzipped.read(1 << 16):
                 pass
-    except _ExtendedHeaderTooLarge as refused:
+    except _Refused as refused:
         after = f" after member {last}" if last else ""
-        raise ArchiveError(
-            Violation(
-                "archive.corrupt",
-                f"{name}: an extended header (a GNU long name or PAX record){after} claims "
-                f"{refused.size:,} bytes, over the {MAX_EXTENDED_HEADER:,} any real archive "
-                "needs; the archive is refused without reading it.",
-            )
-        ) from None
+        raise ArchiveError(Violation("archive.corrupt", refused.message(name, after))) from None
     except (tarfile.ReadError, gzip.BadGzipFile) as error:
         if last is None:
             raise ArchiveError(
@@ -127,6 +270,16 @@ def iter_archive(
         raise ArchiveError(_truncated(name, last)) from None
     except (EOFError, zlib.error, OSError, tarfile.TarError):
         raise ArchiveError(_truncated(name, last)) from None
+    except (ValueError, LookupError, TypeError, ArithmeticError, RecursionError) as error:
+        # What tarfile itself raises on a header it cannot make sense of.
+        after = f" after member {last}" if last else ""
+        raise ArchiveError(
+            Violation(
+                "archive.corrupt",
+                f"{name}: a tar header{after} cannot be read ({type(error).__name__}); the "
+                "archive is refused.",
+            )
+        ) from None
 
 
 def _truncated(name: str, last: str | None) -> Violation:

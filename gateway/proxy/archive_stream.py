@@ -4,6 +4,9 @@ The proxy hands each chunk to `ArchiveCheck.feed` and forwards it; a worker thre
 same bytes through `gateway.extract.archive` and validates each member as soon as it is
 complete. A small bounded queue sits between them, so memory stays flat whatever the size of
 the archive, and a slow validation slows the stream rather than piling bytes up.
+
+A bug in reading or validating never passes an archive: it becomes a `validation.failed`
+report (logged with its traceback), as for any other body.
 """
 
 from __future__ import annotations
@@ -13,18 +16,35 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import structlog
+
 from gateway.catalog import SchemaSet
 from gateway.extract.archive import ArchiveError, iter_archive
 from gateway.extract.document import Document, SchemaChoice
 from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
 from gateway.validate import validate_document
-from gateway.violation import DocumentReport
+from gateway.violation import DocumentReport, Violation
 
 QUEUE_CHUNKS = 32
 #: Threads validating the members of one archive, and members read ahead of them.
 VALIDATORS = 2
 MEMBERS_IN_FLIGHT = 8
 _END = b""
+_logger = structlog.get_logger()
+
+
+def _failed(source: str, doing: str, error: Exception) -> DocumentReport:
+    return DocumentReport(
+        source,
+        None,
+        (
+            Violation(
+                "validation.failed",
+                f"{doing} failed inside the gateway ({type(error).__name__}); see the gateway "
+                "logs.",
+            ),
+        ),
+    )
 
 
 class _QueueReader:
@@ -103,9 +123,14 @@ class ArchiveCheck:
 
         def validate(document: Document) -> None:
             try:
-                self._record(
-                    validate_document(document, schema_set, limits=limits, show_values=show_values)
+                report = validate_document(
+                    document, schema_set, limits=limits, show_values=show_values
                 )
+            except Exception as error:  # the pool would keep it in a future no one reads
+                _logger.exception("validation.error", archive=self.name, member=document.source)
+                report = _failed(document.source, "Validation", error)
+            try:
+                self._record(report)
             finally:
                 in_flight.release()
 
@@ -119,6 +144,9 @@ class ArchiveCheck:
                     pool.submit(validate, document)
             except ArchiveError as error:
                 self._record(DocumentReport(self.name, None, (error.violation,)))
+            except Exception as error:  # this thread's end would otherwise pass the archive
+                _logger.exception("validation.error", archive=self.name)
+                self._record(_failed(self.name, "Reading the archive", error))
             finally:
                 # Drain what the proxy still sends, so it never blocks on a full queue.
                 while not reader.ended:
