@@ -54,7 +54,9 @@ CODES: dict[str, Code] = {
         "ARC02", "The archive ends or breaks in the middle; later members are missing."
     ),
     "mime.malformed": Code(
-        "MIM01", "A multipart/related (MTOM) message cannot be split into its parts."
+        "MIM01",
+        "A multipart/related (MTOM) message cannot be split into its parts, or receivers could "
+        "split it differently (root part, headers, Content-IDs).",
     ),
     "mime.truncated": Code(
         "MIM02", "A multipart/related (MTOM) message ends before its closing boundary."
@@ -72,7 +74,10 @@ CODES: dict[str, Code] = {
     "soap.extra-payload": Code(
         "SOA04", "The SOAP envelope has more than one Body, or its Body more than one payload."
     ),
-    "xop.repeated-part": Code("MIM04", "Several xop:Include elements refer to the same MIME part."),
+    "xop.repeated-part": Code(
+        "MIM04",
+        "Several xop:Include elements refer to the same MIME part, or one element holds several.",
+    ),
     "validation.failed": Code(
         "GTW01", "The gateway could not validate the exchange (an internal error)."
     ),

@@ -377,3 +377,156 @@ def test_text_beside_an_include_is_not_part_of_the_value(tmp_path: Path) -> None
     body = mtom(envelope("QUJ" + include("doc@sne")), {"doc@sne": DOCUMENT})
     wrapper = extract_documents(body, MTOM_TYPE, rule, LIMITS, kind="mtom").documents[0]
     assert validate_document(wrapper, schema_set).valid
+
+
+def raw_mtom(parts: list[tuple[str, bytes]]) -> bytes:
+    """A multipart/related body from (header lines, content) pairs, in that order."""
+    return (
+        b"".join(
+            f"--{BOUNDARY}\r\n{headers}\r\n\r\n".encode() + content + b"\r\n"
+            for headers, content in parts
+        )
+        + f"--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def malformed(body: bytes, content_type: str = MTOM_TYPE) -> str:
+    with pytest.raises(MultipartError) as refused:
+        parse_multipart(body, content_type)
+    assert refused.value.violation.code == "mime.malformed"
+    return refused.value.violation.message
+
+
+def test_the_root_is_the_first_part_and_start_must_name_it() -> None:
+    # CXF reads the first part as the envelope whatever `start` says: a valid envelope second,
+    # named by `start`, must not stand in for an invalid first one.
+    valid = envelope(include("d"))
+    parts = [
+        ("Content-ID: <evil>", envelope("not base64!")),
+        ("Content-ID: <root>", valid),
+        ("Content-ID: <d>", DOCUMENT),
+    ]
+    content_type = MTOM_TYPE.replace("root.message@cxf.apache.org", "root")
+    extraction = extract_documents(raw_mtom(parts), content_type, RULE, LIMITS, kind="mtom")
+    [problem] = [document.problem for document in extraction.documents]
+    assert problem.code == "mime.malformed"
+    assert problem.message == (
+        "Malformed multipart/related message: the start parameter names <root>, which is not "
+        "the first part; it must name the first part, as receivers differ on which one is the "
+        "root."
+    )
+    # Without `start`, or with `start` naming it, the first part is the root.
+    for content_type in ('multipart/related; boundary="' + BOUNDARY + '"', MTOM_TYPE):
+        body = raw_mtom(
+            [("Content-ID: <root.message@cxf.apache.org>", valid), ("Content-ID: <d>", DOCUMENT)]
+        )
+        multipart = parse_multipart(body, content_type)
+        assert (multipart.root.content, multipart.attachments) == (valid, {"d": DOCUMENT})
+
+
+@pytest.mark.parametrize(
+    ("header", "identifier"),
+    [
+        ("<ab", "a"),  # the first and the last character go, whatever the last is
+        ("<a> ", "a>"),  # CXF keeps the blanks at the end of a value
+        ("<cid:x>", "x"),
+        ("<CID:x>", "CID:x"),  # the prefix is case-sensitive
+        ("cid:a+b%40c", "a b@c"),  # Java's URLDecoder: '+' is a space
+        ("<<a>>", "<a>"),
+    ],
+)
+def test_content_ids_are_cleaned_as_cxf_cleans_them(header: str, identifier: str) -> None:
+    body = raw_mtom([("Content-ID: <r>", envelope(include("x"))), (f"Content-ID: {header}", b"")])
+    multipart = parse_multipart(body, MTOM_TYPE.replace("root.message@cxf.apache.org", "r"))
+    assert list(multipart.attachments) == [identifier]
+
+
+def test_a_content_id_cleaned_to_another_part_s_is_a_duplicate() -> None:
+    body = raw_mtom(
+        [
+            ("Content-ID: <root.message@cxf.apache.org>", envelope(include("d"))),
+            ("Content-ID: <d>", DOCUMENT),
+            ("Content-ID: <dx", b"<other/>"),
+        ]
+    )
+    assert malformed(body) == (
+        "Malformed multipart/related message: two parts have the Content-ID <d>."
+    )
+
+
+def test_an_attachment_without_content_id_has_cxf_s_default_one() -> None:
+    body = raw_mtom(
+        [
+            ("Content-ID: <r>", envelope(include("root.message@cxf.apache.org"))),
+            ("Content-Type: application/xml", b"<other/>"),
+            ("Content-ID: <root.message@cxf.apache.org>", DOCUMENT),
+        ]
+    )
+    assert malformed(body, MTOM_TYPE.replace("root.message@cxf.apache.org", "r")) == (
+        "Malformed multipart/related message: two parts have the Content-ID "
+        "<root.message@cxf.apache.org>."
+    )
+
+
+def test_a_content_id_java_cannot_decode_is_malformed() -> None:
+    body = mtom(envelope(include("d")), {"d%zz": DOCUMENT})
+    assert malformed(body) == (
+        "Malformed multipart/related message: a Content-ID has a '%' not followed by two "
+        "hexadecimal digits."
+    )
+
+
+def test_an_href_without_cid_is_looked_up_as_it_stands() -> None:
+    # CXF URL-decodes an href after `cid:` only: `x%41` names the part <x%2541>, not <xA>.
+    root = envelope("").replace(
+        b"<ws:fichierDemande></ws:fichierDemande>",
+        b'<ws:fichierDemande><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" '
+        b'href="x%41"/></ws:fichierDemande>',
+    )
+    body = mtom(root, {"x%2541": DOCUMENT, "xA": b"<other/>"})
+    extraction = extract_documents(body, MTOM_TYPE, RULE, LIMITS, kind="mtom")
+    assert extraction.documents[1].data == DOCUMENT
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        (
+            "Content-ID: <d>\r\nContent-ID: <e>",
+            "a part has two Content-ID headers",
+        ),
+        (
+            "Content-Type: application/octet-stream\r\ncontent-type: text/plain",
+            "a part has two content-type headers",
+        ),
+        (
+            "Content-Type: application/octet-stream;\r\n name=x\r\nContent-ID: <d>",
+            "line 2 of a part's headers is folded (begins with a space or a tab)",
+        ),
+        (
+            "Content-ID: <d>\r\nContent-Transfer-Encoding : base64",
+            "line 2 of a part's headers has a space before its colon",
+        ),
+        ("Content-ID: <d>\rX-A: b", "line 1 of a part's headers holds a lone carriage return"),
+    ],
+    ids=["two-content-ids", "two-content-types", "folded", "space-before-colon", "lone-cr"],
+)
+def test_headers_receivers_read_differently_are_malformed(headers: str, reason: str) -> None:
+    body = raw_mtom(
+        [("Content-ID: <root.message@cxf.apache.org>", envelope(include("d"))), (headers, DOCUMENT)]
+    )
+    assert malformed(body) == f"Malformed multipart/related message: {reason}."
+
+
+def test_an_element_holding_two_includes_is_a_repeated_part() -> None:
+    body = mtom(envelope(include("a") + include("b")), {"a": DOCUMENT, "b": b"<other/>"})
+    [document] = extract_documents(body, MTOM_TYPE, RULE, LIMITS, kind="mtom").documents
+    assert document.source == "ws:fichierDemande (cid:b)"
+    assert document.problem.code == "xop.repeated-part"
+    assert document.problem.message == (
+        "<ws:fichierDemande> holds more than one xop:Include; an element's value is one MIME part."
+    )
+    assert document.problem.path == (
+        "/env:Envelope/env:Body/ws:getNumUnique/ws:numUniqueParametres/ws:fichierDemande"
+        "/xop:Include[2]"
+    )

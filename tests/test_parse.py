@@ -4,13 +4,16 @@ a hang or a file read."""
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.catalog import Catalog
 from gateway.limits import Limits
 from gateway.parse import DocumentRejected, parse_xml
+from gateway.validate import validate
 
 LIMITS = Limits()
 
@@ -153,4 +156,62 @@ def test_a_node_over_libxml2_s_limit_is_a_size_violation(document: bytes, reason
         "One text, name, attribute or comment of the document is larger than libxml2's limit "
         f"of 10,000,000 bytes ({reason}); the document is refused. A document this large is "
         "sent as an MTOM attachment rather than as inline base64."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (b"   <!---->38400", "   38400"),
+        (b"38400<!---->   ", "38400   "),
+        (b"   <?pi?>38400", "   38400"),
+        (b"<![CDATA[38400]]>   ", "38400   "),
+        (b"   <![CDATA[38400]]>", "   38400"),
+    ],
+)
+def test_blanks_beside_a_comment_pi_or_cdata_stay_in_the_value(value: bytes, text: str) -> None:
+    root = parse_xml(b"<codePostal>" + value + b"</codePostal>", LIMITS)
+    assert root.xpath("string()") == text
+
+
+def test_a_comment_does_not_hide_blanks_from_the_schema(catalog: Catalog, fixtures: Path) -> None:
+    # Xerces reads "   38000" either way: the comment must not turn a violation into a pass.
+    minimal = (fixtures / "valid" / "13.33" / "demande" / "minimal.xml").read_bytes()
+    schema_set = catalog.version("13.33")
+
+    def violations(code_postal: bytes) -> list[tuple[str, str, str | None, int | None]]:
+        document = minimal.replace(b"<codePostal>38000<", b"<codePostal>" + code_postal + b"<")
+        report = validate(document, schema_set)
+        return [(v.code, v.message, v.path, v.line) for v in report.violations]
+
+    expected = [
+        (
+            "xsd.pattern",
+            "<nuu:codePostal>: the value does not match the pattern [0-9]{5}.",
+            "/nuu:interfaceNuu/nuu:demande/nuu:demandeLogement/nuu:personnePhysique"
+            "/nuu:demandeur/nuu:adressePostale/nuu:codePostal",
+            26,
+        )
+    ]
+    assert violations(b"   38000") == expected
+    assert violations(b"   <!---->38000") == expected
+    assert violations(b"38000") == []
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            b"<a><nom><![CDATA[DUPONT Jean-Pierre 1 85 05 78 006 084 36",
+            "Not well-formed XML: CData section not finished.",
+        ),
+        (b"<a><!-- DUPONT Jean-Pierre", "Not well-formed XML: Comment not terminated."),
+    ],
+)
+def test_a_syntax_error_does_not_quote_the_document(document: bytes, message: str) -> None:
+    with pytest.raises(DocumentRejected) as caught:
+        parse_xml(document, LIMITS)
+    assert (caught.value.violation.code, caught.value.violation.message) == (
+        "xml.malformed",
+        message,
     )

@@ -53,14 +53,44 @@ def _truncated(reason: str) -> MultipartError:
     )
 
 
+#: The identifier CXF gives a part that has no Content-ID header (`AttachmentUtil`).
+CXF_DEFAULT_CONTENT_ID = "root.message@cxf.apache.org"
+_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: A header name quoted in a message: a short token (anything else could be the document).
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,39}")
+
+
+def _url_decode(value: str) -> str:
+    """Java's `URLDecoder.decode(value, "UTF-8")`: '+' is a space; a '%' not followed by two
+    hex digits makes it throw (a ValueError here), where `unquote_plus` would keep it."""
+    if _ESCAPE.search(value):
+        raise ValueError("an incomplete or invalid %-escape")
+    return unquote_plus(value, errors="replace")
+
+
 def content_id(value: str) -> str:
-    """A Content-ID header or a `cid:` URL reduced to the bare identifier both name, decoded
-    as the SNE's receiver (Apache CXF's `AttachmentUtil.cleanContentId`, Java's URLDecoder)
-    decodes both: what the gateway resolves is the part the SNE would."""
-    value = value.strip().strip("<> \t")
-    if value.lower().startswith("cid:"):
+    """A Content-ID header reduced to the identifier the SNE's receiver files the part under,
+    exactly as Apache CXF's `AttachmentUtil.cleanContentId` does: a leading '<' takes the first
+    and the last character away (whatever the last is), then a `cid:` prefix (case-sensitive)
+    goes, then the rest is URL-decoded. Raises ValueError where Java's URLDecoder throws."""
+    if value.startswith("<"):
+        value = value[1:-1]
+    if value.startswith("cid:"):
         value = value[4:]
-    return unquote_plus(value)
+    return _url_decode(value)
+
+
+def href_content_id(href: str) -> str | None:
+    """The Content-ID an `xop:Include href` names, as CXF resolves it
+    (`AttachmentUtil.getAttachmentDataSource`): after `cid:` the rest is URL-decoded; any other
+    href is looked up as it stands (a URL with `://` is fetched, never a part: None). None too
+    where the receiver cannot decode it; either way no part is found."""
+    if href.startswith("cid:"):
+        try:
+            return _url_decode(href[4:])
+        except ValueError:
+            return None
+    return None if "://" in href else href
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +113,36 @@ def _headers_and_content(part: bytes) -> Part:
         if part.strip():
             raise _malformed("a part has no blank line between its headers and its content")
         return Part({}, b"")
-    headers = {}
+    headers: dict[str, str] = {}
     for number, line in enumerate(re.split(rb"\r?\n", part[: split.start()]), start=1):
-        name, colon, value = line.decode("latin-1").partition(":")
+        text = line.decode("latin-1")
+        # Receivers differ on each of these (CXF joins a folded line to the one before, drops a
+        # lone CR, files 'Name :' apart from 'Name:', keeps a header's first value): what the
+        # gateway reads might not be what the SNE reads.
+        if text[:1] in (" ", "\t"):
+            raise _malformed(
+                f"line {number} of a part's headers is folded (begins with a space or a tab)"
+            )
+        if "\r" in text:
+            raise _malformed(f"line {number} of a part's headers holds a lone carriage return")
+        name, colon, value = text.partition(":")
         if not colon:
             # The line is not quoted: it may well be the document, and values stay out.
             raise _malformed(
                 f"line {number} of a part's headers has no colon (headers are 'Name: value' "
                 "lines, then a blank line before the content)"
             )
-        headers[name.strip().lower()] = value.strip()
+        if name != name.rstrip(" \t"):
+            raise _malformed(f"line {number} of a part's headers has a space before its colon")
+        key = name.lower()
+        if key in headers:
+            raise _malformed(
+                f"a part has two {name} headers"
+                if _TOKEN.fullmatch(name)
+                else "a part has two headers of one name"
+            )
+        # As CXF reads a value: without the blanks after the colon, with those at its end.
+        headers[key] = value.lstrip(" \t")
     content = part[split.end() :]
     encoding = headers.get("content-transfer-encoding", "binary").lower()
     if encoding == "base64":
@@ -131,22 +181,42 @@ def parse_multipart(body: bytes, content_type: str) -> Multipart:
         position = following + 1
     if not parts:
         raise _malformed("the message has no part")
-    start = parameters.get("start")
+    # The root is the first part: CXF (`AttachmentDeserializer.initializeRootMessage`) reads
+    # it whatever the start parameter says, other receivers follow the parameter.
+    root = parts[0]
     by_id: dict[str, Part] = {}
     for part in parts:
-        if "content-id" in part.headers:
-            identifier = content_id(part.headers["content-id"])
-            if identifier in by_id:
-                # Receivers differ on which one an Include means: the one validated might not
-                # be the one used.
-                raise _malformed(f"two parts have the Content-ID <{identifier}>")
-            by_id[identifier] = part
+        raw = part.headers.get("content-id")
+        if raw is None:
+            if part is root:
+                continue
+            # CXF files an attachment without Content-ID under its default identifier, which
+            # an Include can name.
+            raw = f"<{CXF_DEFAULT_CONTENT_ID}>"
+        try:
+            identifier = content_id(raw)
+        except ValueError:
+            raise _malformed(
+                "a Content-ID has a '%' not followed by two hexadecimal digits"
+            ) from None
+        if identifier in by_id:
+            # Receivers differ on which one an Include means: the one validated might not
+            # be the one used.
+            raise _malformed(f"two parts have the Content-ID <{identifier}>")
+        by_id[identifier] = part
+    start = parameters.get("start")
     if start:
-        root = by_id.get(content_id(start))
-        if root is None:
+        try:
+            named = by_id.get(content_id(start))
+        except ValueError:
+            named = None
+        if named is None:
             raise _malformed(f"no part has the Content-ID {start} named by the start parameter")
-    else:
-        root = parts[0]
+        if named is not root:
+            raise _malformed(
+                f"the start parameter names {start}, which is not the first part; it must name "
+                "the first part, as receivers differ on which one is the root"
+            )
     attachments = {
         identifier: part.content for identifier, part in by_id.items() if part is not root
     }

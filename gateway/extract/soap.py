@@ -19,7 +19,7 @@ from lxml import etree
 from gateway.config import DirectionRule
 from gateway.explain import element_path
 from gateway.extract.document import Document
-from gateway.extract.mtom import content_id
+from gateway.extract.mtom import href_content_id
 from gateway.limits import Limits
 from gateway.names import SOAP11, SOAP12, XOP, display_name
 from gateway.parse import too_large
@@ -46,6 +46,12 @@ def soap_version(root: etree._Element) -> str | None:
     return SOAP_VERSIONS.get(name.namespace or "") if name.localname == "Envelope" else None
 
 
+def _attachment(attachments: Mapping[str, bytes], href: str) -> bytes | None:
+    """The part an Include's href names, as the receiver resolves it; None when none is."""
+    identifier = href_content_id(href)
+    return None if identifier is None else attachments.get(identifier)
+
+
 def _problem(
     source: str, schema: str | None, code: str, message: str, element: etree._Element
 ) -> Document:
@@ -67,7 +73,7 @@ def _embedded_document(
     if include is not None:
         href = include.get("href", "")
         source = f"{name} ({href})"
-        attachment = attachments.get(content_id(href))
+        attachment = _attachment(attachments, href)
         if attachment is None:
             return _problem(
                 source,
@@ -107,7 +113,7 @@ def _take_out_includes(
     value rather than a second error."""
     content = []
     for include in list(payload.iter(_INCLUDE)):
-        attachment = attachments.get(content_id(include.get("href", "")))
+        attachment = _attachment(attachments, include.get("href", ""))
         parent = include.getparent()
         if parent is None:
             continue
@@ -174,19 +180,36 @@ def soap_documents(
         return SoapContent(version, (), fault=True)
     attachments = attachments or {}
     if attachments:
+        # One part is one value, and XOP allows one Include as an element's only content:
+        # otherwise the document checked and the value the receiver uses could differ.
         referred: set[str] = set()
+        holders: set[etree._Element] = set()
         for include in payload.iter(_INCLUDE):
             href = include.get("href", "")
-            if content_id(href) in referred:
-                return _problem(
-                    f"{display_name(include.getparent().tag)} ({href})",
-                    rule.schema,
-                    "xop.repeated-part",
-                    f"The MIME part {href!r} is referred to by more than one xop:Include; "
-                    "each attachment is one value.",
-                    include,
+            parent = include.getparent()
+            identifier = href_content_id(href)
+            if parent in holders:
+                message = (
+                    f"<{display_name(parent.tag)}> holds more than one xop:Include; an "
+                    "element's value is one MIME part."
                 )
-            referred.add(content_id(href))
+            elif identifier is not None and identifier in referred:
+                message = (
+                    f"The MIME part {href!r} is referred to by more than one xop:Include; "
+                    "each attachment is one value."
+                )
+            else:
+                holders.add(parent)
+                if identifier is not None:
+                    referred.add(identifier)
+                continue
+            return _problem(
+                f"{display_name(parent.tag)} ({href})",
+                rule.schema,
+                "xop.repeated-part",
+                message,
+                include,
+            )
     # `{*}name`: the local name in any namespace, matched by libxml2 rather than in Python.
     embedded = payload.iter(*(f"{{*}}{name}" for name in rule.embedded)) if rule.embedded else ()
     documents = [
