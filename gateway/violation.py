@@ -49,7 +49,11 @@ CODES: dict[str, Code] = {
     ),
     "xsd.invalid": Code("XSD99", "The document breaks another rule of the schema."),
     "schema.not-found": Code("SCH01", "No schema of the catalog applies to this document."),
-    "archive.corrupt": Code("ARC01", "The archive is not a readable gzip-compressed tar file."),
+    "archive.corrupt": Code(
+        "ARC01",
+        "The archive is not a readable gzip-compressed tar file, or has a header refused "
+        "(damaged, sparse, oversized).",
+    ),
     "archive.truncated": Code(
         "ARC02", "The archive ends or breaks in the middle; later members are missing."
     ),
@@ -83,8 +87,8 @@ CODES: dict[str, Code] = {
     ),
     "gateway.refused": Code(
         "GTW02",
-        "The request is refused: CONNECT or TRACE, an absolute-form target, `OPTIONS *`, a "
-        "missing or doubled Host, or a bad path.",
+        "The request is refused: CONNECT or TRACE, an absolute-form target, `OPTIONS *`, a bad "
+        "or doubled Host, doubled Content-Type, Content-Encoding or action, or a bad path.",
     ),
     "upstream.unreachable": Code("GTW03", "The SNE platform cannot be reached (HTTP 502)."),
     "http.content-encoding": Code(
