@@ -63,6 +63,8 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,39}")
 def _url_decode(value: str) -> str:
     """Java's `URLDecoder.decode(value, "UTF-8")`: '+' is a space; a '%' not followed by two
     hex digits makes it throw (a ValueError here), where `unquote_plus` would keep it."""
+    if "%" not in value and "+" not in value:
+        return value  # most identifiers: nothing to decode
     if _ESCAPE.search(value):
         raise ValueError("an incomplete or invalid %-escape")
     return unquote_plus(value, errors="replace")
