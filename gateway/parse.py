@@ -87,25 +87,15 @@ def _keeps_blanks(data: bytes) -> bool:
         encoding = _DECLARED_ENCODING.search(declaration.group())
         if encoding is not None and not _ASCII_ENCODINGS.fullmatch(encoding.group(1)):
             return True
-        start = declaration.end()
     # Comments and processing instructions before the root element hold no value.
-    while True:
-        start = _SPACE.match(data, start).end()  # type: ignore[union-attr]
-        if data.startswith(b"<!--", start):
-            end = data.find(b"-->", start + 4)
-            start = end + 3
-        elif data.startswith(b"<?", start):
-            end = data.find(b"?>", start + 2)
-            start = end + 2
-        else:
-            break
-        if end < 0:
-            return True
+    prolog_end = _prolog_end(data, start)
+    if prolog_end is None:
+        return True
     # A comment and a CDATA section begin with "<!", a processing instruction with "<?". The
     # rare "!" and "?" are looked for, not "<", which begins every tag (24 µs against 0.5 µs
     # on a 15 KB application).
     for mark in (b"!", b"?"):
-        position = data.find(mark, start)
+        position = data.find(mark, prolog_end)
         while position >= 0:
             if data[position - 1 : position] == b"<":
                 return True
@@ -133,6 +123,23 @@ _WIDE_ENCODINGS = (
 )
 
 
+def _prolog_end(data: bytes, position: int) -> int | None:
+    """Where the prolog's declaration, comments and processing instructions give way (to a
+    DOCTYPE or the root element), from `position`; None when one of them never ends. Linear
+    in the prolog's size."""
+    while True:
+        position = _SPACE.match(data, position).end()  # type: ignore[union-attr]
+        if data.startswith(b"<?", position):
+            end, closing = data.find(b"?>", position + 2), 2
+        elif data.startswith(b"<!--", position):
+            end, closing = data.find(b"-->", position + 4), 3
+        else:
+            return position
+        if end < 0:
+            return None
+        position = end + closing
+
+
 def _doctype_position(data: bytes) -> tuple[int, int] | None:
     """Line and column of a DOCTYPE in the prolog, found without parsing (and so without
     letting libxml2 read the internal subset), in any encoding. Linear in the prolog's size."""
@@ -140,20 +147,10 @@ def _doctype_position(data: bytes) -> tuple[int, int] | None:
         if data.startswith(mark):
             data = data[: 1 << 20].decode(encoding, errors="replace").encode("utf-8")
             break
-    position = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    while True:
-        position = _SPACE.match(data, position).end()  # type: ignore[union-attr]
-        if data.startswith(b"<?", position):
-            end = data.find(b"?>", position + 2)
-        elif data.startswith(b"<!--", position):
-            end = data.find(b"-->", position + 4)
-        elif data.startswith(b"<!DOCTYPE", position):
-            return _line_and_column(data, position)
-        else:
-            return None
-        if end < 0:
-            return None
-        position = end + 2 if data[end] == ord("?") else end + 3
+    position = _prolog_end(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0)
+    if position is None or not data.startswith(b"<!DOCTYPE", position):
+        return None
+    return _line_and_column(data, position)
 
 
 def syntax_error_message(error: etree.XMLSyntaxError) -> str:
