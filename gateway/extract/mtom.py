@@ -95,13 +95,13 @@ def href_content_id(href: str) -> str | None:
     return None if "://" in href else href
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Part:
     headers: dict[str, str]
     content: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Multipart:
     """The root part (the SOAP envelope) and the attachments by Content-ID."""
 
@@ -109,32 +109,38 @@ class Multipart:
     attachments: dict[str, bytes]
 
 
-def _headers_and_content(part: bytes) -> Part:
-    split = re.search(rb"\r?\n\r?\n", part)
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_WHITESPACE = re.compile(rb"\s+")
+
+
+def _headers_and_content(body: bytes, start: int, end: int) -> Part:
+    """The part of `body` from `start` to `end`, its headers read as CXF reads them."""
+    split = _BLANK_LINE.search(body, start, end)
     if split is None:
-        if part.strip():
+        if body[start:end].strip():
             raise _malformed("a part has no blank line between its headers and its content")
         return Part({}, b"")
     headers: dict[str, str] = {}
-    for number, line in enumerate(re.split(rb"\r?\n", part[: split.start()]), start=1):
-        text = line.decode("latin-1")
+    for number, line in enumerate(body[start : split.start()].decode("latin-1").split("\n"), 1):
+        if line[-1:] == "\r":
+            line = line[:-1]
         # Receivers differ on each of these (CXF joins a folded line to the one before, drops a
         # lone CR, files 'Name :' apart from 'Name:', keeps a header's first value): what the
         # gateway reads might not be what the SNE reads.
-        if text[:1] in (" ", "\t"):
+        if line[:1] in (" ", "\t"):
             raise _malformed(
                 f"line {number} of a part's headers is folded (begins with a space or a tab)"
             )
-        if "\r" in text:
+        if "\r" in line:
             raise _malformed(f"line {number} of a part's headers holds a lone carriage return")
-        name, colon, value = text.partition(":")
+        name, colon, value = line.partition(":")
         if not colon:
             # The line is not quoted: it may well be the document, and values stay out.
             raise _malformed(
                 f"line {number} of a part's headers has no colon (headers are 'Name: value' "
                 "lines, then a blank line before the content)"
             )
-        if name != name.rstrip(" \t"):
+        if name[-1:] in (" ", "\t"):
             raise _malformed(f"line {number} of a part's headers has a space before its colon")
         key = name.lower()
         if key in headers:
@@ -145,11 +151,11 @@ def _headers_and_content(part: bytes) -> Part:
             )
         # As CXF reads a value: without the blanks after the colon, with those at its end.
         headers[key] = value.lstrip(" \t")
-    content = part[split.end() :]
+    content = body[split.end() : end]
     encoding = headers.get("content-transfer-encoding", "binary").lower()
     if encoding == "base64":
         try:
-            content = base64.b64decode(re.sub(rb"\s+", b"", content), validate=True)
+            content = base64.b64decode(_WHITESPACE.sub(b"", content), validate=True)
         except binascii.Error:
             raise _malformed("a base64-encoded part is not valid base64") from None
     elif encoding not in ("binary", "8bit", "7bit"):
@@ -164,6 +170,7 @@ def parse_multipart(body: bytes, content_type: str) -> Multipart:
     if not boundary:
         raise _malformed("the Content-Type has no boundary parameter")
     delimiter = b"--" + boundary.encode("latin-1")
+    next_delimiter = b"\n" + delimiter
     position = body.find(delimiter)
     if position < 0:
         raise _malformed("the boundary announced in the Content-Type never appears")
@@ -175,11 +182,11 @@ def parse_multipart(body: bytes, content_type: str) -> Multipart:
         line_end = body.find(b"\n", position)
         if line_end < 0:
             raise _truncated("the message ends right after a boundary")
-        following = body.find(b"\n" + delimiter, line_end)
+        following = body.find(next_delimiter, line_end)
         if following < 0:
             raise _truncated("the last part has no closing boundary")
         content_end = following - 1 if body[following - 1 : following] == b"\r" else following
-        parts.append(_headers_and_content(body[line_end + 1 : content_end]))
+        parts.append(_headers_and_content(body, line_end + 1, content_end))
         position = following + 1
     if not parts:
         raise _malformed("the message has no part")

@@ -26,12 +26,17 @@ from gateway.parse import too_large
 from gateway.violation import Violation
 
 SOAP_VERSIONS = {SOAP11: "1.1", SOAP12: "1.2"}
+#: By envelope tag: the SOAP version, and the Body's and the Fault's tags.
+_ENVELOPES = {
+    f"{{{namespace}}}Envelope": (version, f"{{{namespace}}}Body", f"{{{namespace}}}Fault")
+    for namespace, version in SOAP_VERSIONS.items()
+}
 _INCLUDE = f"{{{XOP}}}Include"
 _WHITESPACE = re.compile(rb"\s+")
 _STRING_VALUE = etree.XPath("string()")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SoapContent:
     """The documents found in an envelope, and its SOAP version ("1.1"/"1.2")."""
 
@@ -42,8 +47,8 @@ class SoapContent:
 
 def soap_version(root: etree._Element) -> str | None:
     """ "1.1" or "1.2" when `root` is a SOAP envelope, else None."""
-    name = etree.QName(root)
-    return SOAP_VERSIONS.get(name.namespace or "") if name.localname == "Envelope" else None
+    envelope = _ENVELOPES.get(root.tag)
+    return envelope[0] if envelope else None
 
 
 def _attachment(attachments: Mapping[str, bytes], href: str) -> bytes | None:
@@ -104,7 +109,7 @@ def _embedded_document(
 
 
 def _take_out_includes(
-    payload: etree._Element, attachments: Mapping[str, bytes]
+    includes: list[etree._Element], attachments: Mapping[str, bytes]
 ) -> tuple[tuple[etree._Element, bytes], ...]:
     """Take each xop:Include out of the payload, which then reads as the XOP infoset the wrapper
     schema describes once the base64 of each part is back in place (the validator does that
@@ -112,7 +117,7 @@ def _take_out_includes(
     whose part is missing is reported once, as `xop.missing-part`: the wrapper sees an empty
     value rather than a second error."""
     content = []
-    for include in list(payload.iter(_INCLUDE)):
+    for include in includes:
         attachment = _attachment(attachments, include.get("href", ""))
         parent = include.getparent()
         if parent is None:
@@ -134,8 +139,8 @@ def soap_documents(
 ) -> SoapContent | Document:
     """The documents of the envelope `root` (parsed from `data`), or a problem `Document`
     when it is not a usable envelope."""
-    version = soap_version(root)
-    if version is None:
+    envelope = _ENVELOPES.get(root.tag)
+    if envelope is None:
         return _problem(
             "soap:Envelope",
             rule.wrapper,
@@ -143,8 +148,8 @@ def soap_documents(
             f"Expected a SOAP 1.1 or 1.2 envelope, found <{display_name(root.tag)}>.",
             root,
         )
-    namespace = etree.QName(root).namespace
-    bodies = root.findall(f"{{{namespace}}}Body")
+    version, body_tag, fault_tag = envelope
+    bodies = list(root.iterchildren(body_tag))
     body = bodies[0] if bodies else None
     payloads = (
         [child for child in body.iterchildren() if isinstance(child.tag, str)]
@@ -176,15 +181,16 @@ def soap_documents(
             "The SOAP Body is missing or empty: there is no payload to validate.",
             body if body is not None else root,
         )
-    if etree.QName(payload).localname == "Fault" and etree.QName(payload).namespace == namespace:
+    if payload.tag == fault_tag:
         return SoapContent(version, (), fault=True)
     attachments = attachments or {}
-    if attachments:
+    includes = list(payload.iter(_INCLUDE)) if attachments else []
+    if includes:
         # One part is one value, and XOP allows one Include as an element's only content:
         # otherwise the document checked and the value the receiver uses could differ.
         referred: set[str] = set()
         holders: set[etree._Element] = set()
-        for include in payload.iter(_INCLUDE):
+        for include in includes:
             href = include.get("href", "")
             parent = include.getparent()
             identifier = href_content_id(href)
@@ -216,7 +222,7 @@ def soap_documents(
         _embedded_document(element, rule.schema, attachments, limits) for element in embedded
     ]
     if rule.wrapper or not rule.embedded:
-        xop_content = _take_out_includes(payload, attachments) if attachments else ()
+        xop_content = _take_out_includes(includes, attachments) if includes else ()
         wrapper = rule.wrapper if rule.embedded else (rule.wrapper or rule.schema)
         documents.insert(
             0,
