@@ -127,6 +127,7 @@ class Settings:
     read_timeout: float = 60.0
     client_timeout: float = 60.0
     max_body_bytes: int = 32 * 1024 * 1024
+    max_buffered_bytes: int = 256 * 1024 * 1024
     max_document_bytes: int = 32 * 1024 * 1024
     max_depth: int = LIBXML2_MAX_DEPTH
     max_violations: int = 100
@@ -252,6 +253,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "read_timeout": _number(float, 0.001),
     "client_timeout": _number(float, 0.001),
     "max_body_bytes": _number(int, 1),
+    "max_buffered_bytes": _number(int, 1),
     "max_document_bytes": _number(int, 1),
     "max_depth": _number(int, 1, LIBXML2_MAX_DEPTH),
     "max_violations": _number(int, 1),
@@ -422,6 +424,35 @@ def _xsd_problem(xsd: Path) -> str | None:
     return None
 
 
+def _check_buffer_budget(
+    gateway: Mapping[str, Any],
+    from_file: Mapping[str, Any],
+    from_flags: Mapping[str, Any],
+    file: Path | None,
+) -> None:
+    """A worker's buffers must have room for one body of `max_body_bytes`: else such a body
+    could never be validated, even by an idle worker. The error names where
+    `max_buffered_bytes` was set, or else where `max_body_bytes` was raised above it."""
+    body = gateway.get("max_body_bytes", Settings.max_body_bytes)
+    budget = gateway.get("max_buffered_bytes", Settings.max_buffered_bytes)
+    if budget >= body:
+        return
+    key = "max_buffered_bytes" if "max_buffered_bytes" in gateway else "max_body_bytes"
+    if key in from_flags:
+        where, in_file = f"--{key}", None
+    elif key in from_file:
+        where, in_file = f"gateway.{key}", file
+    else:
+        where, in_file = f"${ENVIRONMENT_PREFIX}{key.upper()}", None
+    raise ConfigError(
+        f"max_buffered_bytes ({budget:,}) is below max_body_bytes ({body:,}): a body of "
+        "max_body_bytes could never be validated; set max_buffered_bytes to at least "
+        "max_body_bytes",
+        where,
+        in_file,
+    )
+
+
 def load_settings(
     file: Path | None,
     overrides: Mapping[str, Any] | None = None,
@@ -477,6 +508,7 @@ def load_settings(
             tls[key] = _relative(tls[key], file)
     if tls.get("client_key") and not tls.get("client_cert"):
         raise ConfigError("a client_key needs its client_cert", "gateway.tls.client_key", file)
+    _check_buffer_budget(gateway, from_file, from_flags, file)
     return replace(
         Settings(),
         **gateway,

@@ -1,4 +1,5 @@
-"""Reading an ASGI request body: buffered up to a limit for validation, streamed beyond it.
+"""Reading an ASGI request body: buffered up to a limit for validation, streamed beyond it
+(or beyond what the worker's `BufferBudget` has room for).
 
 A client may stay silent at most `seconds` between two parts of its body (`client_timeout`):
 the ASGI server waits for ever, which would let a stalled or hostile client hold a request, its
@@ -12,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from litestar.types import Receive, ReceiveMessage
+
+from gateway.proxy.buffer_budget import BufferClaim
 
 
 class ClientDisconnected(Exception):
@@ -35,21 +38,27 @@ async def _receive_within(receive: Receive, seconds: float) -> ReceiveMessage:
 
 @dataclass(slots=True)
 class BufferedBody:
-    """The first bytes of a body: all of it when `ended`, else the first chunks past `limit`
-    (the rest is still to be read)."""
+    """The first bytes of a body: all of it when `ended`, else the first chunks past `limit`,
+    or up to the chunk the worker's budget had no room for when `over_budget` (the rest is
+    still to be read)."""
 
     data: bytes
     ended: bool
     limit: int
+    over_budget: bool = False
 
     @property
     def within_limit(self) -> bool:
-        """Whether the whole body was read and fits the limit: it can be validated."""
-        return self.ended and len(self.data) <= self.limit
+        """Whether the whole body was read and fits the limit and the worker's budget: it can
+        be validated."""
+        return self.ended and len(self.data) <= self.limit and not self.over_budget
 
 
-async def read_body(receive: Receive, limit: int, seconds: float) -> BufferedBody:
-    """Buffer the request body; stop as soon as it exceeds `limit` (the rest stays unread)."""
+async def read_body(
+    receive: Receive, limit: int, seconds: float, buffers: BufferClaim | None = None
+) -> BufferedBody:
+    """Buffer the request body; stop as soon as it exceeds `limit`, or the worker's budget
+    when `buffers` counts it (the rest stays unread)."""
     chunks = []
     size = 0
     while True:
@@ -57,7 +66,11 @@ async def read_body(receive: Receive, limit: int, seconds: float) -> BufferedBod
         chunk = message.get("body", b"")
         chunks.append(chunk)
         size += len(chunk)
-        if not message.get("more_body", False):
+        ended = not message.get("more_body", False)
+        # A body over its own limit says so, rather than that the budget was short.
+        if buffers is not None and not buffers.take(len(chunk)) and size <= limit:
+            return BufferedBody(b"".join(chunks), ended, limit, over_budget=True)
+        if ended:
             return BufferedBody(b"".join(chunks), ended=True, limit=limit)
         if size > limit:
             return BufferedBody(b"".join(chunks), ended=False, limit=limit)

@@ -2,9 +2,10 @@
 extract its documents, validate them (select included), decide. What comes out is a `Verdict`,
 plain data the exchange answers, heads and logs with.
 
-A body over `max_body_bytes`, or in an encoding the gateway cannot decode, is not validated:
-it gets a report saying so, which `decide` treats as incomplete (fail-open in prod). A bug in
-the engine never takes the exchange down: it becomes a `validation.failed` report.
+A body over `max_body_bytes`, one the worker had no room to buffer (`max_buffered_bytes`), or
+one in an encoding the gateway cannot decode, is not validated: it gets a report saying so,
+which `decide` treats as incomplete (fail-open in prod). A bug in the engine never takes the
+exchange down: it becomes a `validation.failed` report.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gateway.extract.message import (
 )
 from gateway.limits import MAX_FAILED_DOCUMENTS
 from gateway.proxy.body import BufferedBody
+from gateway.proxy.buffer_budget import BufferClaim
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
@@ -67,6 +69,15 @@ def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
     )
 
 
+def _over_budget(direction: Direction, budget: int) -> list[DocumentReport]:
+    return gateway_reports(
+        "body",
+        "limits.size",
+        f"The {direction} body was not validated: the bodies this worker holds for validation "
+        f"would have gone over {budget:,} bytes (max_buffered_bytes).",
+    )
+
+
 def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
     """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable.
     Every gzip member is decoded (a receiver reads them all), up to `MAX_GZIP_MEMBERS`, and a
@@ -99,7 +110,7 @@ def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
     return b"".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Checks:
     """What checking either direction of one exchange needs: the configuration, the route, the
     XSD set in service when the exchange started, and who to tell when the engine fails."""
@@ -113,6 +124,8 @@ class Checks:
     request_id: str
     #: Held while a body over `THREAD_THRESHOLD` is validated (one at a time per worker).
     large_validations: asyncio.Semaphore
+    #: The exchange's share of the worker's budget for buffers (a decoded copy counts too).
+    buffers: BufferClaim
 
     def rule(self, direction: Direction) -> DirectionRule:
         return self.route.rule(direction) if self.route else DirectionRule()
@@ -183,6 +196,10 @@ class Checks:
     ) -> tuple[Extraction, list[DocumentReport]]:
         limit = self.settings.max_body_bytes
         if not body.within_limit:
+            if body.over_budget:
+                return self._unread(content_type), _over_budget(
+                    direction, self.settings.max_buffered_bytes
+                )
             return self._unread(content_type), _too_large(direction, limit)
         decoded = _decoded(body.data, encoding, limit)
         if decoded is None:
@@ -194,6 +211,11 @@ class Checks:
             )
         if len(decoded) > limit:
             return self._unread(content_type), _too_large(direction, limit)
+        copied = len(decoded) if decoded is not body.data else 0
+        if copied and not self.buffers.take(copied):
+            return self._unread(content_type), _over_budget(
+                direction, self.settings.max_buffered_bytes
+            )
         try:
             if len(decoded) > THREAD_THRESHOLD:
                 await self.large_validations.acquire()
@@ -208,18 +230,28 @@ class Checks:
                 # Released when the thread ends, not when this exchange stops waiting for it:
                 # a client that leaves does not stop the thread, nor free its memory.
                 validating.add_done_callback(lambda _: self.large_validations.release())
-                return await asyncio.shield(validating)
-            return self._extract_and_validate(decoded, content_type, self.rule(direction), kind)
+                self.buffers.hold_while(validating)
+                result = await asyncio.shield(validating)
+            else:
+                result = self._extract_and_validate(
+                    decoded, content_type, self.rule(direction), kind
+                )
         except Exception as error:  # a bug must not take the exchange down: decide says how
             self.logger.exception(
                 "validation.error", request_id=self.request_id, direction=direction
             )
-            return self._unread(content_type), gateway_reports(
-                "body",
-                "validation.failed",
-                f"Validation failed inside the gateway ({type(error).__name__}); "
-                "see the gateway logs.",
+            result = (
+                self._unread(content_type),
+                gateway_reports(
+                    "body",
+                    "validation.failed",
+                    f"Validation failed inside the gateway ({type(error).__name__}); "
+                    "see the gateway logs.",
+                ),
             )
+        # Not when cancelled: the thread may still hold the copy, until the exchange's release.
+        self.buffers.give_back(copied)
+        return result
 
     def _unread(self, content_type: str) -> Extraction:
         """No document extracted: a blocking answer still speaks the SOAP version the headers

@@ -2,9 +2,10 @@
 run the engine's stages (`check`: extract → validate → decide), forward or answer (`answer`:
 the SNE-shaped refusals), and log the outcome (`gateway.report.log`).
 
-Bodies the route validates are buffered up to `max_body_bytes`; past that they are a
-`limits.size` violation and stream on. Everything else streams through untouched. TGZ exports
-stream to the client while a worker thread validates them member by member.
+Bodies the route validates are buffered up to `max_body_bytes`, and as long as the worker's
+exchanges hold at most `max_buffered_bytes` in such buffers (its `BufferBudget`); past either,
+they are a `limits.size` violation and stream on. Everything else streams through untouched.
+TGZ exports stream to the client while a worker thread validates them member by member.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from gateway.proxy.body import (
     read_body,
     stream_body,
 )
+from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.target import PathRefused, canonical_target
@@ -88,11 +90,16 @@ class Gateway:
     #: Large bodies are validated one at a time: a tree takes about 70 times its document's
     #: size, and a handful of 32 MiB bodies at once would take gigabytes.
     large_validations: asyncio.Semaphore = field(init=False)
+    #: Bodies buffered for validation, waiting for their turn or not, are bounded all together
+    #: (`max_buffered_bytes`): else many clients sending large bodies at once would each have
+    #: one held.
+    buffer_budget: BufferBudget = field(init=False)
 
     def __post_init__(self) -> None:
         self.upstream_host = httpx.URL(self.settings.upstream or "").netloc.decode("ascii")
         self.timeouts = timeouts(self.settings)
         self.large_validations = asyncio.Semaphore(1)
+        self.buffer_budget = BufferBudget(self.settings.max_buffered_bytes)
 
 
 def _soap_action(header_action: str | None, content_type: str) -> str | None:
@@ -137,6 +144,8 @@ class Exchange:
         )
         # The set in service when the exchange starts is the one it finishes with.
         self.schema_set: SchemaSet = gateway.schemas.current.schema_set
+        #: What this exchange's buffers take from the worker's budget, given back at its end.
+        self.buffers = gateway.buffer_budget.claim()
         self.checks = Checks(
             self.settings,
             self.route,
@@ -145,6 +154,7 @@ class Exchange:
             gateway.logger,
             self.request_id,
             gateway.large_validations,
+            self.buffers,
         )
         self.verdicts: dict[Direction, Verdict] = {}
         self.upstream_seconds = 0.0
@@ -326,13 +336,16 @@ class Exchange:
         except ClientDisconnected:
             self.outcome = "client-disconnected"
         finally:
+            self.buffers.release()
             self._log()
 
     async def _exchange(self) -> None:
         kind = self.checks.extractor("request", self.content_type)
         validated = kind in BUFFERED_EXTRACTORS
         limit = self.settings.max_body_bytes if validated else PASS_THROUGH_BUFFER
-        body = await read_body(self.receive, limit, self.settings.client_timeout)
+        body = await read_body(
+            self.receive, limit, self.settings.client_timeout, self.buffers if validated else None
+        )
         if validated:
             encoding = header(self.headers, b"content-encoding")
             verdict = await self.checks.check("request", kind, body, self.content_type, encoding)  # type: ignore[arg-type]
@@ -465,12 +478,19 @@ class Exchange:
         stream = response.aiter_raw()
         chunks = []
         size = 0
+        limit = self.settings.max_body_bytes
         ended = True
+        over_budget = False
         try:
             async for chunk in stream:
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > self.settings.max_body_bytes:
+                # A body over its own limit says so, rather than that the budget was short.
+                if not self.buffers.take(len(chunk)) and size <= limit:
+                    ended = False
+                    over_budget = True
+                    break
+                if size > limit:
                     ended = False
                     break
         except httpx.TransportError as error:
@@ -487,7 +507,8 @@ class Exchange:
                     f"The SNE platform's answer broke off before its end ({_cause(error)}).",
                 )
             return
-        body = BufferedBody(b"".join(chunks), ended, self.settings.max_body_bytes)
+        body = BufferedBody(b"".join(chunks), ended, limit, over_budget)
+        del chunks  # held once, as the budget counts it, not twice
         verdict = await self.checks.check(
             "response",
             kind,
