@@ -101,6 +101,10 @@ CODES: dict[str, Code] = {
     "upstream.invalid": Code(
         "GTW07", "The SNE platform's answer is not valid HTTP, or broke off (HTTP 502)."
     ),
+    "http.charset": Code(
+        "GTW08",
+        "The Content-Type's charset names no known encoding, or not the one the document declares.",
+    ),
 }
 
 

@@ -19,7 +19,7 @@ from gateway.extract.document import Document
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.extract.soap import SoapContent, soap_documents, soap_version
 from gateway.limits import Limits
-from gateway.parse import DocumentRejected, parse_xml
+from gateway.parse import DocumentRejected, parse_xml, read_with_charset
 
 MULTIPART_RELATED = "multipart/related"
 SOAP12_TYPE = "application/soap+xml"
@@ -97,6 +97,8 @@ def extract_documents(
     announced = announced_soap_version(content_type, soap_action_header)
     attachments = None
     data = body
+    # The charset that applies is the one of the part that holds the envelope (MTOM's root part).
+    charset_holder = content_type
     if kind == "mtom":
         try:
             multipart = parse_multipart(body, content_type)
@@ -110,7 +112,9 @@ def extract_documents(
                 announced,
             )
         data, attachments = multipart.root.content, multipart.attachments
+        charset_holder = multipart.root.headers.get("content-type", "")
     try:
+        data = read_with_charset(data, content_type_parameters(charset_holder)[1].get("charset"))
         root = parse_xml(data, limits)
     except DocumentRejected as rejected:
         return Extraction(

@@ -1,0 +1,194 @@
+"""The Content-Type's charset: a document is read as the SNE's CXF reads it (the charset wins,
+RFC 7303), and a charset that names no encoding, or not the one the document declares, is
+`http.charset`, since receivers would read the document differently."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import etree
+
+from gateway.catalog import Catalog
+from gateway.config import DirectionRule
+from gateway.extract.message import extract_documents
+from gateway.limits import DEFAULT_LIMITS
+from gateway.validate import validate_document
+from gateway.violation import CODES
+from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
+from tests.test_proxy_exchanges import anomalies
+from tests.upstream import Answer, ScriptedUpstream
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+LATIN1_DEMANDE = (FIXTURES / "charset/demande-latin1-undeclared.xml").read_bytes()
+LATIN1_EXPORT = (FIXTURES / "charset/export-demande-latin1-undeclared.xml").read_bytes()
+UTF8_EXPORT = (FIXTURES / "valid/13.33/export-demande/communes.xml").read_bytes()
+EXPORT_STATUS = sorted((FIXTURES / "valid/13.33/export-statut").glob("*.xml"))[0].read_bytes()
+DEMANDE = DirectionRule(schema="demande")
+
+
+def codes(content_type: str, body: bytes, catalog: Catalog) -> list[str]:
+    extraction = extract_documents(body, content_type, DEMANDE, DEFAULT_LIMITS)
+    return [
+        violation.code
+        for document in extraction.documents
+        for violation in validate_document(document, catalog.latest).violations
+    ]
+
+
+def test_the_fixture_holds_latin1_bytes_and_no_declaration() -> None:
+    assert not LATIN1_DEMANDE.startswith(b"<?xml")
+    assert b"\xe9" in LATIN1_DEMANDE  # é in ISO-8859-1, not valid UTF-8
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/xml; charset=ISO-8859-1",
+        'application/xml; charset="iso-8859-1"',
+        "text/xml; charset=latin1",
+        "text/plain; charset=windows-1252",
+    ],
+)
+def test_a_latin1_document_is_read_with_the_charset(content_type: str, catalog: Catalog) -> None:
+    assert codes(content_type, LATIN1_DEMANDE, catalog) == []
+
+
+def test_the_values_are_the_ones_the_charset_gives(catalog: Catalog) -> None:
+    extraction = extract_documents(
+        LATIN1_DEMANDE, "application/xml; charset=ISO-8859-1", DEMANDE, DEFAULT_LIMITS
+    )
+    [document] = extraction.documents
+    texts = "".join(document.element.itertext())
+    assert "é" in texts
+    assert "Ã" not in texts  # UTF-8 bytes read as Latin-1 would show this
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "application/xml; charset=UTF-8"])
+def test_without_that_charset_the_same_bytes_are_malformed(
+    content_type: str, catalog: Catalog
+) -> None:
+    assert codes(content_type, LATIN1_DEMANDE, catalog) == ["xml.malformed"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "message"),
+    [
+        (
+            "application/xml; charset=ISO-8859-1",
+            (FIXTURES / "valid/13.34/demande/pj-metadata.xml").read_bytes(),
+            "The Content-Type's charset 'ISO-8859-1' and the encoding the document declares "
+            "('UTF-8') differ, and receivers read it differently (the SNE follows the "
+            "charset); make them the same.",
+        ),
+        (
+            "application/xml; charset=klingon",
+            LATIN1_DEMANDE,
+            "The Content-Type's charset 'klingon' is not a known text encoding; name the "
+            "document's encoding, usually UTF-8.",
+        ),
+        (
+            # A Python codec, but no text encoding a receiver knows.
+            "application/xml; charset=base64",
+            LATIN1_DEMANDE,
+            "The Content-Type's charset 'base64' is not a known text encoding; name the "
+            "document's encoding, usually UTF-8.",
+        ),
+        (
+            # A UTF-8 byte-order mark says UTF-8 as surely as a declaration.
+            "application/xml; charset=ISO-8859-1",
+            b"\xef\xbb\xbf" + LATIN1_DEMANDE.decode("iso-8859-1").encode("utf-8"),
+            "The Content-Type's charset 'ISO-8859-1' and the encoding the document declares "
+            "('utf-8') differ, and receivers read it differently (the SNE follows the "
+            "charset); make them the same.",
+        ),
+    ],
+)
+def test_a_charset_receivers_would_read_differently(
+    content_type: str, body: bytes, message: str, catalog: Catalog
+) -> None:
+    extraction = extract_documents(body, content_type, DEMANDE, DEFAULT_LIMITS)
+    [report] = [validate_document(d, catalog.latest) for d in extraction.documents]
+    [violation] = report.violations
+    assert (violation.code, violation.message, violation.line) == ("http.charset", message, None)
+    assert CODES["http.charset"].short == "GTW08"
+
+
+@pytest.mark.parametrize("spelling", ["UTF-8", "utf8", "Utf-8"])
+def test_a_charset_the_declaration_agrees_with_passes(spelling: str, catalog: Catalog) -> None:
+    body = (FIXTURES / "valid/13.34/demande/pj-metadata.xml").read_bytes()
+    assert codes(f"application/xml; charset={spelling}", body, catalog) == []
+
+
+def test_bytes_the_charset_cannot_decode_are_malformed_with_their_place(
+    catalog: Catalog,
+) -> None:
+    body = LATIN1_DEMANDE.decode("iso-8859-1").encode("utf-8")
+    extraction = extract_documents(
+        body.replace(b"\xc3\xa9", b"\xff", 1),
+        "application/xml; charset=us-ascii",
+        DEMANDE,
+        DEFAULT_LIMITS,
+    )
+    [document] = extraction.documents
+    assert document.problem is not None
+    assert document.problem.code == "xml.malformed"
+    assert document.problem.message == (
+        "Not well-formed XML: the document is not valid us-ascii (the Content-Type's charset)."
+    )
+    assert document.problem.line is not None and document.problem.line > 1
+
+
+def test_the_mtom_root_part_is_read_with_its_own_charset(catalog: Catalog) -> None:
+    """In MTOM the envelope's charset is its part's (`application/xop+xml; charset=...`)."""
+    mime = (FIXTURES / "soap/mtom-getNumUnique-request.mime").read_bytes()
+    assert b"charset=UTF-8" in mime
+    rule = DirectionRule(
+        wrapper="ws-demande-logement", schema="demande", embedded=("fichierDemande",)
+    )
+    content_type = (
+        'multipart/related; type="application/xop+xml"; '
+        'boundary="uuid:6b62f8f2-5c1d-4b8e-9a3f-1c2d3e4f5a6b"; '
+        'start="<root.message@cxf.apache.org>"; start-info="application/soap+xml"'
+    )
+    passing = extract_documents(mime, content_type, rule, DEFAULT_LIMITS)
+    assert all(validate_document(d, catalog.latest).valid for d in passing.documents)
+    refused = extract_documents(
+        mime.replace(b"charset=UTF-8", b"charset=klingon", 1), content_type, rule, DEFAULT_LIMITS
+    )
+    assert [d.problem.code for d in refused.documents if d.problem] == ["http.charset"]
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
+    scripted = ScriptedUpstream()
+    scripted.answer("/v1.0/exports", Answer(200, "application/xml", EXPORT_STATUS))
+    with serve_asgi(scripted) as running:
+        yield scripted, running
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "conformance", "code"),
+    [
+        (LATIN1_EXPORT, "application/xml; charset=ISO-8859-1", 200, "pass", None),
+        (LATIN1_EXPORT, "application/xml", 422, "fail", "XML01"),
+        (UTF8_EXPORT, "application/xml; charset=ISO-8859-1", 422, "fail", "GTW08"),
+    ],
+)
+def test_the_proxy_reads_a_request_with_its_charset(
+    upstream, body: bytes, content_type: str, status: int, conformance: str, code: str | None
+) -> None:
+    scripted, running = upstream
+    with serve_gateway(gateway_settings(running.url, env="recette")) as server:
+        response = httpx.post(
+            server.url + "/v1.0/exports", content=body, headers={"content-type": content_type}
+        )
+    assert response.status_code == status
+    assert response.headers["x-conformance-request"] == conformance
+    if code is None:
+        assert scripted.received[-1].body == body  # forwarded as sent, not re-encoded
+        return
+    [anomaly] = anomalies(etree.fromstring(response.content))
+    assert anomaly["code"] == code
