@@ -16,6 +16,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from gateway.proxy.upstream import CACHED_URL_LENGTH, _parsed_url, upstream_url
 from tests.servers import RunningServer, free_socket, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
 
@@ -808,3 +809,13 @@ def test_a_pipelined_request_stalling_in_its_headers_is_timed_after_the_answer_b
         while chunk := connection.recv(65536):
             rest += chunk
     assert rest.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+
+
+def test_upstream_urls_are_parsed_once_and_long_ones_not_kept() -> None:
+    service = "http://sne.example/nuu-ws/services/DemandeLogement?x=%41"
+    assert upstream_url(service) is upstream_url(service)
+    assert str(upstream_url(service)) == service
+    long = "http://sne.example/" + "a" * CACHED_URL_LENGTH
+    kept = _parsed_url.cache_info().currsize
+    assert upstream_url(long) is not upstream_url(long)
+    assert _parsed_url.cache_info().currsize == kept

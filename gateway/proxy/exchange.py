@@ -44,7 +44,7 @@ from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.target import PathRefused, canonical_target
-from gateway.proxy.upstream import timeouts
+from gateway.proxy.upstream import timeouts, upstream_url
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
@@ -392,7 +392,7 @@ class Exchange:
         url = self.settings.upstream + self.path + (f"?{query.decode('latin-1')}" if query else "")
         request = httpx.Request(
             self.method,
-            url,
+            upstream_url(url),
             headers=headers,
             # No body stays no body: an empty one would add a Content-Length the client never sent.
             content=content if content or header(self.headers, b"content-length") else None,
