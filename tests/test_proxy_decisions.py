@@ -209,6 +209,22 @@ def test_logs_say_what_happened_and_never_the_values(upstream) -> None:
     assert "TESTARD" not in everything
 
 
+def test_at_warning_level_only_failures_are_logged(upstream) -> None:
+    _, running = upstream
+    process, url = run_gateway(running.url, LOG_LEVEL="warning")
+    for request_id, body in (("passes", EXPORT_REQUEST), ("fails", invalid_request())):
+        httpx.post(
+            url + "/sne/demandes",
+            content=body,
+            headers={"content-type": "application/xml", "x-request-id": request_id},
+        )
+    events = [e for e in logged(process) if e.get("request_id") in ("passes", "fails")]
+    assert [(e["event"], e["request_id"], e["level"]) for e in events] == [
+        ("exchange", "fails", "warning"),
+        ("violation", "fails", "warning"),
+    ]
+
+
 def test_capture_values_is_explicit(upstream, tmp_path: Path) -> None:
     _, running = upstream
     config = tmp_path / "gateway.toml"

@@ -11,6 +11,7 @@ TGZ exports stream to the client while a worker thread validates them member by 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import time
@@ -244,6 +245,11 @@ class Exchange:
 
     def _log(self) -> None:
         """One event per validated direction (one in all when neither was validated)."""
+        if not self.gateway.logger.is_enabled_for(logging.INFO) and not any(
+            verdict.omitted or not all(report.valid for report in verdict.reports)
+            for verdict in self.verdicts.values()
+        ):
+            return  # only info events to emit, and the level is above: spare building them
         common = {
             "request_id": self.request_id,
             "method": self.method,
