@@ -57,6 +57,11 @@ CODES: dict[str, Code] = {
     "archive.truncated": Code(
         "ARC02", "The archive ends or breaks in the middle; later members are missing."
     ),
+    "archive.link": Code(
+        "ARC03",
+        "An export member named .xml is a link: extracted, it reads as its target, which is "
+        "not validated as that member.",
+    ),
     "mime.malformed": Code(
         "MIM01",
         "A multipart/related (MTOM) message cannot be split into its parts, or receivers could "

@@ -386,3 +386,31 @@ def test_a_bug_validating_a_member_fails_the_archive(monkeypatch: pytest.MonkeyP
             "Validation failed inside the gateway (RuntimeError); see the gateway logs.",
         )
     ]
+
+
+def test_a_link_named_xml_is_a_problem_of_that_member_not_a_skipped_one() -> None:
+    """Extracted, a link reads as its target: here a member that is not XML."""
+    documents = list(
+        iter_archive(io.BytesIO((ARCHIVES / "links-named-xml.tgz").read_bytes()), "x.tgz", Limits())
+    )
+    assert [(d.source, d.problem.code if d.problem else None) for d in documents] == [
+        ("x.tgz!CERFA/demande-minimal.xml", None),
+        ("x.tgz!CERFA/demande-hard.xml", "archive.link"),
+        ("x.tgz!CERFA/demande-symbolic.xml", "archive.link"),
+    ]
+    assert [d.problem.message for d in documents if d.problem] == [
+        "The member is a hard link to 'data/payload.bin': extracted, it reads as that target's "
+        "content, which is not validated as this member. An SNE export holds regular files only.",
+        "The member is a symbolic link to '../data/payload.bin': extracted, it reads as that "
+        "target's content, which is not validated as this member. An SNE export holds regular "
+        "files only.",
+    ]
+
+
+def test_links_not_named_xml_are_read_past() -> None:
+    archive = gzip.compress(
+        _member("CERFA/notes.txt", b"x")
+        + _member("CERFA/notes-link.txt", kind=tarfile.SYMTYPE)
+        + b"\0" * (2 * tarfile.BLOCKSIZE)
+    )
+    assert list(iter_archive(io.BytesIO(archive), "x.tgz", Limits())) == []

@@ -537,6 +537,27 @@ def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
     assert len(received) < len(archive)
 
 
+def test_an_export_with_a_link_named_xml_is_cut_under_block(upstream, tmp_path: Path) -> None:
+    """Its other members are valid: only the link's own problem can cut it."""
+    scripted, running = upstream
+    archive = (FIXTURES / "archives" / "links-named-xml.tgz").read_bytes()
+    scripted.answer("/v1.0/exports/8/fichier", Answer(200, "application/gzip", archive))
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
+        '[[routes]]\nname = "download"\npath = "/v1.0/exports/*/fichier"\nresponse = { extract = "tgz" }\n'
+    )
+    with serve_gateway(gateway_settings(running.url, config=config)) as server:
+        received = b""
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream("GET", server.url + "/v1.0/exports/8/fichier") as response,
+        ):
+            for chunk in response.iter_raw():
+                received += chunk
+    assert len(received) < len(archive)
+
+
 def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> None:
     import io
     import tarfile

@@ -22,6 +22,9 @@ What GNU tar or Apache commons-compress would extract must not escape validation
 - GNU sparse members (old `S` headers, PAX `GNU.sparse.*` records) are `archive.corrupt`, refused
   before tarfile reads their sparse maps (which it parses without bounds or checks): no SNE
   export holds one.
+- a hard or symbolic link named `.xml` is `archive.link`, a problem of that member: extracted,
+  it reads as its target (any member, `.xml` or not, or a file outside the archive), which is
+  not validated under the link's name.
 
 Any other error tarfile raises on a malformed header is `archive.corrupt` too: a hostile
 archive ends in an `ArchiveError`, never in an uncaught exception.
@@ -241,7 +244,13 @@ def iter_archive(
                 # or memory grows with the size of the export.
                 archive.members.clear()
                 last = _printable(member.name)
-                if not _stored_as_file(member) or not member.name.lower().endswith(XML_SUFFIX):
+                named_xml = member.name.lower().endswith(XML_SUFFIX)
+                if member.islnk() or member.issym():
+                    _read_past(archive)
+                    if named_xml:
+                        yield Document(f"{name}!{last}", schema=schema, problem=_link(member))
+                    continue
+                if not _stored_as_file(member) or not named_xml:
                     _read_past(archive)
                     continue
                 source = f"{name}!{last}"
@@ -280,6 +289,16 @@ def iter_archive(
                 "archive is refused.",
             )
         ) from None
+
+
+def _link(member: tarfile.TarInfo) -> Violation:
+    kind = "hard" if member.islnk() else "symbolic"
+    return Violation(
+        "archive.link",
+        f"The member is a {kind} link to {_printable(member.linkname)!r}: extracted, it reads "
+        "as that target's content, which is not validated as this member. An SNE export holds "
+        "regular files only.",
+    )
 
 
 def _truncated(name: str, last: str | None) -> Violation:
