@@ -144,22 +144,22 @@ def _prolog_end(data: bytes, position: int) -> int | None:
         position = end + closing
 
 
-#: Python codecs that are no charset a Java receiver knows.
-_PYTHON_ONLY_CODECS = frozenset(
-    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
+#: The charsets both the gateway (Python's codecs) and the SNE (Java's `Charset.forName`) know
+#: by these names, read alike. Others are refused rather than guessed at: Java and Python each
+#: know names the other does not (`utf-7`, `latin-1`, `windows-31j`), and a label from a client
+#: is not handed to `codecs.lookup`, whose cache would keep every one.
+_SHARED_CHARSETS = re.compile(
+    r"utf-?8|utf-(?:16|32)(?:be|le)?|(?:us-)?ascii|iso[-_]?8859[-_](?:1[35]?|[2-9])|latin1"
+    r"|windows-125[0-8]|cp125[0-8]",
+    re.IGNORECASE,
 )
 
 
 @lru_cache(maxsize=64)
 def _encoding_name(label: str) -> str | None:
-    """The codec a charset or an encoding declaration names, as one spelling; None when it
-    names no text encoding."""
-    try:
-        "".encode(label)  # LookupError for codecs that are not text encodings (base64, zlib)
-        name = codecs.lookup(label).name
-    except LookupError:
-        return None
-    return None if name in _PYTHON_ONLY_CODECS else name
+    """The codec a charset or an encoding declaration names, as one spelling; None when it is
+    not one of `_SHARED_CHARSETS`."""
+    return codecs.lookup(label).name if _SHARED_CHARSETS.fullmatch(label) else None
 
 
 def _document_encoding(data: bytes) -> str | None:
@@ -180,6 +180,22 @@ def _charset_refused(message: str) -> DocumentRejected:
     return DocumentRejected(Violation(code="http.charset", message=message))
 
 
+def charset_of(content_type: str) -> str | None:
+    """The charset a Content-Type names, read as the SNE's CXF reads it
+    (`HttpHeaderHelper.findCharset`): from the first `charset=` anywhere in the value (in that
+    case, even inside another parameter) to the next `;`, without quotes. Named more than once,
+    or spelled in another case, receivers could take different ones: refused (`http.charset`)."""
+    folded = content_type.lower()
+    if "charset=" not in folded:
+        return None
+    if folded.count("charset=") > 1 or "charset=" not in content_type:
+        raise _charset_refused(
+            "The Content-Type names a charset more than once, or spells it other than "
+            "'charset='; receivers could read different ones. Name it once, as 'charset='."
+        )
+    return content_type.split("charset=", 1)[1].split(";", 1)[0].replace('"', "").strip()
+
+
 def read_with_charset(data: bytes, charset: str | None) -> bytes:
     """The document as its receiver reads it when the Content-Type names `charset` (RFC 7303
     makes that parameter authoritative, and the SNE's Apache CXF decodes with it): re-encoded
@@ -192,8 +208,8 @@ def read_with_charset(data: bytes, charset: str | None) -> bytes:
     wanted = _encoding_name(charset)
     if wanted is None:
         raise _charset_refused(
-            f"The Content-Type's charset {shown!r} is not a known text encoding; name the "
-            "document's encoding, usually UTF-8."
+            f"The Content-Type's charset {shown!r} is not one the gateway reads as the SNE "
+            "does (UTF-8, UTF-16, UTF-32, US-ASCII, ISO-8859-n, windows-125n); send UTF-8."
         )
     declared = _document_encoding(data)
     if declared is not None:
@@ -209,11 +225,14 @@ def read_with_charset(data: bytes, charset: str | None) -> bytes:
     try:
         return data.decode(wanted).encode("utf-8")
     except UnicodeDecodeError as error:
-        line, column = _line_and_column(data, error.start)
+        # Counted in characters, as libxml2 counts them in a document it can read.
+        before = data[: error.start].decode(wanted)
+        line = before.count("\n") + 1
+        column = len(before) - before.rfind("\n")
         raise DocumentRejected(
             Violation(
                 code="xml.malformed",
-                message=f"Not well-formed XML: the document is not valid {shown} (the "
+                message=f"Not well-formed XML: the document is not valid {shown!r} (the "
                 "Content-Type's charset).",
                 line=line,
                 column=column,

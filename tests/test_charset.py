@@ -83,18 +83,29 @@ def test_without_that_charset_the_same_bytes_are_malformed(
             "('UTF-8') differ, and receivers read it differently (the SNE follows the "
             "charset); make them the same.",
         ),
-        (
-            "application/xml; charset=klingon",
-            LATIN1_DEMANDE,
-            "The Content-Type's charset 'klingon' is not a known text encoding; name the "
-            "document's encoding, usually UTF-8.",
+        *(
+            (
+                f"application/xml; charset={label}",
+                LATIN1_DEMANDE,
+                f"The Content-Type's charset {label!r} is not one the gateway reads as the SNE "
+                "does (UTF-8, UTF-16, UTF-32, US-ASCII, ISO-8859-n, windows-125n); send UTF-8.",
+            )
+            # Unknown; Python codecs that are no text encoding; Python's names Java does not
+            # know (and the reverse); empty (CXF fails on it).
+            for label in ("klingon", "base64", "utf-7", "latin-1", "windows-31j", "")
         ),
-        (
-            # A Python codec, but no text encoding a receiver knows.
-            "application/xml; charset=base64",
-            LATIN1_DEMANDE,
-            "The Content-Type's charset 'base64' is not a known text encoding; name the "
-            "document's encoding, usually UTF-8.",
+        *(
+            (
+                content_type,
+                LATIN1_DEMANDE,
+                "The Content-Type names a charset more than once, or spells it other than "
+                "'charset='; receivers could read different ones. Name it once, as 'charset='.",
+            )
+            for content_type in (
+                "application/xml; charset=ISO-8859-1; charset=UTF-8",
+                "application/xml; x-charset=ISO-8859-1; charset=UTF-8",
+                "application/xml; Charset=ISO-8859-1",
+            )
         ),
         (
             # A UTF-8 byte-order mark says UTF-8 as surely as a declaration.
@@ -122,23 +133,28 @@ def test_a_charset_the_declaration_agrees_with_passes(spelling: str, catalog: Ca
     assert codes(f"application/xml; charset={spelling}", body, catalog) == []
 
 
-def test_bytes_the_charset_cannot_decode_are_malformed_with_their_place(
-    catalog: Catalog,
-) -> None:
-    body = LATIN1_DEMANDE.decode("iso-8859-1").encode("utf-8")
+def test_bytes_the_charset_cannot_decode_are_malformed_with_their_place() -> None:
+    # 0x81 is no character in windows-1252: the third one of line 2.
     extraction = extract_documents(
-        body.replace(b"\xc3\xa9", b"\xff", 1),
-        "application/xml; charset=us-ascii",
-        DEMANDE,
-        DEFAULT_LIMITS,
+        b"<a>\n\xe9\xe9\x81</a>", "application/xml; charset=windows-1252", DEMANDE, DEFAULT_LIMITS
     )
     [document] = extraction.documents
     assert document.problem is not None
-    assert document.problem.code == "xml.malformed"
-    assert document.problem.message == (
-        "Not well-formed XML: the document is not valid us-ascii (the Content-Type's charset)."
+    assert (document.problem.code, document.problem.line, document.problem.column) == (
+        "xml.malformed",
+        2,
+        3,
     )
-    assert document.problem.line is not None and document.problem.line > 1
+    assert document.problem.message == (
+        "Not well-formed XML: the document is not valid 'windows-1252' (the Content-Type's "
+        "charset)."
+    )
+
+
+def test_the_charset_is_found_where_cxf_finds_it(catalog: Catalog) -> None:
+    """CXF takes the first `charset=` in the header, even inside another parameter."""
+    content_type = 'application/xml; action="urn:a;charset=ISO-8859-1"'
+    assert codes(content_type, LATIN1_DEMANDE, catalog) == []
 
 
 def test_the_mtom_root_part_is_read_with_its_own_charset(catalog: Catalog) -> None:
@@ -158,6 +174,11 @@ def test_the_mtom_root_part_is_read_with_its_own_charset(catalog: Catalog) -> No
     refused = extract_documents(
         mime.replace(b"charset=UTF-8", b"charset=klingon", 1), content_type, rule, DEFAULT_LIMITS
     )
+    assert [d.problem.code for d in refused.documents if d.problem] == ["http.charset"]
+    # Without a charset of its own, the root part is read with the message's, as CXF does.
+    without = mime.replace(b"; charset=UTF-8", b"", 1)
+    assert b"charset" not in without.split(b"\r\n\r\n", 1)[0]
+    refused = extract_documents(without, content_type + "; charset=klingon", rule, DEFAULT_LIMITS)
     assert [d.problem.code for d in refused.documents if d.problem] == ["http.charset"]
 
 

@@ -19,7 +19,7 @@ from gateway.extract.document import Document
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.extract.soap import SoapContent, soap_documents, soap_version
 from gateway.limits import Limits
-from gateway.parse import DocumentRejected, parse_xml, read_with_charset
+from gateway.parse import DocumentRejected, charset_of, parse_xml, read_with_charset
 
 MULTIPART_RELATED = "multipart/related"
 SOAP12_TYPE = "application/soap+xml"
@@ -97,8 +97,7 @@ def extract_documents(
     announced = announced_soap_version(content_type, soap_action_header)
     attachments = None
     data = body
-    # The charset that applies is the one of the part that holds the envelope (MTOM's root part).
-    charset_holder = content_type
+    root_part_type = ""
     if kind == "mtom":
         try:
             multipart = parse_multipart(body, content_type)
@@ -112,9 +111,11 @@ def extract_documents(
                 announced,
             )
         data, attachments = multipart.root.content, multipart.attachments
-        charset_holder = multipart.root.headers.get("content-type", "")
+        root_part_type = multipart.root.headers.get("content-type", "")
     try:
-        data = read_with_charset(data, content_type_parameters(charset_holder)[1].get("charset"))
+        # As CXF: the MTOM root part's charset, else the message's.
+        charset, root_charset = charset_of(content_type), charset_of(root_part_type)
+        data = read_with_charset(data, charset if root_charset is None else root_charset)
         root = parse_xml(data, limits)
     except DocumentRejected as rejected:
         return Extraction(
