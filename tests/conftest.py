@@ -1,10 +1,13 @@
-"""Shared fixtures: the shipped catalog (compiled once per test session) and fixture paths."""
+"""Shared fixtures: the shipped catalog (compiled once per test session), fixture paths, and
+the logging configuration restored after a test that changes it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from gateway.catalog import SHIPPED_XSD, Catalog, load_catalog
 
@@ -20,3 +23,13 @@ def catalog() -> Catalog:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """The logging configuration as it was, after a test that configures its own (or starts a
+    gateway, which does, while pytest captures stderr: its loggers would keep writing to a
+    stream pytest closes)."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)

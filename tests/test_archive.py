@@ -414,3 +414,18 @@ def test_links_not_named_xml_are_read_past() -> None:
         + b"\0" * (2 * tarfile.BLOCKSIZE)
     )
     assert list(iter_archive(io.BytesIO(archive), "x.tgz", Limits())) == []
+
+
+@pytest.mark.parametrize("kind", [tarfile.REGTYPE, tarfile.SYMTYPE])
+def test_a_trailing_slash_does_not_hide_an_xml_name(kind: bytes) -> None:
+    """GNU tar extracts `q.xml/` as `q.xml`, a file or a link."""
+    archive = gzip.compress(
+        _member("CERFA/q.xml/", b"<not-a-demande/>" if kind == tarfile.REGTYPE else b"", kind)
+        + b"\0" * (2 * tarfile.BLOCKSIZE)
+    )
+    [document] = iter_archive(io.BytesIO(archive), "x.tgz", Limits())
+    assert document.source == "x.tgz!CERFA/q.xml/"
+    if kind == tarfile.REGTYPE:
+        assert document.data == b"<not-a-demande/>"
+    else:
+        assert document.problem is not None and document.problem.code == "archive.link"

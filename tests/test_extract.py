@@ -508,8 +508,17 @@ def test_an_href_without_cid_is_looked_up_as_it_stands() -> None:
             "line 2 of a part's headers has a space before its colon",
         ),
         ("Content-ID: <d>\rX-A: b", "line 1 of a part's headers holds a lone carriage return"),
+        # The blank line after the headers takes the last line's CRLF: this CR is a lone one.
+        ("Content-ID: <d>\r", "line 1 of a part's headers holds a lone carriage return"),
     ],
-    ids=["two-content-ids", "two-content-types", "folded", "space-before-colon", "lone-cr"],
+    ids=[
+        "two-content-ids",
+        "two-content-types",
+        "folded",
+        "space-before-colon",
+        "lone-cr",
+        "lone-cr-last",
+    ],
 )
 def test_headers_receivers_read_differently_are_malformed(headers: str, reason: str) -> None:
     body = raw_mtom(

@@ -278,7 +278,7 @@ def raw_request(port: int, path: str, length: int, body: bytes) -> socket.socket
 
 
 def test_the_budget_returns_to_zero_however_exchanges_end(
-    upstream, budgets, tmp_path: Path, monkeypatch, capfd
+    upstream, budgets, tmp_path: Path, monkeypatch, capfd, logging_restored
 ) -> None:
     scripted, running = upstream
     body_limit = 512 * 1024

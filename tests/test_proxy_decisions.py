@@ -299,14 +299,6 @@ def test_server_tracebacks_stay_in_the_json_line() -> None:
     assert '"level":"error"' in line
 
 
-@pytest.fixture
-def logging_restored() -> Iterator[None]:
-    """The logging configuration as it was, after a test that configures its own."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
 def test_what_orjson_refuses_is_still_logged(capfd, logging_restored) -> None:
     configure_logging("json", "info", "prod")
     structlog.get_logger("gateway").info(

@@ -24,7 +24,8 @@ What GNU tar or Apache commons-compress would extract must not escape validation
   export holds one.
 - a hard or symbolic link named `.xml` is `archive.link`, a problem of that member: extracted,
   it reads as its target (any member, `.xml` or not, or a file outside the archive), which is
-  not validated under the link's name.
+  not validated under the link's name;
+- a name ending in `/` (`q.xml/`) is read without it, as GNU tar extracts it.
 
 Any other error tarfile raises on a malformed header is `archive.corrupt` too: a hostile
 archive ends in an `ArchiveError`, never in an uncaught exception.
@@ -244,7 +245,8 @@ def iter_archive(
                 # or memory grows with the size of the export.
                 archive.members.clear()
                 last = _printable(member.name)
-                named_xml = member.name.lower().endswith(XML_SUFFIX)
+                # GNU tar drops a trailing '/' from a file's or a link's name.
+                named_xml = member.name.rstrip("/").lower().endswith(XML_SUFFIX)
                 if member.islnk() or member.issym():
                     _read_past(archive)
                     if named_xml:

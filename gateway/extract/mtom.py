@@ -121,8 +121,11 @@ def _headers_and_content(body: bytes, start: int, end: int) -> Part:
             raise _malformed("a part has no blank line between its headers and its content")
         return Part({}, b"")
     headers: dict[str, str] = {}
-    for number, line in enumerate(body[start : split.start()].decode("latin-1").split("\n"), 1):
-        if line[-1:] == "\r":
+    lines = body[start : split.start()].decode("latin-1").split("\n")
+    for number, line in enumerate(lines, 1):
+        # A CR before a line's LF is its end; the last line's end was the blank line's start,
+        # so a CR left there is a lone one.
+        if line[-1:] == "\r" and number < len(lines):
             line = line[:-1]
         # Receivers differ on each of these (CXF joins a folded line to the one before, drops a
         # lone CR, files 'Name :' apart from 'Name:', keeps a header's first value): what the
