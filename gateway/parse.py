@@ -113,14 +113,14 @@ _POSITION_SUFFIX = re.compile(r"(, line \d+, column \d+)+$")
 #: How a document's first bytes say it is in UTF-16 or UTF-32, with or without a byte-order
 #: mark (XML 1.0, appendix F); the four-byte forms first, as FF FE begins both LE marks.
 _WIDE_ENCODINGS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32be"),
+    (b"\xff\xfe\x00\x00", "utf-32le"),
+    (b"\x00\x00\x00<", "utf-32be"),
+    (b"<\x00\x00\x00", "utf-32le"),
     (b"\xfe\xff", "utf-16"),
     (b"\xff\xfe", "utf-16"),
-    (b"\x00<", "utf-16-be"),
-    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16be"),
+    (b"<\x00", "utf-16le"),
 )
 #: Every mark above begins with one of these bytes or has NUL as its second byte: a quick test
 #: that spares most documents the loop.
@@ -163,14 +163,18 @@ def _encoding_name(label: str) -> str | None:
 
 
 def _document_encoding(data: bytes) -> str | None:
-    """The encoding the document itself says it is in: its byte-order mark or the shape of its
-    first bytes (UTF-16, UTF-32), else its declaration's `encoding`; None when it says none."""
+    """The encoding the document itself says it is in: its byte-order mark, else its
+    declaration's `encoding` (read in UTF-16 or UTF-32 when its first bytes have that shape);
+    None when it says none."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8"
     if data[:1] in _WIDE_FIRST_BYTES or data[1:2] == b"\x00":
         for mark, encoding in _WIDE_ENCODINGS:
             if data.startswith(mark):
-                return encoding
+                if b"<" not in mark:
+                    return encoding  # a byte-order mark
+                data = data[:1024].decode(encoding, errors="replace").encode("utf-8")
+                break
     declaration = _XML_DECLARATION.match(data)
     encoding = declaration and _DECLARED_ENCODING.search(declaration.group())
     return encoding.group(1).decode("ascii", errors="replace") if encoding else None

@@ -213,3 +213,15 @@ def test_the_proxy_reads_a_request_with_its_charset(
         return
     [anomaly] = anomalies(etree.fromstring(response.content))
     assert anomaly["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("encoding", "charset"),
+    [("utf-16-be", "UTF-16BE"), ("utf-16-le", "utf-16le"), ("utf-32-be", "UTF-32BE")],
+)
+def test_a_wide_document_without_a_mark_agrees_with_its_charset(
+    encoding: str, charset: str, catalog: Catalog
+) -> None:
+    """Its first bytes say the encoding as surely as a mark: the same as the charset, it passes."""
+    body = LATIN1_DEMANDE.decode("iso-8859-1").encode(encoding)
+    assert codes(f"application/xml; charset={charset}", body, catalog) == []
