@@ -147,37 +147,28 @@ def _prolog_end(data: bytes, position: int) -> int | None:
 #: The charsets both the gateway (Python's codecs) and the SNE (Java's `Charset.forName`) know
 #: by these names, read alike. Others are refused rather than guessed at: Java and Python each
 #: know names the other does not (`utf-7`, `latin-1`, `windows-31j`), and a label from a client
-#: is not handed to `codecs.lookup`, whose cache would keep every one.
+#: is never handed to `codecs.lookup`, whose cache would keep every one.
 _SHARED_CHARSETS = re.compile(
     r"utf-?8|utf-(?:16|32)(?:be|le)?|(?:us-)?ascii|iso[-_]?8859[-_](?:1[35]?|[2-9])|latin1"
     r"|windows-125[0-8]|cp125[0-8]",
     re.IGNORECASE,
 )
+#: Byte-order marks and the byte order each says; the four-byte ones first.
+_BYTE_ORDER_MARKS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+#: Where a Content-Type names its charset, in any spelling a servlet container accepts.
+_CHARSET_PARAMETER = re.compile(r"charset\s*=", re.IGNORECASE)
 
 
-@lru_cache(maxsize=64)
 def _encoding_name(label: str) -> str | None:
     """The codec a charset or an encoding declaration names, as one spelling; None when it is
     not one of `_SHARED_CHARSETS`."""
     return codecs.lookup(label).name if _SHARED_CHARSETS.fullmatch(label) else None
-
-
-def _document_encoding(data: bytes) -> str | None:
-    """The encoding the document itself says it is in: its byte-order mark, else its
-    declaration's `encoding` (read in UTF-16 or UTF-32 when its first bytes have that shape);
-    None when it says none."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    if data[:1] in _WIDE_FIRST_BYTES or data[1:2] == b"\x00":
-        for mark, encoding in _WIDE_ENCODINGS:
-            if data.startswith(mark):
-                if b"<" not in mark:
-                    return encoding  # a byte-order mark
-                data = data[:1024].decode(encoding, errors="replace").encode("utf-8")
-                break
-    declaration = _XML_DECLARATION.match(data)
-    encoding = declaration and _DECLARED_ENCODING.search(declaration.group())
-    return encoding.group(1).decode("ascii", errors="replace") if encoding else None
 
 
 def _charset_refused(message: str) -> DocumentRejected:
@@ -188,11 +179,12 @@ def charset_of(content_type: str) -> str | None:
     """The charset a Content-Type names, read as the SNE's CXF reads it
     (`HttpHeaderHelper.findCharset`): from the first `charset=` anywhere in the value (in that
     case, even inside another parameter) to the next `;`, without quotes. Named more than once,
-    or spelled in another case, receivers could take different ones: refused (`http.charset`)."""
-    folded = content_type.lower()
-    if "charset=" not in folded:
+    or spelled otherwise (`Charset=`, `charset =`, which CXF misses and its servlet container
+    may read), receivers could take different ones: refused (`http.charset`)."""
+    named = _CHARSET_PARAMETER.findall(content_type)
+    if not named:
         return None
-    if folded.count("charset=") > 1 or "charset=" not in content_type:
+    if named != ["charset="]:
         raise _charset_refused(
             "The Content-Type names a charset more than once, or spells it other than "
             "'charset='; receivers could read different ones. Name it once, as 'charset='."
@@ -203,9 +195,11 @@ def charset_of(content_type: str) -> str | None:
 def read_with_charset(data: bytes, charset: str | None) -> bytes:
     """The document as its receiver reads it when the Content-Type names `charset` (RFC 7303
     makes that parameter authoritative, and the SNE's Apache CXF decodes with it): re-encoded
-    in UTF-8 when the document declares no encoding of its own. A charset that names no
-    encoding, or disagrees with the document's declaration or byte-order mark, is refused
-    (`http.charset`): receivers would read such a document differently."""
+    in UTF-8 when the document declares no encoding of its own. Refused (`http.charset`) where
+    receivers could read it differently: a charset not in `_SHARED_CHARSETS`, or one that
+    disagrees with the document's declaration or byte-order mark; UTF-16 and UTF-32 only with a
+    byte-order mark of the charset's byte order (Java and Python read a document without one in
+    opposite orders)."""
     if charset is None:
         return data
     shown = charset[:40]
@@ -215,12 +209,29 @@ def read_with_charset(data: bytes, charset: str | None) -> bytes:
             f"The Content-Type's charset {shown!r} is not one the gateway reads as the SNE "
             "does (UTF-8, UTF-16, UTF-32, US-ASCII, ISO-8859-n, windows-125n); send UTF-8."
         )
-    declared = _document_encoding(data)
-    if declared is not None:
-        if _encoding_name(declared) != wanted:
+    mark = next((order for bom, order in _BYTE_ORDER_MARKS if data.startswith(bom)), None)
+    if mark is not None or wanted.startswith(("utf-16", "utf-32")):
+        if mark is None or wanted not in (mark, mark[:-3]):
+            raise _charset_refused(
+                f"The Content-Type's charset {shown!r} does not agree with the document's "
+                f"byte-order mark ({mark or 'none'}), and receivers would read it differently; "
+                "send UTF-8 (in UTF-16 or UTF-32, with a byte-order mark of the charset's "
+                "byte order)."
+            )
+        return data
+    if data[:1] == b"\x00" or data[1:2] == b"\x00":
+        raise _charset_refused(
+            f"The document's first bytes are UTF-16 or UTF-32, not {shown!r} as the "
+            "Content-Type's charset says; send UTF-8."
+        )
+    declaration = _XML_DECLARATION.match(data)
+    declared = declaration and _DECLARED_ENCODING.search(declaration.group())
+    if declared:
+        label = declared.group(1).decode("ascii", errors="replace")
+        if _encoding_name(label) != wanted:
             raise _charset_refused(
                 f"The Content-Type's charset {shown!r} and the encoding the document declares "
-                f"({declared[:40]!r}) differ, and receivers read it differently (the SNE "
+                f"({label[:40]!r}) differ, and receivers read it differently (the SNE "
                 "follows the charset); make them the same."
             )
         return data
@@ -229,10 +240,7 @@ def read_with_charset(data: bytes, charset: str | None) -> bytes:
     try:
         return data.decode(wanted).encode("utf-8")
     except UnicodeDecodeError as error:
-        # Counted in characters, as libxml2 counts them in a document it can read.
-        before = data[: error.start].decode(wanted)
-        line = before.count("\n") + 1
-        column = len(before) - before.rfind("\n")
+        line, column = _line_and_column(data, error.start)  # one byte per character here
         raise DocumentRejected(
             Violation(
                 code="xml.malformed",
