@@ -4,12 +4,9 @@ RFC 7303), and a charset that names no encoding, or not the one the document dec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from lxml import etree
 
 from gateway.catalog import Catalog
 from gateway.config import DirectionRule
@@ -17,15 +14,9 @@ from gateway.extract.message import extract_documents
 from gateway.limits import DEFAULT_LIMITS
 from gateway.validate import validate_document
 from gateway.violation import CODES
-from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
-from tests.test_proxy_exchanges import anomalies
-from tests.upstream import Answer, ScriptedUpstream
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 LATIN1_DEMANDE = (FIXTURES / "charset/demande-latin1-undeclared.xml").read_bytes()
-LATIN1_EXPORT = (FIXTURES / "charset/export-demande-latin1-undeclared.xml").read_bytes()
-UTF8_EXPORT = (FIXTURES / "valid/13.33/export-demande/communes.xml").read_bytes()
-EXPORT_STATUS = sorted((FIXTURES / "valid/13.33/export-statut").glob("*.xml"))[0].read_bytes()
 DEMANDE = DirectionRule(schema="demande")
 
 
@@ -193,39 +184,6 @@ def test_the_mtom_root_part_is_read_with_its_own_charset(catalog: Catalog) -> No
     assert b"charset" not in without.split(b"\r\n\r\n", 1)[0]
     refused = extract_documents(without, content_type + "; charset=klingon", rule, DEFAULT_LIMITS)
     assert [d.problem.code for d in refused.documents if d.problem] == ["http.charset"]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
-    scripted = ScriptedUpstream()
-    scripted.answer("/v1.0/exports", Answer(200, "application/xml", EXPORT_STATUS))
-    with serve_asgi(scripted) as running:
-        yield scripted, running
-
-
-@pytest.mark.parametrize(
-    ("body", "content_type", "status", "conformance", "code"),
-    [
-        (LATIN1_EXPORT, "application/xml; charset=ISO-8859-1", 200, "pass", None),
-        (LATIN1_EXPORT, "application/xml", 422, "fail", "XML01"),
-        (UTF8_EXPORT, "application/xml; charset=ISO-8859-1", 422, "fail", "GTW08"),
-    ],
-)
-def test_the_proxy_reads_a_request_with_its_charset(
-    upstream, body: bytes, content_type: str, status: int, conformance: str, code: str | None
-) -> None:
-    scripted, running = upstream
-    with serve_gateway(gateway_settings(running.url, env="recette")) as server:
-        response = httpx.post(
-            server.url + "/v1.0/exports", content=body, headers={"content-type": content_type}
-        )
-    assert response.status_code == status
-    assert response.headers["x-conformance-request"] == conformance
-    if code is None:
-        assert scripted.received[-1].body == body  # forwarded as sent, not re-encoded
-        return
-    [anomaly] = anomalies(etree.fromstring(response.content))
-    assert anomaly["code"] == code
 
 
 @pytest.mark.parametrize(

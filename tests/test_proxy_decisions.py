@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import structlog
+from lxml import etree
 
 import gateway.proxy.app
 import gateway.proxy.check
@@ -36,12 +37,14 @@ from tests.servers import (
     serve_command,
     serve_gateway,
 )
+from tests.test_proxy_exchanges import anomalies
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 EXPORT_REQUEST = sorted((FIXTURES / "valid/13.33/export-demande").glob("*.xml"))[0].read_bytes()
 EXPORT_STATUS = sorted((FIXTURES / "valid/13.33/export-statut").glob("*.xml"))[0].read_bytes()
+LATIN1_EXPORT = (FIXTURES / "charset/export-demande-latin1-undeclared.xml").read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +95,32 @@ def test_a_bug_in_validation(upstream, monkeypatch, env: str, status: int) -> No
     if status == 422:
         assert b"validation.failed" in response.content
         assert b"a bug" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "conformance", "code"),
+    [
+        (LATIN1_EXPORT, "application/xml; charset=ISO-8859-1", 200, "pass", None),
+        (LATIN1_EXPORT, "application/xml", 422, "fail", "XML01"),
+        # EXPORT_REQUEST declares UTF-8.
+        (EXPORT_REQUEST, "application/xml; charset=ISO-8859-1", 422, "fail", "GTW08"),
+    ],
+)
+def test_the_proxy_reads_a_request_with_its_charset(
+    upstream, body: bytes, content_type: str, status: int, conformance: str, code: str | None
+) -> None:
+    scripted, running = upstream
+    with serve_gateway(gateway_settings(running.url, env="recette")) as server:
+        response = httpx.post(
+            server.url + "/v1.0/exports", content=body, headers={"content-type": content_type}
+        )
+    assert response.status_code == status
+    assert response.headers["x-conformance-request"] == conformance
+    if code is None:
+        assert scripted.received[-1].body == body  # forwarded as sent, not re-encoded
+        return
+    [anomaly] = anomalies(etree.fromstring(response.content))
+    assert anomaly["code"] == code
 
 
 def run_gateway(upstream: str, *flags: str, **settings: str) -> tuple[subprocess.Popen[bytes], str]:

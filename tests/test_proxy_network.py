@@ -511,6 +511,25 @@ def test_a_hostile_export_goes_through_without_holding_the_gateway(
     assert httpx.get(gateway.url + "/_gateway/health").json()["status"] == "ok"
 
 
+def downloaded_under_block(running: RunningServer, tmp_path: Path, path: str) -> bytes:
+    """What a client receives of the export at `path` through a gateway blocking answers,
+    which cuts the connection."""
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
+        '[[routes]]\nname = "download"\npath = "/v1.0/exports/*/fichier"\nresponse = { extract = "tgz" }\n'
+    )
+    with serve_gateway(gateway_settings(running.url, config=config)) as server:
+        received = b""
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream("GET", server.url + path) as response,
+        ):
+            for chunk in response.iter_raw():
+                received += chunk
+    return received
+
+
 def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
     scripted, running = upstream
     archive = (FIXTURES / "archives" / "export-mixed.tgz").read_bytes()
@@ -521,19 +540,7 @@ def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
             yield archive[start : start + 512]
 
     scripted.answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", stream=slowly))
-    config = tmp_path / "gateway.toml"
-    config.write_text(
-        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
-        '[[routes]]\nname = "download"\npath = "/v1.0/exports/*/fichier"\nresponse = { extract = "tgz" }\n'
-    )
-    with serve_gateway(gateway_settings(running.url, config=config)) as server:
-        received = b""
-        with (
-            pytest.raises(httpx.RemoteProtocolError),
-            httpx.stream("GET", server.url + "/v1.0/exports/9/fichier") as response,
-        ):
-            for chunk in response.iter_raw():
-                received += chunk
+    received = downloaded_under_block(running, tmp_path, "/v1.0/exports/9/fichier")
     assert len(received) < len(archive)
 
 
@@ -542,19 +549,7 @@ def test_an_export_with_a_link_named_xml_is_cut_under_block(upstream, tmp_path: 
     scripted, running = upstream
     archive = (FIXTURES / "archives" / "links-named-xml.tgz").read_bytes()
     scripted.answer("/v1.0/exports/8/fichier", Answer(200, "application/gzip", archive))
-    config = tmp_path / "gateway.toml"
-    config.write_text(
-        f'[gateway]\nxsd = "{FIXTURES.parent / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
-        '[[routes]]\nname = "download"\npath = "/v1.0/exports/*/fichier"\nresponse = { extract = "tgz" }\n'
-    )
-    with serve_gateway(gateway_settings(running.url, config=config)) as server:
-        received = b""
-        with (
-            pytest.raises(httpx.RemoteProtocolError),
-            httpx.stream("GET", server.url + "/v1.0/exports/8/fichier") as response,
-        ):
-            for chunk in response.iter_raw():
-                received += chunk
+    received = downloaded_under_block(running, tmp_path, "/v1.0/exports/8/fichier")
     assert len(received) < len(archive)
 
 
