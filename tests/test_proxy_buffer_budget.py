@@ -28,6 +28,7 @@ from gateway.config import ConfigError, Settings, load_settings
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import THREAD_THRESHOLD
 from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
+from tests.upstream import read_body, serve_lifespan
 
 ROOT = Path(__file__).resolve().parent.parent
 DRM = ROOT / "fixtures/valid/13.33/drm-ressources"
@@ -63,16 +64,9 @@ class Upstream:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await serve_lifespan(receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         self.received.append(body)
         path = scope["path"].removeprefix(ROUTE)
         if path == "/hold":

@@ -41,6 +41,10 @@ VALID_SOAP = (SOAP / "soap12-getNumUnique-request.xml").read_bytes()
         ("/nuu-ws/services/%44emandeLogement", "/nuu-ws/services/DemandeLogement", SERVICE),
         ("/nuu-ws/./services/x/../DemandeLogement", SERVICE, SERVICE),
         ("/nuu-ws//services/DemandeLogement/", SERVICE + "/", SERVICE),
+        # A dot-segment ends in a slash (RFC 3986, 5.2.4), escaped or not.
+        ("/nuu-ws/services/DemandeLogement/.", SERVICE + "/", SERVICE),
+        ("/nuu-ws/services/DemandeLogement/%2e", SERVICE + "/", SERVICE),
+        ("/nuu-ws/services/DemandeLogement/x/%2E%2e", SERVICE + "/", SERVICE),
         ("/nuu-ws/services/DemandeLogement;jsessionid=A1", SERVICE + ";jsessionid=A1", SERVICE),
         ("/a%2eb/%7euser/%c3%a9", "/a.b/~user/%C3%A9", "/a.b/~user/%C3%A9"),
         ("/nuu-ws/services/DemandeLogement%3Bx", SERVICE + ";x", SERVICE),

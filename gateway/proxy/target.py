@@ -53,8 +53,9 @@ def canonical_target(raw_path: str) -> Target:
         raise PathRefused("the path must start with a single '/'")
     if "\\" in raw_path:
         raise PathRefused("the path holds a backslash")
+    decoded = _ESCAPE.sub(_decode, raw_path)
     segments: list[str] = []
-    for segment in _ESCAPE.sub(_decode, raw_path).split("/")[1:]:
+    for segment in decoded.split("/")[1:]:
         name = segment.split(";", 1)[0]
         if name in (".", "..") and segment not in (".", ".."):
             raise PathRefused(f"the path has a dot-segment with parameters ('{segment}')")
@@ -67,7 +68,7 @@ def canonical_target(raw_path: str) -> Target:
             segments.pop()
         elif segment not in (".", ""):
             segments.append(segment)
-    trailing = raw_path.endswith(("/", "/.", "/..")) and bool(segments)
+    trailing = decoded.endswith(("/", "/.", "/..")) and bool(segments)
     forwarded = "/" + "/".join(segments) + ("/" if trailing else "")
     routed = "/" + "/".join(segment.split(";", 1)[0] for segment in segments)
     return Target(forwarded, routed)
