@@ -26,6 +26,7 @@ import base64
 import io
 import json
 import os
+import platform
 import random
 import re
 import shutil
@@ -463,6 +464,10 @@ def main() -> None:
         try:
             raw_engine = RawEngine(allocator)
             print(f"memory allocator (gateway workers and raw measurement): {raw_engine.allocator}")
+            interpreter = os.path.realpath(sys.executable)
+            print(
+                f"Python {platform.python_version()} ({interpreter}) for the gateway and raw measurement"
+            )
             for workload in WORKLOADS:
                 body = directory / f"{workload.path.strip('/').replace('/', '-')}.body"
                 body.write_bytes(workload.request)

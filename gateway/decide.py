@@ -9,7 +9,7 @@ production fails open and forwards; école and recette block if `fail_closed` is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +34,13 @@ class Decision:
         if self.block:
             return "blocked"
         return "skipped" if self.conformance == "skipped" else "forwarded"
+
+
+def overall_conformance(decisions: Iterable[Decision]) -> Conformance:
+    """An exchange's conformance from its directions': fail if one failed, else pass if one
+    passed, else skipped."""
+    conformances = {decision.conformance for decision in decisions}
+    return "fail" if "fail" in conformances else "pass" if "pass" in conformances else "skipped"
 
 
 def decide(

@@ -14,6 +14,7 @@ import httpx
 
 from gateway.reload import SchemaHolder
 from tests.servers import gateway_settings, serve_asgi, serve_gateway
+from tests.test_proxy_metrics import samples, series
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,9 @@ def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
         )
         with serve_gateway(settings) as gateway:
             health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
+            degraded = lambda: samples(  # noqa: E731
+                httpx.get(gateway.url + "/_gateway/metrics").text
+            )[series("sne_gateway_xsd_degraded")]
             threads = [threading.Thread(target=client, args=(gateway.url,)) for _ in range(CLIENTS)]
             for thread in threads:
                 thread.start()
@@ -78,10 +82,12 @@ def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
             error = health()["xsd"]["last_reload_error"]
             assert error["file"].endswith("NUU_Domaines.xsd")
             assert error["line"] and error["reason"].startswith("not well-formed XML")
+            assert degraded() == 1
             served_during_breakage = exchanges
 
             domains.write_text(original, encoding="utf-8")
             wait_for(lambda: health()["status"] == "ok" and health()["xsd"]["reloads"] >= 1)
+            assert degraded() == 0
             wait_for(lambda: exchanges >= served_during_breakage + CLIENTS)
             done.set()
             for thread in threads:

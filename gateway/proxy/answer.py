@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.config import Direction
+from gateway.decide import overall_conformance
 from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
 from gateway.report.anomaly import anomaly_document
@@ -77,8 +78,7 @@ def failed(status: int, code: str, reason: str, soap_version: str | None, versio
 
 def conformance_headers(request_id: str, verdicts: Mapping[Direction, Verdict]) -> RawHeaders:
     """`X-Request-ID`, `X-Conformance` (overall and per direction) and `X-Conformance-Schema`."""
-    outcomes = {verdict.decision.conformance for verdict in verdicts.values()}
-    overall = "fail" if "fail" in outcomes else "pass" if "pass" in outcomes else "skipped"
+    overall = overall_conformance(verdict.decision for verdict in verdicts.values())
     headers = [
         (b"x-request-id", request_id.encode("latin-1")),
         (b"x-conformance", overall.encode()),

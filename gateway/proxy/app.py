@@ -1,7 +1,7 @@
 """The gateway's ASGI application: the proxy, and its own endpoints under `/_gateway/`.
 
-`/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready` and
-`/_gateway/schemas` are Litestar handlers; every other path goes to the proxy, mounted as a
+`/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready`,
+`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers; every other path goes to the proxy, mounted as a
 raw ASGI handler so that bodies and headers pass byte for byte.
 """
 
@@ -31,6 +31,7 @@ from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import configure_logging
+from gateway.report.metrics import CONTENT_TYPE
 
 #: How long start-up waits for the upstream's host name to resolve before saying it did not.
 RESOLVE_SECONDS = 5.0
@@ -152,6 +153,11 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             },
         }
 
+    @get("/_gateway/metrics", sync_to_thread=False)
+    def metrics() -> Response[bytes]:
+        """Prometheus's text format: every worker's counts, this worker's XSD set."""
+        return Response(state["gateway"].metrics.exposition(), media_type=CONTENT_TYPE)
+
     @asgi("/", is_mount=True, copy_scope=True)
     async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
         await Exchange(state["gateway"], scope, receive, send).run()
@@ -167,6 +173,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
         logger.warning(
             "exchange.refused", request_id=request_id, method=request.method, reason=reason
         )
+        if "gateway" in state:
+            state["gateway"].metrics.refused()
         version = schemas.current.schema_set.version
         return Response(
             anomaly_document(gateway_reports("request", "gateway.refused", reason), version),
@@ -176,7 +184,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
         )
 
     return Litestar(
-        route_handlers=[health, ready, schemas_endpoint, proxy],
+        route_handlers=[health, ready, schemas_endpoint, metrics, proxy],
         exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,

@@ -49,6 +49,7 @@ from gateway.proxy.upstream import timeouts, upstream_url
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
+from gateway.report.metrics import Metrics
 
 RESERVED_PREFIX = "/_gateway"
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
@@ -95,12 +96,14 @@ class Gateway:
     #: (`max_buffered_bytes`): else many clients sending large bodies at once would each have
     #: one held.
     buffer_budget: BufferBudget = field(init=False)
+    metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:
         self.upstream_host = httpx.URL(self.settings.upstream or "").netloc.decode("ascii")
         self.timeouts = timeouts(self.settings)
         self.large_validations = asyncio.Semaphore(1)
         self.buffer_budget = BufferBudget(self.settings.max_buffered_bytes)
+        self.metrics = Metrics(self.schemas)
 
 
 def _soap_action(header_action: str | None, content_type: str) -> str | None:
@@ -322,6 +325,7 @@ class Exchange:
             self.gateway.logger.warning(
                 "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
             )
+            self.gateway.metrics.refused()
             return
         if self.routed_path == RESERVED_PREFIX or self.routed_path.startswith(
             RESERVED_PREFIX + "/"
@@ -344,6 +348,7 @@ class Exchange:
         finally:
             self.buffers.release()
             self._log()
+            self.gateway.metrics.record(self._route_name, self.outcome, self.verdicts)
 
     async def _exchange(self) -> None:
         kind = self.checks.extractor("request", self.content_type)

@@ -7,8 +7,10 @@ same application (see `docs/benchmarks.md`), and because its protocol class can 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from gateway.proxy.app import create_app
 from gateway.proxy.protocol import gateway_protocol
 from gateway.reload import SchemaHolder
 from gateway.report.log import server_log_config
+from gateway.report.metrics import MULTIPROCESS_VARIABLE
 
 #: How `serve` tells its worker processes which configuration to load.
 SERVE_SPEC_VARIABLE = "_SNE_GATEWAY_SERVE_SPEC"
@@ -59,9 +62,16 @@ def serve(
     os.environ[SERVE_SPEC_VARIABLE] = json.dumps(
         {"config": str(config) if config else None, "overrides": overrides}
     )
-    uvicorn.run(
-        "gateway.proxy.server:app_from_environment",
-        factory=True,
-        workers=settings.workers,
-        **_uvicorn_options(settings),
-    )
+    with contextlib.ExitStack() as cleanup:
+        if not os.environ.get(MULTIPROCESS_VARIABLE):
+            # The workers count into files there, read by whichever answers a scrape; they
+            # are new processes, whose prometheus-client reads this when it is imported.
+            os.environ[MULTIPROCESS_VARIABLE] = cleanup.enter_context(
+                tempfile.TemporaryDirectory(prefix="sne-gateway-metrics-")
+            )
+        uvicorn.run(
+            "gateway.proxy.server:app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            **_uvicorn_options(settings),
+        )

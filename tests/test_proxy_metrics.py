@@ -1,0 +1,184 @@
+"""`/_gateway/metrics`: the exchanges counted by route, conformance and outcome, each direction's
+decision, the violations by code and the validation time, in Prometheus's text format; with
+several workers, every worker's counts whichever answers. Never a path or a value."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.parser import text_string_to_metric_families
+
+from gateway.catalog import SHIPPED_XSD, load_catalog
+from gateway.report.metrics import MULTIPROCESS_VARIABLE
+from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_command, serve_gateway
+from tests.upstream import Answer, ScriptedUpstream
+
+ROOT = Path(__file__).resolve().parent.parent
+DRM = "/v1.0/drm/ressources"
+REQUEST = (ROOT / "fixtures/valid/13.33/drm-ressources/requete.xml").read_bytes()
+RESPONSE = (ROOT / "fixtures/valid/13.33/drm-ressources/reponse.xml").read_bytes()
+INVALID = (
+    ROOT / "fixtures/invalid/drm-ressources/xsd.pattern--numunique-lowercase-key.xml"
+).read_bytes()
+XML = {"content-type": "application/xml"}
+VERSION = load_catalog(SHIPPED_XSD).latest.version
+
+
+def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a scrape, by name and labels."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+
+
+def series(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
+    return name, frozenset(labels.items())
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[RunningServer]:
+    scripted = ScriptedUpstream()
+    scripted.answer(DRM, Answer(200, "application/xml", RESPONSE))
+    scripted.answer("/elsewhere", Answer(200, "text/plain", b"ok"))
+    with serve_asgi(scripted) as running:
+        yield running
+
+
+def test_exchanges_checks_and_violations_are_counted(upstream) -> None:
+    with serve_gateway(gateway_settings(upstream.url, env="recette")) as gateway:
+        for _ in range(2):
+            assert httpx.post(gateway.url + DRM, content=REQUEST, headers=XML).status_code == 200
+        assert httpx.post(gateway.url + DRM, content=INVALID, headers=XML).status_code == 422
+        elsewhere = httpx.post(gateway.url + "/elsewhere", content=b"hello")
+        assert elsewhere.headers["x-conformance"] == "skipped"
+        assert httpx.request("TRACE", gateway.url + "/x").status_code == 405
+        scrape = httpx.get(gateway.url + "/_gateway/metrics")
+
+    assert scrape.status_code == 200 and scrape.headers["content-type"] == CONTENT_TYPE_PLAIN_0_0_4
+    counted = samples(scrape.text)
+    route = "drm-ressources"
+    assert {key: value for key, value in counted.items() if key[0].endswith("_total")} == {
+        series("sne_gateway_exchanges_total", route=route, conformance="pass", outcome="completed"): 2,
+        series("sne_gateway_exchanges_total", route=route, conformance="fail", outcome="completed"): 1,
+        series("sne_gateway_exchanges_total", route="", conformance="skipped", outcome="completed"): 1,
+        series("sne_gateway_exchanges_total", route="", conformance="skipped", outcome="refused"): 1,
+        series("sne_gateway_checks_total", route=route, direction="request", conformance="pass", action="forwarded"): 2,
+        series("sne_gateway_checks_total", route=route, direction="response", conformance="pass", action="forwarded"): 2,
+        series("sne_gateway_checks_total", route=route, direction="request", conformance="fail", action="blocked"): 1,
+        series("sne_gateway_violations_total", route=route, direction="request", code="xsd.pattern"): 1,
+    }  # fmt: skip
+    assert counted[series("sne_gateway_validation_seconds_count", direction="request")] == 3
+    assert counted[series("sne_gateway_validation_seconds_count", direction="response")] == 2
+    assert counted[series("sne_gateway_validation_seconds_sum", direction="request")] > 0
+    assert counted[series("sne_gateway_xsd_version", version=VERSION)] == 1
+    assert counted[series("sne_gateway_xsd_degraded")] == 0
+    # Neither the value at fault nor any request's path.
+    assert "912h" not in scrape.text and "elsewhere" not in scrape.text
+    assert DRM not in scrape.text
+
+
+def test_an_exchange_that_failed_upstream_is_counted_with_its_code() -> None:
+    with serve_gateway(gateway_settings("http://127.0.0.1:9", env="recette")) as gateway:
+        assert httpx.post(gateway.url + DRM, content=REQUEST, headers=XML).status_code == 502
+        counted = samples(httpx.get(gateway.url + "/_gateway/metrics").text)
+    assert (
+        counted[
+            series(
+                "sne_gateway_exchanges_total",
+                route="drm-ressources",
+                conformance="pass",
+                outcome="upstream.unreachable",
+            )
+        ]
+        == 1
+    )
+
+
+@contextlib.contextmanager
+def serve_workers(upstream: str, environment: dict[str, str]) -> Iterator[str]:
+    """`sne-gateway serve --workers 2` in front of `upstream`, until the block ends."""
+    command, port = serve_command("--upstream", upstream, "--workers", "2", "--env", "recette")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    started = threading.Semaphore(0)
+
+    def read_log() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            # A worker listens once its start-up is complete, after `gateway.started`.
+            if '"Application startup complete."' in line:
+                started.release()
+
+    threading.Thread(target=read_log, daemon=True).start()
+    try:
+        for _ in range(2):
+            assert started.acquire(timeout=120), f"a worker did not start ({process.poll()})"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_every_workers_counts_are_in_each_scrape(upstream, tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    environment = {
+        **os.environ,
+        MULTIPROCESS_VARIABLE: str(metrics),
+        "SNE_GATEWAY_LOG_FORMAT": "json",
+    }
+    sent = 0
+    with serve_workers(upstream.url, environment) as url:
+
+        def post(_: int) -> int:
+            # A connection each: the workers take turns accepting them.
+            return httpx.post(url + DRM, content=REQUEST, headers=XML).status_code
+
+        # Until both workers have counted (each writes its own files there).
+        with ThreadPoolExecutor(8) as pool:
+            while len({file.stem.rsplit("_", 1)[1] for file in metrics.glob("counter_*.db")}) < 2:
+                assert sent < 2000, "one worker took every connection"
+                assert set(pool.map(post, range(32))) == {200}
+                sent += 32
+        scrapes = [samples(httpx.get(url + "/_gateway/metrics").text) for _ in range(6)]
+    key = series(
+        "sne_gateway_exchanges_total",
+        route="drm-ressources",
+        conformance="pass",
+        outcome="completed",
+    )
+    assert [scrape[key] for scrape in scrapes] == [sent] * 6
+
+
+def test_serve_gives_its_workers_a_metrics_directory_and_removes_it(
+    upstream, tmp_path: Path
+) -> None:
+    environment = {
+        key: value for key, value in os.environ.items() if key != MULTIPROCESS_VARIABLE
+    } | {"TMPDIR": str(tmp_path), "SNE_GATEWAY_LOG_FORMAT": "json"}
+    with serve_workers(upstream.url, environment) as url:
+        assert httpx.post(url + DRM, content=REQUEST, headers=XML).status_code == 200
+        counted = samples(httpx.get(url + "/_gateway/metrics").text)
+        directories = list(tmp_path.glob("sne-gateway-metrics-*"))
+        assert len(directories) == 1 and list(directories[0].glob("counter_*.db"))
+    key = series(
+        "sne_gateway_exchanges_total",
+        route="drm-ressources",
+        conformance="pass",
+        outcome="completed",
+    )
+    assert counted[key] == 1
+    assert not directories[0].exists()
