@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.config import Settings, load_settings
 from gateway.proxy.app import create_app
@@ -95,3 +97,18 @@ def gateway_settings(
 def serve_gateway(settings: Settings) -> Iterator[RunningServer]:
     with serve_asgi(create_app(settings), gateway_protocol(settings)) as running:
         yield running
+
+
+def scraped(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of the gateway at `url`'s `/_gateway/metrics`, by name and labels."""
+    exposition = httpx.get(url + "/_gateway/metrics").text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+
+
+def series(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
+    """The key of one series in `scraped`'s samples."""
+    return name, frozenset(labels.items())

@@ -8,18 +8,26 @@ import contextlib
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.catalog import SHIPPED_XSD, load_catalog
 from gateway.report.metrics import MULTIPROCESS_VARIABLE
-from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_command, serve_gateway
+from tests.servers import (
+    RunningServer,
+    gateway_settings,
+    scraped,
+    series,
+    serve_asgi,
+    serve_command,
+    serve_gateway,
+)
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,28 +37,21 @@ RESPONSE = (ROOT / "fixtures/valid/13.33/drm-ressources/reponse.xml").read_bytes
 INVALID = (
     ROOT / "fixtures/invalid/drm-ressources/xsd.pattern--numunique-lowercase-key.xml"
 ).read_bytes()
+EXPORT = (ROOT / "fixtures/archives/export-valid.tgz").read_bytes()
 XML = {"content-type": "application/xml"}
 VERSION = load_catalog(SHIPPED_XSD).latest.version
-
-
-def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of a scrape, by name and labels."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(exposition)
-        for sample in family.samples
-    }
-
-
-def series(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
-    return name, frozenset(labels.items())
+PASSED = series(
+    "sne_gateway_exchanges_total", route="drm-ressources", conformance="pass", outcome="completed"
+)
 
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[RunningServer]:
     scripted = ScriptedUpstream()
     scripted.answer(DRM, Answer(200, "application/xml", RESPONSE))
+    scripted.answer(DRM + "/invalid-answer", Answer(200, "application/xml", INVALID))
     scripted.answer("/elsewhere", Answer(200, "text/plain", b"ok"))
+    scripted.answer("/v1.0/exports/7/fichier", Answer(200, "application/gzip", EXPORT))
     with serve_asgi(scripted) as running:
         yield running
 
@@ -62,47 +63,98 @@ def test_exchanges_checks_and_violations_are_counted(upstream) -> None:
         assert httpx.post(gateway.url + DRM, content=INVALID, headers=XML).status_code == 422
         elsewhere = httpx.post(gateway.url + "/elsewhere", content=b"hello")
         assert elsewhere.headers["x-conformance"] == "skipped"
+        export = httpx.get(gateway.url + "/v1.0/exports/7/fichier")
+        assert export.content == EXPORT and export.headers["x-conformance"] == "streaming"
+        # Refused by the gateway's checks, then by the router of its own endpoints.
         assert httpx.request("TRACE", gateway.url + "/x").status_code == 405
+        assert httpx.post(gateway.url + "/_gateway/health").status_code == 405
         scrape = httpx.get(gateway.url + "/_gateway/metrics")
+        counted = scraped(gateway.url)
 
-    assert scrape.status_code == 200 and scrape.headers["content-type"] == CONTENT_TYPE_PLAIN_0_0_4
-    counted = samples(scrape.text)
-    route = "drm-ressources"
-    assert {key: value for key, value in counted.items() if key[0].endswith("_total")} == {
-        series("sne_gateway_exchanges_total", route=route, conformance="pass", outcome="completed"): 2,
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"] == CONTENT_TYPE_PLAIN_0_0_4
+    route, export_route = "drm-ressources", "exports-download"
+    counters = ("exchanges", "checks", "violations")
+    assert {key: value for key, value in counted.items() if key[0].startswith(counters, 12)} == {
+        PASSED: 2,
         series("sne_gateway_exchanges_total", route=route, conformance="fail", outcome="completed"): 1,
         series("sne_gateway_exchanges_total", route="", conformance="skipped", outcome="completed"): 1,
-        series("sne_gateway_exchanges_total", route="", conformance="skipped", outcome="refused"): 1,
+        series("sne_gateway_exchanges_total", route=export_route, conformance="pass", outcome="completed"): 1,
+        series("sne_gateway_exchanges_total", route="", conformance="skipped", outcome="refused"): 2,
         series("sne_gateway_checks_total", route=route, direction="request", conformance="pass", action="forwarded"): 2,
         series("sne_gateway_checks_total", route=route, direction="response", conformance="pass", action="forwarded"): 2,
         series("sne_gateway_checks_total", route=route, direction="request", conformance="fail", action="blocked"): 1,
+        series("sne_gateway_checks_total", route=export_route, direction="response", conformance="pass", action="forwarded"): 1,
         series("sne_gateway_violations_total", route=route, direction="request", code="xsd.pattern"): 1,
     }  # fmt: skip
-    assert counted[series("sne_gateway_validation_seconds_count", direction="request")] == 3
-    assert counted[series("sne_gateway_validation_seconds_count", direction="response")] == 2
-    assert counted[series("sne_gateway_validation_seconds_sum", direction="request")] > 0
+    # An export's check lasts its whole download: it is not a validation time.
+    assert counted[series("sne_gateway_validations_total", direction="request")] == 3
+    assert counted[series("sne_gateway_validations_total", direction="response")] == 2
+    assert counted[series("sne_gateway_validation_seconds_total", direction="request")] > 0
     assert counted[series("sne_gateway_xsd_version", version=VERSION)] == 1
     assert counted[series("sne_gateway_xsd_degraded")] == 0
     # Neither the value at fault nor any request's path.
     assert "912h" not in scrape.text and "elsewhere" not in scrape.text
-    assert DRM not in scrape.text
+    assert DRM not in scrape.text and "exports/7" not in scrape.text
 
 
-def test_an_exchange_that_failed_upstream_is_counted_with_its_code() -> None:
-    with serve_gateway(gateway_settings("http://127.0.0.1:9", env="recette")) as gateway:
+def test_a_blocked_answer_and_a_failed_upstream_are_counted(upstream, tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nxsd = "{ROOT / "xsd"}"\n[policy.recette]\nresponse = "block"\n'
+        f'[[routes]]\nname = "drm"\npath = "{DRM}**"\nrequest = {{ schema = "drm-ressources" }}\n'
+        'response = { schema = "drm-ressources" }\n'
+    )
+    with serve_gateway(gateway_settings(upstream.url, config=config, env="recette")) as gateway:
+        answer = httpx.post(gateway.url + DRM + "/invalid-answer", content=REQUEST, headers=XML)
+        assert answer.status_code == 502
+        blocked = scraped(gateway.url)
+    with serve_gateway(gateway_settings("http://127.0.0.1:9", config=config)) as gateway:
         assert httpx.post(gateway.url + DRM, content=REQUEST, headers=XML).status_code == 502
-        counted = samples(httpx.get(gateway.url + "/_gateway/metrics").text)
+        unreachable = scraped(gateway.url)
     assert (
-        counted[
+        blocked[
+            series(
+                "sne_gateway_checks_total",
+                route="drm",
+                direction="response",
+                conformance="fail",
+                action="blocked",
+            )
+        ]
+        == 1
+    )
+    assert (
+        blocked[
+            series(
+                "sne_gateway_violations_total",
+                route="drm",
+                direction="response",
+                code="xsd.pattern",
+            )
+        ]
+        == 1
+    )
+    assert (
+        unreachable[
             series(
                 "sne_gateway_exchanges_total",
-                route="drm-ressources",
+                route="drm",
                 conformance="pass",
                 outcome="upstream.unreachable",
             )
         ]
         == 1
     )
+
+
+def settled(read: Callable[[], float], expected: float) -> float:
+    """`read()` once it gives `expected`: a worker counts an exchange just after answering it.
+    The deadline only bounds a failing test."""
+    deadline = time.monotonic() + 30
+    while (value := read()) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
 
 
 @contextlib.contextmanager
@@ -153,14 +205,9 @@ def test_every_workers_counts_are_in_each_scrape(upstream, tmp_path: Path) -> No
                 assert sent < 2000, "one worker took every connection"
                 assert set(pool.map(post, range(32))) == {200}
                 sent += 32
-        scrapes = [samples(httpx.get(url + "/_gateway/metrics").text) for _ in range(6)]
-    key = series(
-        "sne_gateway_exchanges_total",
-        route="drm-ressources",
-        conformance="pass",
-        outcome="completed",
-    )
-    assert [scrape[key] for scrape in scrapes] == [sent] * 6
+        assert settled(lambda: scraped(url).get(PASSED, 0), sent) == sent
+        scrapes = [scraped(url)[PASSED] for _ in range(6)]
+    assert scrapes == [sent] * 6
 
 
 def test_serve_gives_its_workers_a_metrics_directory_and_removes_it(
@@ -171,14 +218,22 @@ def test_serve_gives_its_workers_a_metrics_directory_and_removes_it(
     } | {"TMPDIR": str(tmp_path), "SNE_GATEWAY_LOG_FORMAT": "json"}
     with serve_workers(upstream.url, environment) as url:
         assert httpx.post(url + DRM, content=REQUEST, headers=XML).status_code == 200
-        counted = samples(httpx.get(url + "/_gateway/metrics").text)
+        assert settled(lambda: scraped(url).get(PASSED, 0), 1) == 1
         directories = list(tmp_path.glob("sne-gateway-metrics-*"))
         assert len(directories) == 1 and list(directories[0].glob("counter_*.db"))
-    key = series(
-        "sne_gateway_exchanges_total",
-        route="drm-ressources",
-        conformance="pass",
-        outcome="completed",
-    )
-    assert counted[key] == 1
     assert not directories[0].exists()
+
+
+def test_an_unusable_metrics_directory_stops_serve_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    command, _ = serve_command("--upstream", "http://127.0.0.1:9")
+    completed = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, MULTIPROCESS_VARIABLE: str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode != 0
+    assert f"{MULTIPROCESS_VARIABLE}={missing} is not a directory" in completed.stderr

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 
 from gateway.reload import SchemaHolder
-from tests.servers import gateway_settings, serve_asgi, serve_gateway
-from tests.test_proxy_metrics import samples, series
+from tests.servers import gateway_settings, scraped, series, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +68,7 @@ def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
         )
         with serve_gateway(settings) as gateway:
             health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
-            degraded = lambda: samples(  # noqa: E731
-                httpx.get(gateway.url + "/_gateway/metrics").text
-            )[series("sne_gateway_xsd_degraded")]
+            degraded = lambda: scraped(gateway.url)[series("sne_gateway_xsd_degraded")]  # noqa: E731
             threads = [threading.Thread(target=client, args=(gateway.url,)) for _ in range(CLIENTS)]
             for thread in threads:
                 thread.start()

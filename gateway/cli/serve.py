@@ -141,6 +141,10 @@ def run(arguments: argparse.Namespace) -> int:
     overrides = {
         flag: getattr(arguments, flag) for flag in FLAGS if getattr(arguments, flag) is not None
     }
+    from gateway.report.metrics import multiprocess_directory_problem  # as the web stack, below
+
+    if problem := multiprocess_directory_problem():
+        return fail(problem)
     try:
         settings = load_settings(config, overrides)
         # The address is tried as uvicorn will bind it, so that a problem with it is said

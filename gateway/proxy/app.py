@@ -1,8 +1,8 @@
 """The gateway's ASGI application: the proxy, and its own endpoints under `/_gateway/`.
 
 `/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready`,
-`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers; every other path goes to the proxy, mounted as a
-raw ASGI handler so that bodies and headers pass byte for byte.
+`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers; every other path goes to the
+proxy, mounted as a raw ASGI handler so that bodies and headers pass byte for byte.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         transport = upstream_transport(settings)
-        state["gateway"] = Gateway(settings, schemas, transport, logger)
+        state["gateway"] = gateway = Gateway(settings, schemas, transport, logger)
+        flushing = asyncio.create_task(gateway.metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
             asyncio.create_task(schemas.watch(settings.reload_debounce_ms, stop))
@@ -116,11 +117,14 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             yield
         finally:
             resolving.cancel()
+            flushing.cancel()
             stop.set()
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            with contextlib.suppress(asyncio.CancelledError):
+                await flushing
             await transport.aclose()
 
     @get("/_gateway/health", sync_to_thread=False)

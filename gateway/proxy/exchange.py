@@ -345,6 +345,9 @@ class Exchange:
             await self._client_timed_out()
         except ClientDisconnected:
             self.outcome = "client-disconnected"
+        except Exception:
+            self.outcome = "error"
+            raise
         finally:
             self.buffers.release()
             self._log()

@@ -69,6 +69,7 @@ def serve(
             os.environ[MULTIPROCESS_VARIABLE] = cleanup.enter_context(
                 tempfile.TemporaryDirectory(prefix="sne-gateway-metrics-")
             )
+            cleanup.callback(os.environ.pop, MULTIPROCESS_VARIABLE, None)
         uvicorn.run(
             "gateway.proxy.server:app_from_environment",
             factory=True,

@@ -11,12 +11,14 @@ With several workers, each writes its values to files in a directory `serve` mak
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import prometheus_client
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -24,24 +26,41 @@ from prometheus_client.registry import Collector
 from gateway.decide import overall_conformance
 
 if TYPE_CHECKING:
+    from gateway.config import Direction
     from gateway.proxy.check import Verdict
     from gateway.reload import SchemaHolder
 
 #: Where the workers of one `serve` write their values (read by prometheus-client on import).
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-#: Prometheus's classic text format, which every Prometheus reads (the web framework adds
-#: the `charset=utf-8`).
+#: Prometheus's classic text format, which every Prometheus reads: prometheus-client's
+#: `CONTENT_TYPE_PLAIN_0_0_4` without its `charset`, which the web framework adds.
 CONTENT_TYPE = "text/plain; version=0.0.4"
-#: Validation takes about 0.2 ms for a 15 KB document and seconds for a 32 MiB one.
-VALIDATION_BUCKETS = (
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
-)  # fmt: skip
+#: How long a worker keeps its counts before writing them where scrapes read them.
+FLUSH_SECONDS = 1.0
 #: The label of an exchange no route matched.
 NO_ROUTE = ""
 
 # A `_created` series beside every counter says when each worker first counted it: noise
 # for the operators this is for, and one more series per label set.
 prometheus_client.disable_created_metrics()
+
+
+def multiprocess_mode() -> bool:
+    """Whether prometheus-client keeps its values in files (it chose when it was imported)."""
+    return values.ValueClass is not values.MutexValue
+
+
+def multiprocess_directory_problem() -> str | None:
+    """What is wrong with an inherited `PROMETHEUS_MULTIPROC_DIR`, if anything: the workers
+    would fail to count into it, every exchange of theirs with them."""
+    directory = os.environ.get(MULTIPROCESS_VARIABLE)
+    if not directory:
+        return None
+    if not os.path.isdir(directory):
+        return f"{MULTIPROCESS_VARIABLE}={directory} is not a directory: create it, or unset it."
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"{MULTIPROCESS_VARIABLE}={directory} is not writable by the gateway's user."
+    return None
 
 
 class _SchemaState(Collector):
@@ -66,23 +85,30 @@ class _SchemaState(Collector):
 
 
 class Metrics:
-    """One worker's metrics, on a registry of its own (not prometheus-client's global one)."""
+    """One worker's metrics, on a registry of its own (not prometheus-client's global one).
+
+    An exchange adds to counts kept in a dictionary (3 µs), which `flush` hands to
+    prometheus-client every `FLUSH_SECONDS` and before each scrape: with several workers, each
+    count prometheus-client keeps is a write to a shared file, and counting through it took
+    10 µs per exchange in a tight loop, more in place (docs/benchmarks.md)."""
 
     def __init__(self, holder: SchemaHolder) -> None:
+        #: Where every worker's values are, when prometheus-client was imported in its
+        #: multiprocess mode (it decided then, from the environment of that moment).
+        self.directory = os.environ.get(MULTIPROCESS_VARIABLE) if multiprocess_mode() else None
         self.registry = CollectorRegistry(auto_describe=True)
         self.exchanges = Counter(
             "sne_gateway_exchanges",
             "Exchanges, by route, overall conformance (as X-Conformance: pass, fail, or "
             "skipped when nothing was validated) and outcome (completed, refused, "
-            "client-disconnected, or the gateway's code for how it ended otherwise).",
+            "client-disconnected, error, or the gateway's code for how it ended otherwise).",
             ["route", "conformance", "outcome"],
             registry=self.registry,
         )
         self.checks = Counter(
             "sne_gateway_checks",
-            "Directions checked, by route, direction, conformance and the action taken "
-            "(forwarded, blocked, or skipped when the policy is off or nothing was found to "
-            "validate).",
+            "Directions whose body was checked, by route, direction, conformance and the "
+            "action taken (forwarded, blocked, or skipped when it held nothing to validate).",
             ["route", "direction", "conformance", "action"],
             registry=self.registry,
         )
@@ -92,53 +118,72 @@ class Metrics:
             ["route", "direction", "code"],
             registry=self.registry,
         )
-        self.validation_seconds = Histogram(
-            "sne_gateway_validation_seconds",
-            "Time spent extracting, validating and deciding, per checked direction.",
+        self.validations = Counter(
+            "sne_gateway_validations",
+            "Directions validated (exports excepted), by direction: the count of "
+            "sne_gateway_validation_seconds_total.",
             ["direction"],
-            buckets=VALIDATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.validation_seconds = Counter(
+            "sne_gateway_validation_seconds",
+            "Seconds spent extracting, validating and deciding, by direction (exports "
+            "excepted: their check lasts as long as their download).",
+            ["direction"],
             registry=self.registry,
         )
         self.schema_state = _SchemaState(holder)
         self.registry.register(self.schema_state)
         self._labelled: dict[tuple[Any, tuple[str, ...]], Any] = {}
+        self._pending: collections.Counter[tuple[Any, tuple[str, ...]]] = collections.Counter()
 
     def record(
-        self, route: str | None, outcome: str | None, verdicts: Mapping[str, Verdict]
+        self, route: str | None, outcome: str | None, verdicts: Mapping[Direction, Verdict]
     ) -> None:
         """Count one exchange and each direction it checked."""
         route = route or NO_ROUTE
+        pending = self._pending
         overall = overall_conformance(verdict.decision for verdict in verdicts.values())
-        self._series(self.exchanges, route, overall, outcome or "completed").inc()
+        pending[self.exchanges, (route, overall, outcome or "completed")] += 1
         for direction, verdict in verdicts.items():
             decision = verdict.decision
-            self._series(self.checks, route, direction, decision.conformance, decision.action).inc()
-            if decision.conformance != "skipped":
-                self._series(self.validation_seconds, direction).observe(verdict.seconds)
+            pending[self.checks, (route, direction, decision.conformance, decision.action)] += 1
+            if decision.conformance != "skipped" and verdict.documents is None:
+                pending[self.validations, (direction,)] += 1
+                pending[self.validation_seconds, (direction,)] += verdict.seconds
             for report in verdict.reports:
                 for violation in report.violations:
-                    self._series(self.violations, route, direction, violation.code).inc()
+                    pending[self.violations, (route, direction, violation.code)] += 1
 
     def refused(self) -> None:
         """Count an exchange the gateway refused before routing it."""
-        self._series(self.exchanges, NO_ROUTE, "skipped", "refused").inc()
+        self._pending[self.exchanges, (NO_ROUTE, "skipped", "refused")] += 1
 
-    def _series(self, metric: Any, *labels: str) -> Any:
-        # `labels()` checks and locks each time: a third of a microsecond to count, a
-        # microsecond to find the series. There are as many as routes, directions and codes.
-        key = (metric, labels)
-        series = self._labelled.get(key)
-        if series is None:
-            series = self._labelled[key] = metric.labels(*labels)
-        return series
+    def flush(self) -> None:
+        """Hand the counts kept since the last flush to prometheus-client."""
+        pending, self._pending = self._pending, collections.Counter()
+        for (metric, labels), amount in pending.items():
+            series = self._labelled.get((metric, labels))
+            if series is None:
+                series = self._labelled[metric, labels] = metric.labels(*labels)
+            series.inc(amount)
+
+    async def flush_regularly(self) -> None:
+        """Flush every `FLUSH_SECONDS`, until cancelled (then once more)."""
+        try:
+            while True:
+                await asyncio.sleep(FLUSH_SECONDS)
+                self.flush()
+        finally:
+            self.flush()
 
     def exposition(self) -> bytes:
-        """Every worker's metrics (this one's alone without multiprocess mode), and the state
-        of this worker's XSD set."""
-        directory = os.environ.get(MULTIPROCESS_VARIABLE)
-        if not directory:
+        """Every worker's metrics (this one's alone without multiprocess mode; the others'
+        as of their last flush), and the state of this worker's XSD set."""
+        self.flush()
+        if self.directory is None:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, directory)
+        MultiProcessCollector(registry, self.directory)
         registry.register(self.schema_state)
         return generate_latest(registry)
