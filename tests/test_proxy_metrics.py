@@ -17,6 +17,7 @@ import httpx
 import pytest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+import gateway.proxy.exchange
 from gateway.catalog import SHIPPED_XSD, load_catalog
 from gateway.report.metrics import MULTIPROCESS_VARIABLE
 from tests.servers import (
@@ -146,6 +147,21 @@ def test_a_blocked_answer_and_a_failed_upstream_are_counted(upstream, tmp_path: 
         ]
         == 1
     )
+
+
+def test_an_exchange_the_gateway_failed_is_counted_as_an_error(upstream, monkeypatch) -> None:
+    def bug(*arguments: object, **options: object) -> None:
+        raise RuntimeError("a bug in the gateway")
+
+    # Past the checks, where nothing turns an exception into an answer of the gateway's own.
+    monkeypatch.setattr(gateway.proxy.exchange, "upstream_request_headers", bug)
+    with serve_gateway(gateway_settings(upstream.url, env="recette")) as server:
+        assert httpx.post(server.url + DRM, content=REQUEST, headers=XML).status_code == 500
+        counted = scraped(server.url)
+    failed = series(
+        "sne_gateway_exchanges_total", route="drm-ressources", conformance="pass", outcome="error"
+    )
+    assert counted[failed] == 1
 
 
 def settled(read: Callable[[], float], expected: float) -> float:
