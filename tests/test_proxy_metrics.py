@@ -5,6 +5,7 @@ several workers, every worker's counts whichever answers. Never a path or a valu
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import threading
@@ -75,8 +76,8 @@ def test_exchanges_checks_and_violations_are_counted(upstream) -> None:
     assert scrape.status_code == 200
     assert scrape.headers["content-type"] == CONTENT_TYPE_PLAIN_0_0_4
     route, export_route = "drm-ressources", "exports-download"
-    counters = ("exchanges", "checks", "violations")
-    assert {key: value for key, value in counted.items() if key[0].startswith(counters, 12)} == {
+    counters = tuple(f"sne_gateway_{name}_total" for name in ("exchanges", "checks", "violations"))
+    assert {key: value for key, value in counted.items() if key[0] in counters} == {
         PASSED: 2,
         series("sne_gateway_exchanges_total", route=route, conformance="fail", outcome="completed"): 1,
         series("sne_gateway_exchanges_total", route="", conformance="skipped", outcome="completed"): 1,
@@ -149,7 +150,9 @@ def test_a_blocked_answer_and_a_failed_upstream_are_counted(upstream, tmp_path: 
     )
 
 
-def test_an_exchange_the_gateway_failed_is_counted_as_an_error(upstream, monkeypatch) -> None:
+def test_an_exchange_the_gateway_failed_is_counted_and_logged_as_an_error(
+    upstream, monkeypatch, capfd, logging_restored
+) -> None:
     def bug(*arguments: object, **options: object) -> None:
         raise RuntimeError("a bug in the gateway")
 
@@ -162,11 +165,37 @@ def test_an_exchange_the_gateway_failed_is_counted_as_an_error(upstream, monkeyp
         "sne_gateway_exchanges_total", route="drm-ressources", conformance="pass", outcome="error"
     )
     assert counted[failed] == 1
+    (event,) = [
+        json.loads(line)
+        for line in capfd.readouterr().err.splitlines()
+        if "exchange.failed" in line
+    ]
+    assert event["route"] == "drm-ressources" and "RuntimeError: a bug" in event["exception"]
+
+
+def test_counts_a_worker_could_not_hand_over_are_kept_and_said(upstream, tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    environment = {**os.environ, MULTIPROCESS_VARIABLE: str(metrics)}
+    environment["SNE_GATEWAY_LOG_FORMAT"] = "json"
+    log: list[str] = []
+    with serve_workers(upstream.url, environment, log) as url:
+        # Removed before any worker wrote its file there: the files cannot be made.
+        metrics.rmdir()
+        assert httpx.post(url + DRM, content=REQUEST, headers=XML).status_code == 200
+        assert settled(lambda: sum("metrics.flush-failed" in line for line in log), 1) == 1
+        metrics.mkdir()
+        assert settled(lambda: scraped(url).get(PASSED, 0), 1) == 1
+    failures = [json.loads(line) for line in log if "metrics.flush-failed" in line]
+    assert len(failures) == 1 and failures[0]["directory"] == str(metrics)
+    assert failures[0]["reason"].startswith("FileNotFoundError")
+    assert any("metrics.flush-recovered" in line for line in log)
 
 
 def settled(read: Callable[[], float], expected: float) -> float:
-    """`read()` once it gives `expected`: a worker counts an exchange just after answering it.
-    The deadline only bounds a failing test."""
+    """`read()` once it gives `expected`: a worker hands its counts over every second, so a
+    scrape another worker answers may not have them yet. The deadline only bounds a failing
+    test."""
     deadline = time.monotonic() + 30
     while (value := read()) != expected and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -174,8 +203,11 @@ def settled(read: Callable[[], float], expected: float) -> float:
 
 
 @contextlib.contextmanager
-def serve_workers(upstream: str, environment: dict[str, str]) -> Iterator[str]:
-    """`sne-gateway serve --workers 2` in front of `upstream`, until the block ends."""
+def serve_workers(
+    upstream: str, environment: dict[str, str], log: list[str] | None = None
+) -> Iterator[str]:
+    """`sne-gateway serve --workers 2` in front of `upstream`, until the block ends; its log
+    lines go into `log`."""
     command, port = serve_command("--upstream", upstream, "--workers", "2", "--env", "recette")
     process = subprocess.Popen(
         command, cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True
@@ -186,6 +218,8 @@ def serve_workers(upstream: str, environment: dict[str, str]) -> Iterator[str]:
     def read_log() -> None:
         assert process.stderr is not None
         for line in process.stderr:
+            if log is not None:
+                log.append(line)
             # A worker listens once its start-up is complete, after `gateway.started`.
             if '"Application startup complete."' in line:
                 started.release()
@@ -218,7 +252,7 @@ def test_every_workers_counts_are_in_each_scrape(upstream, tmp_path: Path) -> No
         # Until both workers have counted (each writes its own files there).
         with ThreadPoolExecutor(8) as pool:
             while len({file.stem.rsplit("_", 1)[1] for file in metrics.glob("counter_*.db")}) < 2:
-                assert sent < 2000, "one worker took every connection"
+                assert sent < 2000, "both workers should have counted by now"
                 assert set(pool.map(post, range(32))) == {200}
                 sent += 32
         assert settled(lambda: scraped(url).get(PASSED, 0), sent) == sent

@@ -141,7 +141,9 @@ def run(arguments: argparse.Namespace) -> int:
     overrides = {
         flag: getattr(arguments, flag) for flag in FLAGS if getattr(arguments, flag) is not None
     }
-    from gateway.report.metrics import multiprocess_directory_problem  # as the web stack, below
+    # Imported here rather than at the top: prometheus-client, as the web stack in `_serve`, is
+    # for `serve` only, not for every command's start.
+    from gateway.report.metrics import multiprocess_directory_problem
 
     if problem := multiprocess_directory_problem():
         return fail(problem)

@@ -53,6 +53,8 @@ class Verdict:
     #: For archives, which keep only their failures: how many members, and failures not kept.
     documents: int | None = None
     omitted: int = 0
+    #: An export's, given once it has streamed: its check lasted as long as its download.
+    archive: bool = False
 
 
 def gateway_reports(source: str, code: str, message: str) -> list[DocumentReport]:

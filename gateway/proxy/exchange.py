@@ -103,7 +103,7 @@ class Gateway:
         self.timeouts = timeouts(self.settings)
         self.large_validations = asyncio.Semaphore(1)
         self.buffer_budget = BufferBudget(self.settings.max_buffered_bytes)
-        self.metrics = Metrics(self.schemas)
+        self.metrics = Metrics(self.schemas, self.logger)
 
 
 def _soap_action(header_action: str | None, content_type: str) -> str | None:
@@ -347,6 +347,13 @@ class Exchange:
             self.outcome = "client-disconnected"
         except Exception:
             self.outcome = "error"
+            # Litestar answers 500 (if no answer has begun) without a word in the log.
+            self.gateway.logger.exception(
+                "exchange.failed",
+                request_id=self.request_id,
+                method=self.method,
+                route=self._route_name,
+            )
             raise
         finally:
             self.buffers.release()
@@ -634,6 +641,7 @@ class Exchange:
             time.perf_counter() - started,
             documents=check.documents,
             omitted=check.failures_omitted,
+            archive=True,
         )
         if decision.block:
             # Returning without the end of the body makes the server drop the connection: the

@@ -45,17 +45,15 @@ NO_ROUTE = ""
 prometheus_client.disable_created_metrics()
 
 
-def multiprocess_mode() -> bool:
-    """Whether prometheus-client keeps its values in files (it chose when it was imported)."""
-    return values.ValueClass is not values.MutexValue
-
-
 def multiprocess_directory_problem() -> str | None:
-    """What is wrong with an inherited `PROMETHEUS_MULTIPROC_DIR`, if anything: the workers
-    would fail to count into it, every exchange of theirs with them."""
+    """What is wrong with an inherited `PROMETHEUS_MULTIPROC_DIR`, if anything: prometheus-client
+    keeps its values there as soon as the variable exists, even empty, and a worker that cannot
+    write there could count nothing."""
     directory = os.environ.get(MULTIPROCESS_VARIABLE)
-    if not directory:
+    if directory is None:
         return None
+    if not directory:
+        return f"{MULTIPROCESS_VARIABLE} is set but empty: unset it, or name a directory."
     if not os.path.isdir(directory):
         return f"{MULTIPROCESS_VARIABLE}={directory} is not a directory: create it, or unset it."
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -90,12 +88,19 @@ class Metrics:
     An exchange adds to counts kept in a dictionary (3 µs), which `flush` hands to
     prometheus-client every `FLUSH_SECONDS` and before each scrape: with several workers, each
     count prometheus-client keeps is a write to a shared file, and counting through it took
-    10 µs per exchange in a tight loop, more in place (docs/benchmarks.md)."""
+    10 µs per exchange in a tight loop (docs/benchmarks.md)."""
 
-    def __init__(self, holder: SchemaHolder) -> None:
+    def __init__(self, holder: SchemaHolder, logger: Any) -> None:
+        self.logger = logger
         #: Where every worker's values are, when prometheus-client was imported in its
         #: multiprocess mode (it decided then, from the environment of that moment).
-        self.directory = os.environ.get(MULTIPROCESS_VARIABLE) if multiprocess_mode() else None
+        self.directory = (
+            os.environ.get(MULTIPROCESS_VARIABLE)
+            if values.ValueClass is not values.MutexValue
+            else None
+        )
+        #: Whether the last flush failed (said once in the log, and once when it recovers).
+        self.flush_failing = False
         self.registry = CollectorRegistry(auto_describe=True)
         self.exchanges = Counter(
             "sne_gateway_exchanges",
@@ -134,7 +139,6 @@ class Metrics:
         )
         self.schema_state = _SchemaState(holder)
         self.registry.register(self.schema_state)
-        self._labelled: dict[tuple[Any, tuple[str, ...]], Any] = {}
         self._pending: collections.Counter[tuple[Any, tuple[str, ...]]] = collections.Counter()
 
     def record(
@@ -148,7 +152,7 @@ class Metrics:
         for direction, verdict in verdicts.items():
             decision = verdict.decision
             pending[self.checks, (route, direction, decision.conformance, decision.action)] += 1
-            if decision.conformance != "skipped" and verdict.documents is None:
+            if decision.conformance != "skipped" and not verdict.archive:
                 pending[self.validations, (direction,)] += 1
                 pending[self.validation_seconds, (direction,)] += verdict.seconds
             for report in verdict.reports:
@@ -160,13 +164,28 @@ class Metrics:
         self._pending[self.exchanges, (NO_ROUTE, "skipped", "refused")] += 1
 
     def flush(self) -> None:
-        """Hand the counts kept since the last flush to prometheus-client."""
+        """Hand the counts kept since the last flush to prometheus-client. What it could not
+        take (its directory removed, or full) is kept for the next flush, and said."""
         pending, self._pending = self._pending, collections.Counter()
-        for (metric, labels), amount in pending.items():
-            series = self._labelled.get((metric, labels))
-            if series is None:
-                series = self._labelled[metric, labels] = metric.labels(*labels)
-            series.inc(amount)
+        try:
+            while pending:
+                (metric, labels), amount = next(iter(pending.items()))
+                metric.labels(*labels).inc(amount)
+                del pending[metric, labels]
+        except Exception as error:
+            self._pending.update(pending)
+            if not self.flush_failing:
+                self.flush_failing = True
+                self.logger.error(
+                    "metrics.flush-failed",
+                    directory=self.directory,
+                    reason=f"{type(error).__name__}: {error}",
+                    consequence="the counts are kept in this worker until a flush succeeds",
+                )
+            return
+        if self.flush_failing:
+            self.flush_failing = False
+            self.logger.info("metrics.flush-recovered", directory=self.directory)
 
     async def flush_regularly(self) -> None:
         """Flush every `FLUSH_SECONDS`, until cancelled (then once more)."""
