@@ -4,8 +4,8 @@ the violations by code, the time validation took, and the state of the XSD set.
 
 Labels are the configuration's route names, directions, decisions and violation codes, never a
 path or a value: how many series there are is bounded by the configuration and the codes.
-With several workers, each writes its values to files in a directory `serve` makes for them
-(prometheus-client's multiprocess mode, chosen when the library is imported, from
+With several workers, each hands its counts every second to files in a directory `serve` makes
+for them (prometheus-client's multiprocess mode, chosen when the library is imported, from
 `PROMETHEUS_MULTIPROC_DIR`), and the worker answering a scrape sums every worker's files.
 """
 
