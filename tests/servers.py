@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,3 +112,11 @@ def scraped(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 def series(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
     """The key of one series in `scraped`'s samples."""
     return name, frozenset(labels.items())
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> None:
+    """Poll for `condition`; the deadline only bounds a failing test, it is not a timing check."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)

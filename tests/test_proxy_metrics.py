@@ -9,8 +9,7 @@ import json
 import os
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tests.servers import (
     serve_asgi,
     serve_command,
     serve_gateway,
+    wait_for,
 )
 from tests.upstream import Answer, ScriptedUpstream
 
@@ -183,23 +183,13 @@ def test_counts_a_worker_could_not_hand_over_are_kept_and_said(upstream, tmp_pat
         # Removed before any worker wrote its file there: the files cannot be made.
         metrics.rmdir()
         assert httpx.post(url + DRM, content=REQUEST, headers=XML).status_code == 200
-        assert settled(lambda: sum("metrics.flush-failed" in line for line in log), 1) == 1
+        wait_for(lambda: sum("metrics.flush-failed" in line for line in log) == 1)
         metrics.mkdir()
-        assert settled(lambda: scraped(url).get(PASSED, 0), 1) == 1
+        wait_for(lambda: scraped(url).get(PASSED, 0) == 1)
     failures = [json.loads(line) for line in log if "metrics.flush-failed" in line]
     assert len(failures) == 1 and failures[0]["directory"] == str(metrics)
     assert failures[0]["reason"].startswith("FileNotFoundError")
     assert any("metrics.flush-recovered" in line for line in log)
-
-
-def settled(read: Callable[[], float], expected: float) -> float:
-    """`read()` once it gives `expected`: a worker hands its counts over every second, so a
-    scrape another worker answers may not have them yet. The deadline only bounds a failing
-    test."""
-    deadline = time.monotonic() + 30
-    while (value := read()) != expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return value
 
 
 @contextlib.contextmanager
@@ -255,7 +245,8 @@ def test_every_workers_counts_are_in_each_scrape(upstream, tmp_path: Path) -> No
                 assert sent < 2000, "both workers should have counted by now"
                 assert set(pool.map(post, range(32))) == {200}
                 sent += 32
-        assert settled(lambda: scraped(url).get(PASSED, 0), sent) == sent
+        # A worker hands its counts over every second: another may answer before.
+        wait_for(lambda: scraped(url).get(PASSED, 0) == sent)
         scrapes = [scraped(url)[PASSED] for _ in range(6)]
     assert scrapes == [sent] * 6
 
@@ -268,7 +259,7 @@ def test_serve_gives_its_workers_a_metrics_directory_and_removes_it(
     } | {"TMPDIR": str(tmp_path), "SNE_GATEWAY_LOG_FORMAT": "json"}
     with serve_workers(upstream.url, environment) as url:
         assert httpx.post(url + DRM, content=REQUEST, headers=XML).status_code == 200
-        assert settled(lambda: scraped(url).get(PASSED, 0), 1) == 1
+        wait_for(lambda: scraped(url).get(PASSED, 0) == 1)
         directories = list(tmp_path.glob("sne-gateway-metrics-*"))
         assert len(directories) == 1 and list(directories[0].glob("counter_*.db"))
     assert not directories[0].exists()

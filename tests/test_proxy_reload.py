@@ -7,26 +7,24 @@ import asyncio
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import httpx
 
 from gateway.reload import SchemaHolder
-from tests.servers import gateway_settings, scraped, series, serve_asgi, serve_gateway
+from tests.servers import (
+    gateway_settings,
+    scraped,
+    series,
+    serve_asgi,
+    serve_gateway,
+    wait_for,
+)
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CLIENTS = 50
-
-
-def wait_for(condition, seconds: float = 30.0) -> None:
-    """Poll for `condition`; the deadline only bounds a failing test, it is not a timing check."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_reload_valid_broken_fixed_under_load(tmp_path: Path) -> None:
