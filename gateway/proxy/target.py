@@ -6,9 +6,9 @@ would reach the DemandeLogement service without its route's checks. So the gatew
 the canonical form (RFC 3986: escapes of unreserved characters decoded, dot-segments removed,
 empty segments collapsed) and matches routes on it too, without `;parameters` (such as a
 `;jsessionid`) and without a trailing slash. Escapes of `! $ & ' ( ) * , : ; = @` are decoded
-as well: the upstream client (aiohttp, through yarl) sends them decoded whatever the gateway
-gives it, and `DemandeLogement%3Bx` must be routed as the `DemandeLogement;x` the upstream
-receives. A path that climbs above the root, hides a `/` or `\\` in an escape, or has a
+as well: URL libraries on the way (yarl, for one) decode them, so `DemandeLogement%3Bx` may
+reach a server as `DemandeLogement;x`, the service with a parameter; the gateway forwards that
+spelling, and routes it to the service's checks. A path that climbs above the root, hides a `/` or `\\` in an escape, or has a
 dot-segment with parameters (`..;`, which Java servers resolve as `..`) or a segment of
 parameters only (`/;x/`, which they drop), is refused.
 """

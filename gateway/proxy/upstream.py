@@ -12,7 +12,9 @@ where httpx's own degraded (measured in `docs/benchmarks.md`), on an aiohttp ses
 - never reuses a pooled connection the upstream sent bytes on while it was idle: aiohttp would
   read them as the answer to the next request, another client's.
 An answer aiohttp cannot read (a malformed status line or header) is raised as httpx's
-`RemoteProtocolError`, like the transport's other errors.
+`RemoteProtocolError`, like the transport's other errors. The URL reaches aiohttp already
+encoded: given a string, aiohttp re-encodes it through yarl (`%7e` becomes `~`, `%zz` becomes
+`%25zz`), and the query must reach the upstream as the client sent it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any
 
 import aiohttp
 import httpx
+import yarl
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
 
 from gateway.config import Settings
 
@@ -64,11 +68,41 @@ class _FreshConnector(aiohttp.TCPConnector):
 
 
 class UpstreamTransport(AiohttpTransport):
+    # httpx-aiohttp's own `handle_async_request` hands aiohttp the URL as a string.
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        timeout = request.extensions.get("timeout", {})
+        content: bytes | httpx.AsyncByteStream | None
         try:
-            return await super().handle_async_request(request)
+            content = request.content or None
+        except httpx.RequestNotRead:
+            content = request.stream  # type: ignore[assignment]
+            request.headers.pop("transfer-encoding", None)  # aiohttp chunks it itself
+        try:
+            with map_aiohttp_exceptions():
+                response = await self.client.request(
+                    request.method,
+                    yarl.URL(str(request.url), encoded=True),
+                    headers=request.headers,
+                    data=content,
+                    allow_redirects=False,
+                    auto_decompress=False,
+                    compress=False,
+                    timeout=aiohttp.ClientTimeout(
+                        sock_connect=timeout.get("connect"),
+                        sock_read=timeout.get("read"),
+                        connect=timeout.get("pool"),
+                    ),
+                )
         except aiohttp.ClientError as error:  # the ones httpx-aiohttp leaves unmapped
             raise httpx.RemoteProtocolError(str(error) or type(error).__name__) from error
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=AiohttpResponseStream(response),
+            request=request,
+        )
 
 
 #: URLs longer than this are parsed each time rather than cached, so that a client sending
