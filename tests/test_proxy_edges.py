@@ -10,16 +10,19 @@ import json
 import socket
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from gateway.limits import MAX_FAILED_DOCUMENTS
-from gateway.proxy.check import THREAD_THRESHOLD, Checks
+from gateway.proxy.check import THREAD_THRESHOLD, Checks, _decoded
 from gateway.proxy.target import PathRefused, canonical_target
 from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
@@ -307,6 +310,49 @@ def test_a_gzip_body_is_decoded_and_validated(gateway, upstream) -> None:
     # Forwarded as received (compressing again could differ: gzip's header holds the time).
     assert upstream[0].received[0].body == compressed
     assert invalid.status_code == 400 and b"xsd.facet" in invalid.content
+
+
+def _deflated(document: bytes, wbits: int) -> bytes:
+    compressor = zlib.compressobj(wbits=wbits)
+    return compressor.compress(document) + compressor.flush()
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_a_deflate_body_is_decoded_and_validated(gateway, upstream, wbits: int) -> None:
+    """`deflate` is zlib's format; some servers send deflate's raw stream, which receivers read
+    too: both are validated."""
+    upstream[0].answer(SERVICE, Answer(200, "text/plain", b"ok"))
+    headers = {"content-type": SOAP12_TYPE, "content-encoding": "deflate"}
+    valid = httpx.post(gateway.url + SERVICE, content=_deflated(VALID_SOAP, wbits), headers=headers)
+    invalid = httpx.post(
+        gateway.url + SERVICE, content=_deflated(INVALID_SOAP, wbits), headers=headers
+    )
+    cut = httpx.post(
+        gateway.url + SERVICE, content=_deflated(VALID_SOAP, wbits)[:-10], headers=headers
+    )
+    assert valid.headers["x-conformance-request"] == "pass"
+    assert upstream[0].received[0].body == _deflated(VALID_SOAP, wbits)
+    assert invalid.status_code == 400 and b"xsd.facet" in invalid.content
+    assert cut.status_code == 400 and b"http.content-encoding" in cut.content
+    assert len(upstream[0].received) == 1
+
+
+@given(
+    st.binary(max_size=4000),
+    st.sampled_from(["gzip", "deflate"]),
+    st.integers(min_value=0, max_value=64),
+)
+def test_decoding_any_body_is_bounded_and_never_raises(
+    body: bytes, encoding: str, limit: int
+) -> None:
+    decoded = _decoded(body, encoding, limit)
+    assert decoded is None or len(decoded) <= limit + 1
+
+
+@given(st.binary(max_size=4000), st.sampled_from([31, 15, -15]))
+def test_every_encoder_s_stream_decodes_to_its_document(document: bytes, wbits: int) -> None:
+    encoding = "gzip" if wbits == 31 else "deflate"
+    assert _decoded(_deflated(document, wbits), encoding, 4000) == document
 
 
 @pytest.mark.parametrize(

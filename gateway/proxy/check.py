@@ -84,17 +84,27 @@ def _decoded(body: bytes, encoding: str | None, limit: int) -> bytes | None:
     """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable.
     Every gzip member is decoded (a receiver reads them all), up to `MAX_GZIP_MEMBERS`, and a
     stream cut short or followed by anything but gzip's zero padding is undecodable: what is
-    validated is what the receiver reads."""
+    validated is what the receiver reads. `deflate` is zlib's format (RFC 9110, 8.4.1.2), but
+    some servers send deflate's raw stream instead, which receivers (browsers, curl, httpx)
+    read too: so does the gateway, when the body is not zlib's."""
     if not encoding or encoding == "identity" or not body:
         return body
-    wbits = DECODABLE_ENCODINGS.get(encoding.lower())
+    encoding = encoding.lower()
+    wbits = DECODABLE_ENCODINGS.get(encoding)
     if wbits is None:
         return None
+    if encoding == "gzip":
+        return _inflated(body, wbits, MAX_GZIP_MEMBERS, limit)
+    zlib_stream = _inflated(body, wbits, 1, limit)
+    return zlib_stream if zlib_stream is not None else _inflated(body, -zlib.MAX_WBITS, 1, limit)
+
+
+def _inflated(body: bytes, wbits: int, members: int, limit: int) -> bytes | None:
     parts: list[bytes] = []
     size = 0
     rest = body
     try:
-        for _ in range(MAX_GZIP_MEMBERS if encoding.lower() == "gzip" else 1):
+        for _ in range(members):
             decompressor = zlib.decompressobj(wbits)
             parts.append(decompressor.decompress(rest, limit + 1 - size))
             size += len(parts[-1])
