@@ -6,11 +6,12 @@ would reach the DemandeLogement service without its route's checks. So the gatew
 the canonical form (RFC 3986: escapes of unreserved characters decoded, dot-segments removed,
 empty segments collapsed) and matches routes on it too, without `;parameters` (such as a
 `;jsessionid`) and without a trailing slash. Escapes of `! $ & ' ( ) * , : ; = @` are decoded
-as well: URL libraries on the way (yarl, for one) decode them, so `DemandeLogement%3Bx` may
-reach a server as `DemandeLogement;x`, the service with a parameter; the gateway forwards that
-spelling, and routes it to the service's checks. A path that climbs above the root, hides a `/` or `\\` in an escape, or has a
-dot-segment with parameters (`..;`, which Java servers resolve as `..`) or a segment of
-parameters only (`/;x/`, which they drop), is refused.
+as well, by choice: proxies and URL libraries on the way may decode them (yarl does), so that
+`DemandeLogement%3Bx` reaches the server as `DemandeLogement;x`, the service with a
+parameter; the gateway forwards that spelling itself, and routes it to the service's checks.
+A path that climbs above the root, hides a `/` or `\\` in an escape, or has a dot-segment
+with parameters (`..;`, which Java servers resolve as `..`) or a segment of parameters only
+(`/;x/`, which they drop), is refused.
 """
 
 from __future__ import annotations
