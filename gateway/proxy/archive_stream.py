@@ -1,9 +1,9 @@
 """A TGZ export validated member by member while its bytes flow on to the client.
 
 The proxy hands each chunk to `ArchiveCheck.feed` and forwards it; a worker thread reads the
-same bytes through `gateway.extract.archive` and validates each member as soon as it is
-complete. A small bounded queue sits between them, so memory stays flat whatever the size of
-the archive, and a slow validation slows the stream rather than piling bytes up.
+same bytes through `gateway.extract.archive` and hands the members, in batches, to threads
+that validate them. Small bounded queues sit between them, so memory stays flat whatever the
+size of the archive, and a slow validation slows the stream rather than piling bytes up.
 
 A bug in reading or validating never passes an archive: it becomes a `validation.failed`
 report (logged with its traceback), as for any other body.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
@@ -26,10 +25,17 @@ from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
 QUEUE_CHUNKS = 32
-#: Threads validating the members of one archive, and members read ahead of them.
+#: Threads validating the members of one archive (libxml2 releases the GIL, so they run on
+#: other cores than the one reading the archive).
 VALIDATORS = 2
-MEMBERS_IN_FLIGHT = 8
+#: Members are handed to those threads in batches of this many, or of this many bytes, with
+#: one batch waiting at most: a hand-over per member (a thread woken, a lock passed) cost more
+#: than the threads gained (`docs/benchmarks.md`). At most `VALIDATORS` + 2 batches are in
+#: memory: one per thread, the one waiting, the one being read.
+MEMBERS_PER_BATCH = 32
+BATCH_BYTES = 1024 * 1024
 _END = b""
+_NO_MORE: list[Document] = []
 _logger = structlog.get_logger()
 
 
@@ -116,41 +122,58 @@ class ArchiveCheck:
     def _validate(
         self, schema_set: SchemaSet, schema: SchemaChoice, limits: Limits, show_values: bool
     ) -> None:
-        """Read the members in this thread; validate them in `VALIDATORS` threads (libxml2
-        releases the GIL, so they run on other cores), at most `MEMBERS_IN_FLIGHT` at once."""
+        """Read the members in this thread; validate them, a batch at a time, in `VALIDATORS`
+        threads."""
         reader = _QueueReader(self._chunks)
-        in_flight = threading.BoundedSemaphore(MEMBERS_IN_FLIGHT)
+        batches: queue.Queue[list[Document]] = queue.Queue(maxsize=1)
 
-        def validate(document: Document) -> None:
-            try:
-                report = validate_document(
-                    document, schema_set, limits=limits, show_values=show_values
-                )
-            except Exception as error:  # the pool would keep it in a future no one reads
-                _logger.exception("validation.error", archive=self.name, member=document.source)
-                report = _failed(document.source, "Validation", error)
-            try:
-                self._record(report)
-            finally:
-                in_flight.release()
+        def validate_batches() -> None:
+            while (batch := batches.get()) is not _NO_MORE:
+                for document in batch:
+                    try:
+                        report = validate_document(
+                            document, schema_set, limits=limits, show_values=show_values
+                        )
+                    except Exception as error:  # this thread's end would stop the archive's
+                        _logger.exception(
+                            "validation.error", archive=self.name, member=document.source
+                        )
+                        report = _failed(document.source, "Validation", error)
+                    self._record(report)
 
-        with ThreadPoolExecutor(
-            VALIDATORS, thread_name_prefix=f"archive-check {self.name}"
-        ) as pool:
-            try:
-                for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
-                    self.documents += 1
-                    in_flight.acquire()
-                    pool.submit(validate, document)
-            except ArchiveError as error:
-                self._record(DocumentReport(self.name, None, (error.violation,)))
-            except Exception as error:  # this thread's end would otherwise pass the archive
-                _logger.exception("validation.error", archive=self.name)
-                self._record(_failed(self.name, "Reading the archive", error))
-            finally:
-                # Drain what the proxy still sends, so it never blocks on a full queue.
-                while not reader.ended:
-                    reader.ended = self._chunks.get() is _END
+        validators = [
+            threading.Thread(
+                target=validate_batches, name=f"archive-check {self.name}", daemon=True
+            )
+            for _ in range(VALIDATORS)
+        ]
+        for validator in validators:
+            validator.start()
+        batch: list[Document] = []
+        size = 0
+        try:
+            for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
+                self.documents += 1
+                batch.append(document)
+                size += len(document.data)
+                if len(batch) == MEMBERS_PER_BATCH or size >= BATCH_BYTES:
+                    batches.put(batch)
+                    batch, size = [], 0
+        except ArchiveError as error:
+            self._record(DocumentReport(self.name, None, (error.violation,)))
+        except Exception as error:  # this thread's end would otherwise pass the archive
+            _logger.exception("validation.error", archive=self.name)
+            self._record(_failed(self.name, "Reading the archive", error))
+        finally:
+            if batch:
+                batches.put(batch)
+            for _ in validators:
+                batches.put(_NO_MORE)
+            # Drain what the proxy still sends, so it never blocks on a full queue.
+            while not reader.ended:
+                reader.ended = self._chunks.get() is _END
+            for validator in validators:
+                validator.join()
 
     @property
     def reports(self) -> list[DocumentReport]:
