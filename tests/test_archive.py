@@ -370,6 +370,37 @@ def test_a_bug_reading_an_archive_fails_it(monkeypatch: pytest.MonkeyPatch) -> N
     ]
 
 
+def test_a_bug_in_a_validating_thread_fails_the_archive_and_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside the validation of a member (here, recording its report): the thread's batch went
+    unvalidated. The threads used to end on it, and the reading thread to wait forever for
+    them to take the next batch."""
+    original = ArchiveCheck._record
+
+    def valid(document: Document, *_: object, **__: object) -> DocumentReport:
+        return DocumentReport(document.source, "demande@13.34")
+
+    def broken(check: ArchiveCheck, report: DocumentReport) -> None:
+        if report.valid:
+            raise RuntimeError("a bug")
+        original(check, report)
+
+    monkeypatch.setattr(archive_stream, "validate_document", valid)
+    monkeypatch.setattr(ArchiveCheck, "_record", broken)
+    members = b"".join(_member(f"CERFA/{index:04d}.xml", b"<a/>") for index in range(200))
+    check = _check(members + END)
+    assert check.documents == 200 and check.invalid.is_set()
+    assert set(_verdict(check)) == {
+        (
+            "x.tgz",
+            "validation.failed",
+            "Validating the archive failed inside the gateway (RuntimeError); see the gateway "
+            "logs.",
+        )
+    }
+
+
 def test_a_bug_validating_a_member_fails_the_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     """The validating threads' exceptions stayed in futures no one read."""
 

@@ -544,6 +544,33 @@ def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
     assert len(received) < len(archive)
 
 
+def test_an_export_is_cut_soon_after_its_first_invalid_member(upstream, tmp_path: Path) -> None:
+    """Not once its members have been read in a batch: the members behind the invalid first
+    one (40 applications, stored without compression) are not sent first."""
+    import io
+    import tarfile
+
+    scripted, running = upstream
+    invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
+    valid = (FIXTURES / "valid/13.33/demande/complete-household.xml").read_bytes()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=0) as tar:
+        for index, data in enumerate([invalid] + [valid] * 40):
+            info = tarfile.TarInfo(f"CERFA/{index:05d}.xml")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive = buffer.getvalue()
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for start in range(0, len(archive), 4096):
+            await asyncio.sleep(0.002)
+            yield archive[start : start + 4096]
+
+    scripted.answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", stream=slowly))
+    received = downloaded_under_block(running, tmp_path, "/v1.0/exports/9/fichier")
+    assert len(received) < len(archive) // 2
+
+
 def test_an_export_with_a_link_named_xml_is_cut_under_block(upstream, tmp_path: Path) -> None:
     """Its other members are valid: only the link's own problem can cut it."""
     scripted, running = upstream

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+from collections.abc import Callable
 
 import structlog
 
@@ -28,10 +29,11 @@ QUEUE_CHUNKS = 32
 #: Threads validating the members of one archive (libxml2 releases the GIL, so they run on
 #: other cores than the one reading the archive).
 VALIDATORS = 2
-#: Members are handed to those threads in batches of this many, or of this many bytes, with
-#: one batch waiting at most: a hand-over per member (a thread woken, a lock passed) cost more
-#: than the threads gained (`docs/benchmarks.md`). At most `VALIDATORS` + 2 batches are in
-#: memory: one per thread, the one waiting, the one being read.
+#: Members are handed to those threads in batches of this many, or of this many bytes (plus
+#: the member that crossed it), with one batch waiting at most: a hand-over per member (a thread
+#: woken, a lock passed) cost more than the threads gained (`docs/benchmarks.md`). A batch also
+#: goes when the reading thread has read all the bytes received so far. At most
+#: `VALIDATORS` + 2 batches are in memory: one per thread, the one waiting, the one being read.
 MEMBERS_PER_BATCH = 32
 BATCH_BYTES = 1024 * 1024
 _END = b""
@@ -54,10 +56,12 @@ def _failed(source: str, doing: str, error: Exception) -> DocumentReport:
 
 
 class _QueueReader:
-    """The read side of the queue, as the file object tarfile and gzip expect."""
+    """The read side of the queue, as the file object tarfile and gzip expect.
+    `before_waiting` is called when a read finds no bytes left to read."""
 
-    def __init__(self, chunks: queue.Queue[bytes]) -> None:
+    def __init__(self, chunks: queue.Queue[bytes], before_waiting: Callable[[], None]) -> None:
         self.chunks = chunks
+        self.before_waiting = before_waiting
         self.pending = memoryview(b"")
         self.ended = False
 
@@ -66,6 +70,8 @@ class _QueueReader:
         wanted = size if size >= 0 else 1 << 62
         while wanted > 0 and not self.ended:
             if not self.pending:
+                if self.chunks.empty():
+                    self.before_waiting()
                 chunk = self.chunks.get()
                 if chunk is _END or not chunk:
                     self.ended = True
@@ -124,49 +130,67 @@ class ArchiveCheck:
     ) -> None:
         """Read the members in this thread; validate them, a batch at a time, in `VALIDATORS`
         threads."""
-        reader = _QueueReader(self._chunks)
         batches: queue.Queue[list[Document]] = queue.Queue(maxsize=1)
+        batch: list[Document] = []
+        batch_bytes = 0
+
+        def hand_over() -> None:
+            nonlocal batch, batch_bytes
+            if batch:
+                batches.put(batch)
+                batch, batch_bytes = [], 0
+
+        # Before waiting for the next bytes, the members read are handed over: none waits for
+        # them, so an invalid one is found (and a blocked archive cut) as soon as it came.
+        reader = _QueueReader(self._chunks, before_waiting=hand_over)
 
         def validate_batches() -> None:
+            failed = False
             while (batch := batches.get()) is not _NO_MORE:
-                for document in batch:
-                    try:
-                        report = validate_document(
-                            document, schema_set, limits=limits, show_values=show_values
-                        )
-                    except Exception as error:  # this thread's end would stop the archive's
-                        _logger.exception(
-                            "validation.error", archive=self.name, member=document.source
-                        )
-                        report = _failed(document.source, "Validation", error)
-                    self._record(report)
+                if failed:
+                    continue  # taken all the same, or the reading thread would wait forever
+                try:
+                    for document in batch:
+                        try:
+                            report = validate_document(
+                                document, schema_set, limits=limits, show_values=show_values
+                            )
+                        except Exception as error:  # one member's, not the archive's
+                            _logger.exception(
+                                "validation.error", archive=self.name, member=document.source
+                            )
+                            report = _failed(document.source, "Validation", error)
+                        self._record(report)
+                except BaseException as error:
+                    # Members of this batch went unvalidated: the archive cannot pass.
+                    failed = True
+                    _logger.exception("validation.error", archive=self.name)
+                    self._record(_failed(self.name, "Validating the archive", error))
 
         validators = [
             threading.Thread(
-                target=validate_batches, name=f"archive-check {self.name}", daemon=True
+                target=validate_batches,
+                name=f"archive-check {self.name} validator {number}",
+                daemon=True,
             )
-            for _ in range(VALIDATORS)
+            for number in range(1, VALIDATORS + 1)
         ]
         for validator in validators:
             validator.start()
-        batch: list[Document] = []
-        size = 0
         try:
             for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
                 self.documents += 1
                 batch.append(document)
-                size += len(document.data)
-                if len(batch) == MEMBERS_PER_BATCH or size >= BATCH_BYTES:
-                    batches.put(batch)
-                    batch, size = [], 0
+                batch_bytes += len(document.data)
+                if len(batch) == MEMBERS_PER_BATCH or batch_bytes >= BATCH_BYTES:
+                    hand_over()
         except ArchiveError as error:
             self._record(DocumentReport(self.name, None, (error.violation,)))
         except Exception as error:  # this thread's end would otherwise pass the archive
             _logger.exception("validation.error", archive=self.name)
             self._record(_failed(self.name, "Reading the archive", error))
         finally:
-            if batch:
-                batches.put(batch)
+            hand_over()
             for _ in validators:
                 batches.put(_NO_MORE)
             # Drain what the proxy still sends, so it never blocks on a full queue.
