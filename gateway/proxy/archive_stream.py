@@ -146,11 +146,11 @@ class ArchiveCheck:
 
         def validate_batches() -> None:
             failed = False
-            while (batch := batches.get()) is not _NO_MORE:
+            while (taken := batches.get()) is not _NO_MORE:
                 if failed:
                     continue  # taken all the same, or the reading thread would wait forever
                 try:
-                    for document in batch:
+                    for document in taken:
                         try:
                             report = validate_document(
                                 document, schema_set, limits=limits, show_values=show_values
