@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import re
 import socket
+import tarfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -530,44 +532,46 @@ def downloaded_under_block(running: RunningServer, tmp_path: Path, path: str) ->
     return received
 
 
-def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
+def dripped_under_block(
+    upstream: tuple[ScriptedUpstream, RunningServer], tmp_path: Path, archive: bytes, chunk: int
+) -> bytes:
+    """What a client receives of `archive`, sent by the upstream `chunk` bytes at a time, through
+    a gateway blocking answers."""
     scripted, running = upstream
-    archive = (FIXTURES / "archives" / "export-mixed.tgz").read_bytes()
 
     async def slowly() -> AsyncIterator[bytes]:
-        for start in range(0, len(archive), 512):
+        for start in range(0, len(archive), chunk):
             await asyncio.sleep(0.002)
-            yield archive[start : start + 512]
+            yield archive[start : start + chunk]
 
     scripted.answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", stream=slowly))
-    received = downloaded_under_block(running, tmp_path, "/v1.0/exports/9/fichier")
+    return downloaded_under_block(running, tmp_path, "/v1.0/exports/9/fichier")
+
+
+def export_of(documents: list[bytes], compresslevel: int = 9) -> bytes:
+    """A TGZ export holding `documents` as CERFA/00000.xml, CERFA/00001.xml, ..."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=compresslevel) as tar:
+        for index, data in enumerate(documents):
+            info = tarfile.TarInfo(f"CERFA/{index:05d}.xml")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_an_invalid_export_is_cut_under_block(upstream, tmp_path: Path) -> None:
+    archive = (FIXTURES / "archives" / "export-mixed.tgz").read_bytes()
+    received = dripped_under_block(upstream, tmp_path, archive, 512)
     assert len(received) < len(archive)
 
 
 def test_an_export_is_cut_soon_after_its_first_invalid_member(upstream, tmp_path: Path) -> None:
     """Not once its members have been read in a batch: the members behind the invalid first
     one (40 applications, stored without compression) are not sent first."""
-    import io
-    import tarfile
-
-    scripted, running = upstream
     invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
     valid = (FIXTURES / "valid/13.33/demande/complete-household.xml").read_bytes()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=0) as tar:
-        for index, data in enumerate([invalid] + [valid] * 40):
-            info = tarfile.TarInfo(f"CERFA/{index:05d}.xml")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    archive = buffer.getvalue()
-
-    async def slowly() -> AsyncIterator[bytes]:
-        for start in range(0, len(archive), 4096):
-            await asyncio.sleep(0.002)
-            yield archive[start : start + 4096]
-
-    scripted.answer("/v1.0/exports/9/fichier", Answer(200, "application/gzip", stream=slowly))
-    received = downloaded_under_block(running, tmp_path, "/v1.0/exports/9/fichier")
+    archive = export_of([invalid] + [valid] * 40, compresslevel=0)
+    received = dripped_under_block(upstream, tmp_path, archive, 4096)
     assert len(received) < len(archive) // 2
 
 
@@ -581,27 +585,18 @@ def test_an_export_with_a_link_named_xml_is_cut_under_block(upstream, tmp_path: 
 
 
 def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> None:
-    import io
-    import tarfile
-
     from gateway.catalog import load_catalog
     from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
     from gateway.proxy.archive_stream import ArchiveCheck
 
     valid = (FIXTURES / "valid/13.33/demande/minimal.xml").read_bytes()
     invalid = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for index, data in enumerate([valid] * 50 + [invalid] * (MAX_FAILED_DOCUMENTS + 20)):
-            info = tarfile.TarInfo(f"CERFA/{index:05d}.xml")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    data = export_of([valid] * 50 + [invalid] * (MAX_FAILED_DOCUMENTS + 20))
 
     async def check_all() -> ArchiveCheck:
         check = ArchiveCheck(
             "export.tgz", load_catalog(FIXTURES.parent / "xsd").latest, "demande", Limits(), False
         )
-        data = buffer.getvalue()
         for start in range(0, len(data), 4096):
             await check.feed(data[start : start + 4096])
         await check.finish()
