@@ -8,16 +8,26 @@ A catalog comes from one of:
 - a directory of `.xsd`/`.wsdl` files without a manifest, as the SNE delivers them: every file
   that no other file includes or imports is an entry, named after its file;
 - a single entry `.xsd` or `.wsdl` file, its includes and imports resolved relative to it.
+
+In a delivery, entry files that carry a version (`InterfaceNuu_v0200.xsd`,
+`InterfaceNuu_v0201.xsd`, or a schema listing one `versionInterface` value) are versions side
+by side of the same interface: each version of the catalog holds the newest file of each name
+up to it, plus the files without a version. Versions side by side are interface versions the
+SNE accepts together, so unless one is chosen a document is judged by the one it declares
+(`gateway.select`); versions in manifest sub-directories are successive contract deliveries,
+of which one is in service.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
+from gateway.delivery_versions import version_key, versions_side_by_side
 from gateway.schema import CatalogError, Schema, compile_schema, read_sources
 
 #: What an installed wheel carries inside the package (hatch_build.py); a clone, an editable
@@ -33,12 +43,6 @@ _MANIFEST_KEYS = {"version", "schemas"}
 _SCHEMA_KEYS = {"entry", "title"}
 
 
-def _version_key(label: str) -> tuple[int, tuple[int, ...], str]:
-    if _VERSION.fullmatch(label):
-        return (1, tuple(int(part) for part in label.split(".")), label)
-    return (0, (), label)
-
-
 class SchemaNotFound(KeyError):
     """A schema or version name that the catalog does not have."""
 
@@ -48,11 +52,40 @@ class SchemaNotFound(KeyError):
 
 @dataclass(frozen=True)
 class SchemaSet:
-    """The schemas of one interface-contract version, in manifest order."""
+    """The schemas of one interface-contract version, in manifest order.
+
+    `siblings` are the schemas of the other versions side by side in the same delivery, which
+    a document declaring their version is judged by (none when a version was chosen);
+    `shadowed` the schemas kept out of selection because a newer file has the same identity
+    and version (still there by name); `unresolved` the names routes give that this set
+    lacks: documents asking for one of them are selected by identity among all."""
 
     version: str
     source: Path
     schemas: dict[str, Schema]
+    siblings: tuple[Schema, ...] = ()
+    shadowed: frozenset[Schema] = frozenset()
+    unresolved: frozenset[str] = frozenset()
+
+    @cached_property
+    def by_root(self) -> dict[str, tuple[Schema, ...]]:
+        """The schemas that may judge a document, by its root's Clark name: this version's,
+        then its siblings."""
+        index: dict[str, list[Schema]] = {}
+        for schema in (*self.schemas.values(), *self.siblings):
+            if schema not in self.shadowed:
+                for root in schema.roots:
+                    index.setdefault(root, []).append(schema)
+        return {root: tuple(schemas) for root, schemas in index.items()}
+
+    def named(self, names: tuple[str, ...]) -> SchemaSet:
+        """The schemas named `names` (with their siblings of the same names), to select among;
+        raise `SchemaNotFound` for a name this version lacks."""
+        return replace(
+            self,
+            schemas={name: self.schema(name) for name in names},
+            siblings=tuple(s for s in self.siblings if s.name in names),
+        )
 
     def schema(self, name: str) -> Schema:
         try:
@@ -72,20 +105,42 @@ class SchemaSet:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Every version loaded from `source`, oldest first."""
+    """Every version loaded from `source`, oldest first. `side_by_side` when the versions are
+    files of one delivery folder; `warnings` says what the load had to decide (two files
+    for the same documents)."""
 
     source: Path
     versions: dict[str, SchemaSet]
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    side_by_side: bool = False
+    warnings: tuple[str, ...] = ()
 
     @property
     def latest(self) -> SchemaSet:
         return next(reversed(self.versions.values()))
 
+    @cached_property
+    def _unpinned(self) -> SchemaSet:
+        latest = self.latest
+        if not self.side_by_side:
+            return latest
+        # A file without a version is in every version: the latest's copy stands for it.
+        in_latest = {schema.entry for schema in latest.schemas.values()}
+        siblings = {
+            schema: None
+            for schema_set in reversed(self.versions.values())
+            for schema in schema_set.schemas.values()
+            if schema.entry not in in_latest
+        }
+        shadowed = frozenset().union(*(s.shadowed for s in self.versions.values()))
+        return replace(latest, siblings=tuple(siblings), shadowed=shadowed)
+
     def version(self, label: str | None = None) -> SchemaSet:
-        """The version named `label`, or the newest when `label` is None."""
+        """The version named `label`; when `label` is None, the newest, along with the other
+        versions side by side in a delivery (a document is then judged by the version it
+        declares)."""
         if label is None:
-            return self.latest
+            return self._unpinned
         try:
             return self.versions[label]
         except KeyError:
@@ -154,7 +209,7 @@ def _unmanifested_label(path: Path) -> str:
     return directory.name if _VERSION.fullmatch(directory.name) else "custom"
 
 
-def _load_delivery(directory: Path) -> SchemaSet:
+def _load_delivery(directory: Path) -> Catalog:
     files = sorted(
         p for p in directory.rglob("*") if p.suffix.lower() in SCHEMA_SUFFIXES and p.is_file()
     )
@@ -166,15 +221,21 @@ def _load_delivery(directory: Path) -> SchemaSet:
         file for path in files for file in read_sources(path).files if file != path.resolve()
     }
     entries = [path for path in files if path.resolve() not in referenced]
-    version = _unmanifested_label(directory)
-    schemas: dict[str, Schema] = {}
+    stems: set[str] = set()
     for entry in entries:
-        if entry.stem in schemas:
+        if entry.stem in stems:
             raise CatalogError(
                 f"two entry files are named '{entry.stem}': rename one or add a {MANIFEST}", entry
             )
-        schemas[entry.stem] = compile_schema(entry.stem, version, entry)
-    return SchemaSet(version, directory, schemas)
+        stems.add(entry.stem)
+    layout = versions_side_by_side(entries, _unmanifested_label(directory))
+    versions = {
+        label: SchemaSet(
+            label, directory, schemas, shadowed=layout.shadowed.get(label, frozenset())
+        )
+        for label, schemas in layout.versions.items()
+    }
+    return Catalog(directory, versions, side_by_side=len(versions) > 1, warnings=layout.warnings)
 
 
 def load_catalog(source: Path | str) -> Catalog:
@@ -187,18 +248,17 @@ def load_catalog(source: Path | str) -> Catalog:
             raise CatalogError(
                 "expected a directory, or an entry file ending in .xsd or .wsdl", source
             )
-        version = _unmanifested_label(source)
-        schema = compile_schema(source.stem, version, source)
-        return Catalog(source, {version: SchemaSet(version, source, {source.stem: schema})})
+        layout = versions_side_by_side([source], _unmanifested_label(source))
+        [(version, schemas)] = layout.versions.items()
+        return Catalog(source, {version: SchemaSet(version, source, schemas)})
     if (source / MANIFEST).is_file():
         schema_set = _load_manifest_version(source)
         return Catalog(source, {schema_set.version: schema_set})
     version_directories = [d for d in source.iterdir() if (d / MANIFEST).is_file()]
     if not version_directories:
-        schema_set = _load_delivery(source)
-        return Catalog(source, {schema_set.version: schema_set})
+        return _load_delivery(source)
     sets = [_load_manifest_version(directory) for directory in version_directories]
-    sets.sort(key=lambda schema_set: _version_key(schema_set.version))
+    sets.sort(key=lambda schema_set: version_key(schema_set.version))
     versions: dict[str, SchemaSet] = {}
     for schema_set in sets:
         if schema_set.version in versions:

@@ -52,7 +52,8 @@ class DirectionRule:
     """What to validate in one direction of a route.
 
     `schema`: the business schema (a catalog name, or a path to an .xsd/.wsdl file) for the
-    body, or for each base64 document in `embedded`; `wrapper`: the schema of a SOAP Body's
+    body, or for each base64 document in `embedded` (none: the schema the document's identity
+    selects, see `gateway.select`); `wrapper`: the schema of a SOAP Body's
     payload; `extract`: force an extractor instead of choosing by content type; `policy`:
     override the environment's policy for this route and direction. `schema` may list several
     names (`["drm-ressources", "anomalies"]`): the document is judged by the one it fits."""
@@ -156,8 +157,16 @@ class Settings:
         return override or self.policies[self.env][direction]
 
     def route_for(self, method: str, path: str, soap_action: str | None) -> Route | None:
-        """The first route matching the exchange, in file order."""
-        return next((r for r in self.routes if r.matches(method, path, soap_action)), None)
+        """The first configured route matching the exchange, in file order (the proxy looks
+        in the routes in service, `gateway.reload.LoadedSchemas.route_for`)."""
+        return first_route(self.routes, method, path, soap_action)
+
+
+def first_route(
+    routes: tuple[Route, ...], method: str, path: str, soap_action: str | None
+) -> Route | None:
+    """The first of `routes` matching the exchange."""
+    return next((r for r in routes if r.matches(method, path, soap_action)), None)
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -326,8 +335,6 @@ def _rule(value: Any, key: str, file: Path | None) -> DirectionRule:
             schema = _schema_reference(_text(schema), file)
     except ValueError as error:
         raise ConfigError(str(error), key, file) from None
-    if embedded and schema is None:
-        raise ConfigError("'embedded' documents need a 'schema' to validate them", key, file)
     return DirectionRule(schema, wrapper, tuple(embedded), extract, policy)  # type: ignore[arg-type]
 
 

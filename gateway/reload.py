@@ -1,9 +1,10 @@
 """The XSD set in service, and its hot reload.
 
 The proxy validates against `SchemaHolder.current`: the catalog version chosen in the
-settings, plus any schema file a route names directly. When files change under the watched
-directories, a new set is compiled in a worker thread beside the old one and swapped in (one
-reference assignment) only if it compiles and still has every schema the routes name.
+settings, plus any schema file a route names directly, with the routes fitted to that set
+(`gateway.delivery_routes`). When files change under the watched directories, a new set is
+compiled in a worker thread beside the old one and swapped in (one reference assignment),
+routes and all, only if it compiles.
 Exchanges in flight keep the set they started with. A broken set leaves the last good one in
 service and is reported in the logs and by `/_gateway/health` until a fixed file recovers it.
 """
@@ -11,7 +12,7 @@ service and is reported in the logs and by `/_gateway/health` until a fixed file
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ import structlog
 from watchfiles import Change, awatch
 
 from gateway.catalog import SCHEMA_SUFFIXES, Catalog, SchemaNotFound, SchemaSet, load_catalog
-from gateway.config import DIRECTIONS, Settings
+from gateway.config import DIRECTIONS, Route, Settings, first_route
+from gateway.delivery_routes import WsdlService, fit_routes
 from gateway.schema import CatalogError, compile_schema
 
 WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
@@ -34,12 +36,21 @@ log = structlog.get_logger("gateway.reload")
 
 @dataclass(frozen=True, slots=True)
 class LoadedSchemas:
-    """One compiled set: the catalog, and the version the gateway validates against (with the
-    schema files routes name directly, keyed by their path)."""
+    """One compiled set: the catalog, the version the gateway validates against (with the
+    schema files routes name directly, keyed by their path), the routes in service for it
+    (`gateway.delivery_routes`: the configured ones fitted to the set, then its WSDLs'), and
+    what the load had to decide, to say at start."""
 
     catalog: Catalog
     schema_set: SchemaSet
     loaded_at: datetime
+    routes: tuple[Route, ...] = ()
+    services: tuple[WsdlService, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def route_for(self, method: str, path: str, soap_action: str | None) -> Route | None:
+        """The first route in service matching the exchange."""
+        return first_route(self.routes, method, path, soap_action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +78,9 @@ def _route_schema_files(settings: Settings) -> list[str]:
 
 
 def load_schemas(settings: Settings) -> LoadedSchemas:
-    """Compile the catalog and the routes' schema files; check every route's references.
-    Raise `CatalogError` (a reference to a missing schema is one too)."""
+    """Compile the catalog and the routes' schema files, and fit the routes to them. Raise
+    `CatalogError`; a schema a route names that the set lacks is a warning (its documents are
+    selected by identity), not an error: a delivery as received must be enough."""
     catalog = load_catalog(settings.xsd)
     try:
         version = catalog.version(settings.version)
@@ -77,18 +89,17 @@ def load_schemas(settings: Settings) -> LoadedSchemas:
     schemas = dict(version.schemas)
     for path in _route_schema_files(settings):
         schemas[path] = compile_schema(Path(path).stem, version.version, Path(path))
-    for route in settings.routes:
-        for direction in DIRECTIONS:
-            for name in route.rule(direction).schema_names:
-                if name not in schemas:
-                    known = ", ".join(version.schemas)
-                    raise CatalogError(
-                        f"route {route.name}: {direction} names the schema '{name}', "
-                        f"which version {version.version} does not have (known: {known})",
-                        settings.source,
-                    )
-    schema_set = SchemaSet(version.version, version.source, schemas)
-    return LoadedSchemas(catalog, schema_set, datetime.now(UTC))
+    with_files = replace(version, schemas=schemas)
+    fitted = fit_routes(settings.routes, with_files)
+    schema_set = replace(with_files, unresolved=frozenset(fitted.unresolved))
+    return LoadedSchemas(
+        catalog,
+        schema_set,
+        datetime.now(UTC),
+        fitted.routes,
+        fitted.services,
+        (*catalog.warnings, *fitted.warnings),
+    )
 
 
 class SchemaHolder:
@@ -124,6 +135,7 @@ class SchemaHolder:
                 kept_since=self.current.loaded_at.isoformat(),
             )
             return False
+        said = set(self.current.warnings)
         self.current = loaded
         self.failure = None
         self.reloads += 1
@@ -133,6 +145,9 @@ class SchemaHolder:
             schemas=len(loaded.schema_set.schemas),
             reloads=self.reloads,
         )
+        for warning in loaded.warnings:
+            if warning not in said:
+                log.warning("xsd.warning", reason=warning)
         return True
 
     async def watch(self, debounce_ms: int, stop: asyncio.Event | None = None) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from gateway.filenames import printable
+from gateway.identity import Identity, read_identity
 from gateway.parse import syntax_error_message
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -55,9 +56,21 @@ def _schema_file_parser() -> etree.XMLParser:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def lines_as_lf(data: bytes) -> bytes:
+    """`data` with its line ends (CRLF, or CR alone as old Mac files have) made LF, as an XML
+    parser reads them anyway (XML 1.0, 2.11): libxml2 counts lines by LF only, so a file with
+    CR-only line ends would otherwise put every position on line 1. UTF-16 files are left as
+    they are (a CR is two bytes there)."""
+    if b"\r" not in data or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def read_schema_file(path: Path) -> bytes:
+    """A schema file's bytes as the gateway compiles them (line ends made LF: see
+    `lines_as_lf`), or a `CatalogError` naming the file."""
     try:
-        return path.read_bytes()
+        return lines_as_lf(path.read_bytes())
     except OSError as error:
         raise CatalogError(f"cannot read the file: {error.strerror or error}", path) from None
 
@@ -189,7 +202,7 @@ def read_sources(entry: Path) -> SchemaSources:
     """Read the include/import graph from `entry`, refusing remote and missing references."""
     entry = entry.resolve()
     parser = _schema_file_parser()
-    contents = {str(entry): _read_bytes(entry)}
+    contents = {str(entry): read_schema_file(entry)}
     document = _parse_schema_file(contents[str(entry)], entry, parser)
     if _is_wsdl(document):
         start = [
@@ -215,7 +228,7 @@ def read_sources(entry: Path) -> SchemaSources:
                 continue
             target = _local_target(path, reference, location)
             if str(target) not in contents:
-                contents[str(target)] = _read_bytes(target)
+                contents[str(target)] = read_schema_file(target)
             root = _parse_schema_file(contents[str(target)], target, parser).getroot()
             target_namespace = root.get("targetNamespace")
             if reference.tag in _CHAMELEON_REFERENCES and target_namespace is None:
@@ -305,7 +318,10 @@ def _compile_from_memory(entry: Path, contents: dict[str, bytes]) -> etree.XMLSc
 class Schema:
     """A compiled schema of a catalog version, ready to validate documents.
 
-    `roots` holds the Clark names of the global elements a document may start with.
+    `roots` holds the Clark names of the global elements a document may start with;
+    `identity` what else tells its documents apart (see `gateway.identity`), and `accepts`
+    the `versionInterface` values it is for: those it lists, else the version its file name
+    carries in a delivery, else None (any).
     Validation reads the error log of the compiled object, so each thread validates with its
     own copy: the one compiled at load goes to the first thread that asks, the others compile
     theirs (about 2 ms) from the files as read at load time, never from the disk as it is now.
@@ -316,6 +332,8 @@ class Schema:
     entry: Path
     sources: SchemaSources = field(repr=False)
     title: str = ""
+    identity: Identity = field(default=Identity({}, None), repr=False)
+    accepts: frozenset[str] | None = None
     _spare: list[etree.XMLSchema] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
@@ -350,9 +368,18 @@ class Schema:
         return list(validator.error_log)
 
 
-def compile_schema(name: str, version: str, entry: Path, title: str = "") -> Schema:
-    """Compile the `.xsd` or `.wsdl` file `entry` with its includes; raise `CatalogError`."""
+def compile_schema(
+    name: str, version: str, entry: Path, title: str = "", file_version: str | None = None
+) -> Schema:
+    """Compile the `.xsd` or `.wsdl` file `entry` with its includes; raise `CatalogError`.
+    `file_version` is the version a delivery's file name gives the entry, if any."""
     entry = entry.resolve()
     sources = read_sources(entry)
     compiled = _compile_from_memory(entry, sources.contents)
-    return Schema(name, version, entry, sources, title, [compiled])
+    identity = read_identity(sources.contents, sources.roots)
+    accepts = identity.versions
+    if accepts is None and file_version is not None:
+        accepts = frozenset({file_version})
+    return Schema(
+        name, version, entry, sources, title, identity=identity, accepts=accepts, _spare=[compiled]
+    )

@@ -54,16 +54,17 @@ def _report(
     limits: Limits,
     show_values: bool,
     candidates: tuple[str, ...] = (),
+    note: str | None = None,
 ) -> DocumentReport:
     if not errors:
-        return DocumentReport(source, schema.label, candidates=candidates)
+        return DocumentReport(source, schema.label, candidates=candidates, note=note)
     violations = violations_from_log(
         errors, element, data, show_values=show_values, limit=limits.max_violations
     )
     omitted = (
         max(0, len(errors) - len(violations)) if len(violations) == limits.max_violations else 0
     )
-    return DocumentReport(source, schema.label, tuple(violations), omitted, candidates)
+    return DocumentReport(source, schema.label, tuple(violations), omitted, candidates, note)
 
 
 def validate_element(
@@ -92,18 +93,22 @@ def validate_element(
         limits,
         show_values,
         selection.candidates,
+        selection.note,
     )
 
 
 def _target(schema_set: SchemaSet, choice: str | tuple[str, ...] | None) -> Schema | SchemaSet:
-    """The schema named, the candidates named (a subset to select from), or the whole set."""
+    """The schema named, the candidates named (a subset to select from, with their versions
+    side by side), or the whole set: when nothing is named, or a name is one the set lacks
+    but a route gives (a route written for another XSD set: identity selects)."""
     if choice is None:
         return schema_set
-    if isinstance(choice, str):
+    names = (choice,) if isinstance(choice, str) else choice
+    if not schema_set.unresolved.isdisjoint(names):
+        return schema_set
+    if isinstance(choice, str) and not schema_set.siblings:
         return schema_set.schema(choice)
-    return SchemaSet(
-        schema_set.version, schema_set.source, {name: schema_set.schema(name) for name in choice}
-    )
+    return schema_set.named(names)
 
 
 def validate_document(

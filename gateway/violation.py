@@ -161,7 +161,9 @@ class DocumentReport:
 
     `schema` is `name@version` of the schema that judged it (`None` when none applied).
     `omitted` counts violations beyond the cap set by `Limits.max_violations`.
-    `candidates` lists the schemas tried when the schema was selected automatically.
+    `candidates` lists the schemas tried when the schema was selected automatically and
+    identity did not decide; `note` says how the schema was chosen when the document's declared
+    version had none of its own.
     """
 
     source: str
@@ -169,6 +171,7 @@ class DocumentReport:
     violations: tuple[Violation, ...] = ()
     omitted: int = 0
     candidates: tuple[str, ...] = field(default=())
+    note: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -189,4 +192,6 @@ class DocumentReport:
             result["omitted"] = self.omitted
         if self.candidates:
             result["candidates"] = list(self.candidates)
+        if self.note:
+            result["note"] = self.note
         return result

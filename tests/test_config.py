@@ -146,11 +146,6 @@ def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
             "unknown key(s) ['soapaction']",
         ),
         (
-            '[[routes]]\nname = "x"\npath = "/x"\nrequest = { embedded = ["f"] }\n',
-            "routes[0] (x).request",
-            "need a 'schema'",
-        ),
-        (
             '[[routes]]\nname = "x"\npath = "/x"\nrequest = { extract = "zip" }\n',
             "routes[0] (x).request",
             "must be one of xml, soap, mtom, tgz",
@@ -244,15 +239,16 @@ def test_the_keys_some_source_chose_are_known(tmp_path: Path) -> None:
     assert load_settings(None, environ={}).chosen == frozenset()
 
 
-def test_a_route_naming_an_unknown_schema_fails_at_start(tmp_path: Path) -> None:
-    from gateway.schema import CatalogError
-
+def test_a_route_naming_a_schema_the_set_lacks_is_a_warning_naming_it(tmp_path: Path) -> None:
     file = write(
         tmp_path,
         f'[gateway]\nxsd = "{ROOT / "xsd"}"\n[[routes]]\nname = "x"\npath = "/x"\nrequest = {{ schema = "demandes" }}\n',
     )
-    with pytest.raises(CatalogError, match="route x: request names the schema 'demandes'"):
-        load_schemas(load_settings(file, environ={}))
+    loaded = load_schemas(load_settings(file, environ={}))
+    assert loaded.schema_set.unresolved == {"demandes"}
+    [warning] = loaded.warnings
+    assert warning.startswith("route(s) x name 'demandes', which the XSD set ")
+    assert "judged by the schema their identity selects" in warning
 
 
 def test_every_key_is_documented_with_its_default() -> None:

@@ -75,16 +75,39 @@ def test_a_valid_document_selects_its_schema_among_the_shared_root(catalog: Cata
     report = validate(next(iter(data)).read_bytes(), catalog.latest)
     assert report.valid
     assert report.schema == "evenements@13.34"
-    assert len(report.candidates) > 1
+    # Its identity (the element after entete) decided: no schema was tried.
+    assert report.candidates == ()
 
 
-def test_an_invalid_document_is_judged_by_the_closest_schema(catalog: Catalog) -> None:
+def test_an_invalid_document_is_judged_by_the_schema_of_its_identity(catalog: Catalog) -> None:
     report = validate(
         (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes(), catalog.latest
     )
     assert report.schema == "demande@13.34"
     assert [v.code for v in report.violations] == ["xsd.facet"]
+    assert report.candidates == ()
+
+
+def test_a_business_element_no_schema_declares_is_judged_by_the_closest(
+    catalog: Catalog,
+) -> None:
+    data = (FIXTURES / "invalid/demande/xsd.facet--nom-too-long.xml").read_bytes()
+    unknown = data.replace(b"<demande>", b"<demandeInconnue>").replace(
+        b"</demande>", b"</demandeInconnue>"
+    )
+    report = validate(unknown, catalog.latest)
+    assert report.schema is not None
+    assert "demande@13.34" in report.candidates
     assert "evenements@13.34" in report.candidates
+
+
+@pytest.mark.parametrize(("version", "name"), valid_fixtures())
+def test_every_valid_fixture_is_identified_as_the_schema_of_its_folder(
+    catalog: Catalog, version: str, name: str
+) -> None:
+    report = validate((FIXTURES / name).read_bytes(), catalog.latest)
+    assert report.schema == f"{Path(name).parent.name}@13.34"
+    assert report.candidates == ()
 
 
 def test_every_code_is_documented_with_its_short_code() -> None:

@@ -96,10 +96,12 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             xsd=str(settings.xsd),
             version=schemas.current.schema_set.version,
             policy=settings.policies[settings.env],
-            routes=len(settings.routes),
+            routes=len(schemas.current.routes),
             allocator=in_use(),
             open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
         )
+        for warning in schemas.current.warnings:
+            logger.warning("xsd.warning", reason=warning)
         # In the background: a slow resolver must not hold up the start.
         resolving = asyncio.create_task(_warn_if_unresolved(settings.upstream, logger))
         if library := refused():

@@ -143,11 +143,13 @@ class Exchange:
         self.content_type = header(self.headers, b"content-type") or ""
         soap_action_header = header(self.headers, b"soapaction")
         self.soap_action = _soap_action(soap_action_header, self.content_type)
-        self.route: Route | None = self.settings.route_for(
+        # The set in service when the exchange starts is the one it finishes with, and so
+        # are the routes fitted to it.
+        in_service = gateway.schemas.current
+        self.route: Route | None = in_service.route_for(
             self.method, self.routed_path, self.soap_action
         )
-        # The set in service when the exchange starts is the one it finishes with.
-        self.schema_set: SchemaSet = gateway.schemas.current.schema_set
+        self.schema_set: SchemaSet = in_service.schema_set
         #: What this exchange's buffers take from the worker's budget, given back at its end.
         self.buffers = gateway.buffer_budget.claim()
         self.checks = Checks(

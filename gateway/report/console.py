@@ -14,11 +14,16 @@ from gateway.violation import DocumentReport
 def render_report(console: Console, report: DocumentReport, *, quiet: bool = False) -> None:
     """Print one document's verdict: one line when valid, each violation under it when not."""
     schema = report.schema or "no schema"
+    note = f"     [dim]{escape(report.note)}[/]" if report.note else None
     if report.valid:
         if not quiet:
             console.print(f"[green]PASS[/] {escape(report.source)}  [dim]{escape(schema)}[/]")
+            if note:
+                console.print(note, highlight=False)
         return
     console.print(f"[bold red]FAIL[/] {escape(report.source)}  [dim]{escape(schema)}[/]")
+    if note:
+        console.print(note, highlight=False)
     if len(report.candidates) > 1:
         console.print(f"     [dim]closest of: {escape(', '.join(report.candidates))}[/]")
     for violation in report.violations:

@@ -35,21 +35,27 @@ def junit_report(reports: Sequence[DocumentReport], version: str) -> bytes:
         case = etree.SubElement(
             suite, "testcase", name=report.source, classname=report.schema or "no-schema"
         )
-        if report.valid:
-            continue
-        codes = sorted({violation.code for violation in report.violations})
-        failure = etree.SubElement(
-            case,
-            "error" if unreadable(report) else "failure",
-            message=f"{report.violation_count} violation(s): {', '.join(codes)}",
-            type=report.violations[0].code,
-        )
-        lines = [
-            f"{violation.code} at {violation.path or '-'} ({violation.position or 'no position'}): "
-            f"{violation.message}"
-            for violation in report.violations
-        ]
-        if report.omitted:
-            lines.append(f"... and {report.omitted} more violation(s)")
-        failure.text = "\n".join(lines)
+        if not report.valid:
+            _failure(case, report, unreadable(report))
+        if report.note:
+            # After the failure, as JUnit's schema orders a testcase's children.
+            etree.SubElement(case, "system-out").text = report.note
     return etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _failure(case: etree._Element, report: DocumentReport, unreadable: bool) -> None:
+    codes = sorted({violation.code for violation in report.violations})
+    failure = etree.SubElement(
+        case,
+        "error" if unreadable else "failure",
+        message=f"{report.violation_count} violation(s): {', '.join(codes)}",
+        type=report.violations[0].code,
+    )
+    lines = [
+        f"{violation.code} at {violation.path or '-'} ({violation.position or 'no position'}): "
+        f"{violation.message}"
+        for violation in report.violations
+    ]
+    if report.omitted:
+        lines.append(f"... and {report.omitted} more violation(s)")
+    failure.text = "\n".join(lines)
