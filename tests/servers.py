@@ -7,7 +7,10 @@ before the server starts (so there is no race on the port), and is stopped at th
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -50,6 +53,59 @@ def serve_command(*arguments: str) -> tuple[list[str], int]:
     placeholder.close()
     command = [sys.executable, "-m", "gateway.cli.main", "serve", *arguments, "--port", str(port)]
     return command, port
+
+
+@dataclass
+class ServeProcess:
+    """A `sne-gateway serve` subprocess: its URL and the lines it wrote on stderr."""
+
+    url: str
+    process: subprocess.Popen[str]
+    lines: list[str]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log events called `name` it wrote so far."""
+        events = [json.loads(line) for line in self.lines if line.startswith("{")]
+        return [event for event in events if event.get("event") == name]
+
+
+@contextlib.contextmanager
+def serve_process(*arguments: str) -> Iterator[ServeProcess]:
+    """`sne-gateway serve ARGUMENTS --port N` from the repository root, as a user starts it
+    (JSON logs), until it is ready; stopped at the end."""
+    command, port = serve_command(*arguments)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
+    environment["SNE_GATEWAY_LOG_FORMAT"] = "json"
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    served = ServeProcess(f"http://127.0.0.1:{port}", process, [])
+    assert process.stderr is not None
+    stderr = process.stderr
+    reader = threading.Thread(
+        target=lambda: served.lines.extend(iter(stderr.readline, "")), daemon=True
+    )
+    reader.start()
+
+    def ready() -> bool:
+        assert process.poll() is None, "".join(served.lines)
+        with contextlib.suppress(httpx.TransportError):
+            return httpx.get(served.url + "/_gateway/ready").status_code == 200
+        return False
+
+    try:
+        wait_for(ready)
+        yield served
+    finally:
+        process.terminate()
+        process.wait(15)
+        reader.join(5)
 
 
 @contextlib.contextmanager

@@ -5,20 +5,15 @@ with no hand-written configuration, at its WSDLs' addresses and at the shipped p
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
-import os
-import subprocess
-import threading
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.servers import RunningServer, serve_asgi, serve_command, wait_for
+from tests.servers import RunningServer, ServeProcess, serve_asgi, serve_process, wait_for
 from tests.upstream import Answer, ScriptedUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,17 +29,6 @@ EVENTS_PATH = "/nuu-ws/services/GestionPartageeEVTImplService/"
 RESPONSE = "mtom-numUniqueReponse-v0201.mime"
 
 
-@dataclass
-class Gateway:
-    url: str
-    upstream: ScriptedUpstream
-    lines: list[str] = field(default_factory=list)
-
-    def events(self, name: str) -> list[dict]:
-        events = [json.loads(line) for line in self.lines if line.startswith("{")]
-        return [event for event in events if event.get("event") == name]
-
-
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
     scripted = ScriptedUpstream()
@@ -52,43 +36,22 @@ def upstream() -> Iterator[tuple[ScriptedUpstream, RunningServer]]:
         yield scripted, running
 
 
+@dataclass
+class Gateway:
+    url: str
+    upstream: ScriptedUpstream
+    process: ServeProcess
+
+
 @pytest.fixture(scope="module")
 def gateway(upstream) -> Iterator[Gateway]:
     """`serve --xsd fixtures/delivery-sne/xsd --env recette` from the repository root: the
     shipped gateway.toml, as a newcomer's."""
     scripted, running = upstream
-    command, port = serve_command(
+    with serve_process(
         "--xsd", str(DELIVERY / "xsd"), "--env", "recette", "--upstream", running.url
-    )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
-    environment["SNE_GATEWAY_LOG_FORMAT"] = "json"
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    served = Gateway(f"http://127.0.0.1:{port}", scripted)
-    reader = threading.Thread(
-        target=lambda: served.lines.extend(iter(process.stderr.readline, "")), daemon=True
-    )
-    reader.start()
-    try:
-
-        def ready() -> bool:
-            assert process.poll() is None, "".join(served.lines)
-            with contextlib.suppress(httpx.TransportError):
-                return httpx.get(served.url + "/_gateway/ready").status_code == 200
-            return False
-
-        wait_for(ready)
-        yield served
-    finally:
-        process.terminate()
-        process.wait(15)
+    ) as served:
+        yield Gateway(served.url, scripted, served)
 
 
 @pytest.fixture(autouse=True)
@@ -164,8 +127,8 @@ def test_the_event_service_is_served_at_its_wsdl_address(gateway: Gateway) -> No
 def test_the_routes_naming_schemas_the_delivery_lacks_are_warnings_at_start(
     gateway: Gateway,
 ) -> None:
-    wait_for(lambda: gateway.events("gateway.started"))
-    warnings = [event["reason"] for event in gateway.events("xsd.warning")]
+    wait_for(lambda: gateway.process.events("gateway.started"))
+    warnings = [event["reason"] for event in gateway.process.events("xsd.warning")]
     assert any(
         w.startswith("route(s) getNumUnique, getDemandeLogement") and "'demande'" in w
         for w in warnings

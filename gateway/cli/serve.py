@@ -126,12 +126,14 @@ def _serve_with_simulator(config: Path | None, overrides: dict[str, Any]) -> int
             overrides["env"] = "ecole"
             settings = replace(settings, env="ecole")
         holder = SchemaHolder(settings)
-        version = holder.current.schema_set.version
+        interface = simulated_version(holder.current.schema_set.version)
         try:
-            simulator.start(simulated_version(version))
+            simulator.start(interface)
         except SimulatorStartError as error:
             return fail(str(error))
-        print(banner(settings, version, simulator.pid), file=sys.stderr, flush=True)
+        print(
+            banner(settings, holder.current, interface, simulator.pid), file=sys.stderr, flush=True
+        )
         return _serve(settings, config, overrides, holder)
 
 

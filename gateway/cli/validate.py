@@ -102,6 +102,8 @@ def run(arguments: argparse.Namespace) -> int:
         check_inputs(arguments.paths)
     except (CatalogError, SchemaNotFound, InputError) as error:
         return fail(str(error))
+    for warning in catalog.warnings:
+        print(f"sne-gateway: warning: {warning}", file=sys.stderr)
     limits = Limits(max_bytes=arguments.max_bytes)
     try:
         output = arguments.output.open("w", encoding="utf-8") if arguments.output else None

@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from gateway.schema import lines_as_lf
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -62,7 +64,10 @@ class SourceIndex:
         if document is None:
             parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
             try:
-                document = etree.parse(str(path), parser)
+                # Line ends made LF, as the catalog reads the file: a file with CR-only line
+                # ends would otherwise have every declaration on line 1.
+                data = lines_as_lf(path.read_bytes())
+                document = etree.fromstring(data, parser, base_url=str(path)).getroottree()
             except (OSError, etree.XMLSyntaxError):
                 return
             self._parsed[path] = document

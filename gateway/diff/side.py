@@ -65,6 +65,12 @@ def _schema_set(argument: str, catalog: Path) -> SchemaSet:
         loaded = load_catalog(path)
         if len(loaded.versions) > 1:
             known = ", ".join(loaded.versions)
+            if loaded.side_by_side:
+                *_, before, last = loaded.versions
+                raise SchemaNotFound(
+                    f"{argument} holds several versions side by side ({known}): give two of "
+                    f"them with the folder as --xsd (diff {before} {last} --xsd {argument})"
+                )
             raise SchemaNotFound(
                 f"{argument} holds several versions ({known}): name one of its version "
                 "directories, or give the version alone"

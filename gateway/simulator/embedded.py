@@ -38,10 +38,11 @@ STOP_SECONDS = 5.0
 POLL_SECONDS = 0.05
 
 
-def simulated_version(version: str) -> str | None:
-    """`version` when the shipped XSD set has it, so the simulator answers in the version the
-    gateway validates with; else None: the simulator's newest."""
-    return version if version in load_catalog(SHIPPED_XSD).versions else None
+def simulated_version(version: str) -> str:
+    """The version the simulator answers in: `version` when the shipped XSD set has it, so that
+    it answers in the version the gateway validates with; else the shipped set's newest."""
+    shipped = load_catalog(SHIPPED_XSD)
+    return version if version in shipped.versions else shipped.latest.version
 
 
 class SimulatorStartError(Exception):

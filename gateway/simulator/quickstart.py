@@ -1,6 +1,9 @@
-"""What `sne-gateway serve` prints when it runs the embedded simulator: where everything is,
-and the three curls of the README's quick start, to run from the repository root (or, from an
-installed wheel, anywhere: its bodies are then the wheel's copies, see hatch_build.py)."""
+"""What `sne-gateway serve` prints when it runs the embedded simulator: where everything is, the
+routes in service, and the three curls of the README's quick start, to run from the repository
+root (or, from an installed wheel, anywhere: its bodies are then the wheel's copies, see
+hatch_build.py). The curls show what the README says only on the shipped routes with the
+schemas they name: over another XSD set (a delivery as received), the banner lists the SOAP
+services of its WSDLs instead."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import shlex
 from pathlib import Path
 
 from gateway.catalog import PACKAGED
-from gateway.config import Settings
+from gateway.config import Route, Settings
+from gateway.reload import LoadedSchemas
 
 #: Where an installed wheel keeps the demo's request bodies; a clone has them in fixtures/.
 PACKAGED_DEMO = PACKAGED / "demo"
@@ -82,23 +86,92 @@ def curls(url: str, settings: Settings) -> list[tuple[str, str]]:
     return [(title.format(**outcomes), command.replace(GATEWAY, url)) for title, command in CURLS]
 
 
-def banner(settings: Settings, version: str, simulator_pid: int | None) -> str:
+def demo_in_service(loaded: LoadedSchemas) -> bool:
+    """Whether the routes the three curls call are in service with every schema they name."""
+    routes = (
+        loaded.route_for("POST", DRM_PATH, None),
+        loaded.route_for("POST", SERVICE_PATH, GET_NUM_UNIQUE_ACTION),
+    )
+
+    def complete(route: Route | None) -> bool:
+        if route is None:
+            return False
+        names = {*route.request.schema_names, *route.response.schema_names}
+        return bool(names) and names.isdisjoint(loaded.schema_set.unresolved)
+
+    return all(map(complete, routes))
+
+
+def _xsd_line(settings: Settings, loaded: LoadedSchemas) -> str:
+    catalog = loaded.catalog
+    if catalog.side_by_side and settings.version is None:
+        versions = ", ".join(catalog.versions)
+        return (
+            f"  xsd       {settings.xsd} (versions {versions} side by side: each document is "
+            "judged by the one it declares)"
+        )
+    return f"  xsd       {settings.xsd} (version {loaded.schema_set.version})"
+
+
+def _routes_lines(settings: Settings, url: str, loaded: LoadedSchemas) -> list[str]:
+    made = sum(len(service.routes) for service in loaded.services)
+    source = settings.source.name if settings.source else "the configuration"
+    lines = [f"  routes    {len(loaded.routes) - made} from {source}"]
+    if made:
+        lines[0] += f", {made} from the XSD set's WSDLs"
+    if loaded.schema_set.unresolved:
+        names = ", ".join(sorted(loaded.schema_set.unresolved))
+        lines.append(
+            f"            naming schemas the XSD set lacks ({names}): their documents are "
+            "judged by identity"
+        )
+    return lines
+
+
+def _services_lines(url: str, loaded: LoadedSchemas) -> list[str]:
+    lines = ["SOAP services of the XSD set's WSDLs, validated at these addresses:", ""]
+    for wsdl_service in loaded.services:
+        service = wsdl_service.service
+        count = len(service.operations)
+        routes = "its own routes" if wsdl_service.routes else "configured routes"
+        lines.append(
+            f"  {url}{service.path or '/'}  {service.name}: {count} operation"
+            f"{'' if count == 1 else 's'} ({routes})"
+        )
+    return [
+        *lines,
+        "",
+        "The simulator answers as the project's own XSD set describes them: its answers may",
+        "not fit this XSD set (école logs invalid responses, it does not block them).",
+    ]
+
+
+def banner(
+    settings: Settings, loaded: LoadedSchemas, interface: str, simulator_pid: int | None
+) -> str:
+    """The banner of a gateway in front of the simulator answering in version `interface`."""
     policy = settings.policies[settings.env]
     url = gateway_url(settings)
     lines = [
         "sne-gateway serve: no upstream is configured, so the gateway runs the SNE école simulator.",
         "",
         f"  gateway   {url}",
-        f"  upstream  {settings.upstream} (SNE école simulator, pid {simulator_pid}, interface {version})",
+        f"  upstream  {settings.upstream} (SNE école simulator, pid {simulator_pid}, interface {interface})",
         f"  env       {settings.env}",
         f"  policy    requests: {policy['request']}, responses: {policy['response']}",
-        f"  xsd       {settings.xsd} (version {version})",
+        _xsd_line(settings, loaded),
+        *_routes_lines(settings, url, loaded),
         "",
-        "Try it in another terminal"
-        + ("" if PACKAGED_DEMO.is_dir() else ", from the repository root")
-        + ":",
     ]
-    for number, (title, command) in enumerate(curls(url, settings), start=1):
-        lines += ["", f"  # {number}. {title}", f"  {command}"]
+    if demo_in_service(loaded):
+        lines.append(
+            "Try it in another terminal"
+            + ("" if PACKAGED_DEMO.is_dir() else ", from the repository root")
+            + ":"
+        )
+        for number, (title, command) in enumerate(curls(url, settings), start=1):
+            lines += ["", f"  # {number}. {title}", f"  {command}"]
+    elif loaded.services:
+        lines += _services_lines(url, loaded)
     lines += ["", "Ctrl-C stops the gateway and the simulator.", ""]
     return "\n".join(lines)
