@@ -7,7 +7,9 @@ A delivery as received is enough to serve, whatever the configuration's routes w
   keeps its path and action; the documents it asks that schema for are judged by the schema
   their identity selects (`gateway.select`), and a warning names the route;
 - when its SOAP wrapper is such a schema, the elements it looks for documents in are those of
-  the set's WSDLs too (another delivery may name them otherwise);
+  all the set's WSDLs too: another delivery may name them otherwise, and its payload is judged
+  by whichever WSDL declares it, so a payload of another service must not carry a document
+  past the checks;
 - every service of the set's WSDLs whose address no configured route takes whole (a route
   without action for any method) gets one route per operation that has a SOAP action, and one
   for the service's other calls, after the configured ones: its wrapper is the WSDL, its
