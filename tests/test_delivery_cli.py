@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,21 @@ def test_diff_of_a_folder_with_versions_side_by_side_says_how_to_name_them(capsy
     status, _, err = run(capsys, "diff", XSD, "02.01", "--xsd", XSD)
     assert status == 2
     assert f"(diff 02.00 02.01 --xsd {XSD})" in err
+
+
+def test_the_readme_commands_for_a_delivery(tmp_path: Path, capsys, monkeypatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Use your SNE delivery\n") :]
+    section = section[: section.index("\n## ", 4)]
+    commands, shown = re.findall(r"```(?:sh)?\n(.*?)```", section, re.DOTALL)[:2]
+    init, serve, validate = commands.strip().splitlines()
+    assert serve == "uv run sne-gateway serve --config sne.toml"
+    monkeypatch.chdir(ROOT)
+    output = tmp_path / "sne.toml"
+    words = shlex.split(init.replace("sne.toml", str(output)))
+    assert words[:3] == ["uv", "run", "sne-gateway"]
+    assert run(capsys, *words[3:])[0] == 0
+    assert output.is_file()
+    status, out, _ = run(capsys, *shlex.split(validate)[3:])
+    assert status == 1
+    assert out == shown

@@ -140,7 +140,13 @@ def run(arguments: argparse.Namespace) -> int:
             broken = str(error)
         shown_xsd = _shown_path(catalog.source)
         if streaming:
-            render_summary(console, reports, shown_xsd, schema_set.version)
+            # Versions side by side all judge (each document by the one it declares).
+            shown_versions = (
+                list(catalog.versions)
+                if catalog.side_by_side and arguments.version is None
+                else [schema_set.version]
+            )
+            render_summary(console, reports, shown_xsd, ", ".join(shown_versions))
         elif arguments.format == "json":
             out.write(json_report(reports, shown_xsd, schema_set.version) + "\n")
         else:

@@ -38,9 +38,11 @@ def render_report(console: Console, report: DocumentReport, *, quiet: bool = Fal
 def render_summary(
     console: Console, reports: Sequence[DocumentReport], xsd: str, version: str
 ) -> None:
+    """The closing line; `version` may list several, comma-separated (versions side by side)."""
     summary = Summary.of(reports)
     colour = "green" if summary.invalid == 0 else "red"
     console.print(
         f"\n[bold {colour}]{escape(summary.sentence())}[/] "
-        f"[dim](XSD set {escape(xsd)}, version {escape(version)})[/]"
+        f"[dim](XSD set {escape(xsd)}, version{'s' if ', ' in version else ''} "
+        f"{escape(version)})[/]"
     )
