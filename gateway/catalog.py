@@ -78,6 +78,11 @@ class SchemaSet:
                     index.setdefault(root, []).append(schema)
         return {root: tuple(schemas) for root, schemas in index.items()}
 
+    @cached_property
+    def sibling_names(self) -> frozenset[str]:
+        """The names that stand for schemas of several versions here."""
+        return frozenset(schema.name for schema in self.siblings)
+
     def named(self, names: tuple[str, ...]) -> SchemaSet:
         """The schemas named `names` (with their siblings of the same names), to select among;
         raise `SchemaNotFound` for a name this version lacks."""

@@ -64,6 +64,17 @@ def wsdl_services(schema_set: SchemaSet) -> tuple[list[WsdlService], list[str]]:
     return services, warnings
 
 
+def routed_in_order(services: Iterable[WsdlService]) -> list[WsdlService]:
+    """The services to make routes for, in the order of their routes: those with an address,
+    another port of a WSDL at the same address left out, the longest address first (a service
+    whose path begins another's must not take its calls)."""
+    kept: dict[tuple[str, str], WsdlService] = {}
+    for wsdl_service in services:
+        if wsdl_service.service.path is not None:
+            kept.setdefault((wsdl_service.service.path, wsdl_service.wrapper), wsdl_service)
+    return sorted(kept.values(), key=lambda s: -len(s.service.path or ""))
+
+
 def service_glob(service: Service) -> str:
     """The path glob of a service's routes: its address's path and anything below it."""
     return (service.path or "/").rstrip("/") + ANY_SUB_PATH
@@ -135,17 +146,16 @@ def fit_routes(configured: tuple[Route, ...], schema_set: SchemaSet) -> FittedRo
                     if route.name not in named_by:
                         named_by.append(route.name)
     routes = [_fitted(route, set(unresolved), services) for route in configured]
+    routed = set(map(id, routed_in_order(services)))
     made = []
     for wsdl_service in services:
         path = wsdl_service.service.path
-        if path is None or any(_takes_whole(route, path) for route in configured):
-            made.append(wsdl_service)
-            continue
-        made.append(
-            replace(wsdl_service, routes=service_routes(wsdl_service.service, wsdl_service.wrapper))
-        )
-    # The longest address first: a service whose path begins another's must not take its calls.
-    for wsdl_service in sorted(made, key=lambda s: -len(s.service.path or "")):
+        taken = path is None or any(_takes_whole(route, path) for route in configured)
+        if id(wsdl_service) in routed and not taken:
+            routes_made = service_routes(wsdl_service.service, wsdl_service.wrapper)
+            wsdl_service = replace(wsdl_service, routes=routes_made)
+        made.append(wsdl_service)
+    for wsdl_service in routed_in_order(made):
         routes += wsdl_service.routes
     # One warning per group of routes, naming every schema they give that the set lacks.
     lacking: dict[tuple[str, ...], list[str]] = {}

@@ -106,7 +106,7 @@ def _target(schema_set: SchemaSet, choice: str | tuple[str, ...] | None) -> Sche
     names = (choice,) if isinstance(choice, str) else choice
     if not schema_set.unresolved.isdisjoint(names):
         return schema_set
-    if isinstance(choice, str) and not schema_set.siblings:
+    if isinstance(choice, str) and choice not in schema_set.sibling_names:
         return schema_set.schema(choice)
     return schema_set.named(names)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,18 @@ def test_the_readme_commands_for_a_delivery(tmp_path: Path, capsys, monkeypatch)
     status, out, _ = run(capsys, *shlex.split(validate)[3:])
     assert status == 1
     assert out == shown
+
+
+def test_two_files_for_the_same_documents_are_said_on_stderr(tmp_path: Path, capsys) -> None:
+    from gateway.config import SHIPPED_CONFIG, load_settings
+    from gateway.reload import load_schemas
+
+    delivery = Path(shutil.copytree(DELIVERY / "xsd", tmp_path / "livraison"))
+    shutil.copy(delivery / "InterfaceNuu_v0201.xsd", delivery / "InterfaceNuu_v0201_corrige.xsd")
+    status, _, err = run(capsys, "validate", "--xsd", str(delivery), V0201)
+    assert status == 0
+    assert err.startswith("sne-gateway: warning: InterfaceNuu_v0201")
+    assert "the newest file" in err
+    # serve says it at start too (xsd.warning), with the routes' own warnings.
+    settings = load_settings(SHIPPED_CONFIG, {"xsd": str(delivery)}, environ={})
+    assert any("the newest file" in w for w in load_schemas(settings).warnings)

@@ -219,3 +219,26 @@ def test_every_wsdl_of_the_delivery_is_read() -> None:
         "GestionPartageeEVTImplService",
         "RechercheDemandeImplService",
     ]
+
+
+def test_two_ports_at_one_address_make_one_set_of_routes_and_no_address_none(
+    tmp_path: Path, capsys
+) -> None:
+    from gateway.cli.main import main
+
+    two_ports = WSDL_11.replace(
+        '<wsdl:port name="broken" binding="tns:Missing"><soap:address location="http://h/x"/></wsdl:port>',
+        '<wsdl:port name="again" binding="tns:B"><soap:address location="http://h/s/Envoi"/></wsdl:port>'
+        '</wsdl:service><wsdl:service name="Nowhere"><wsdl:port name="n" binding="tns:B"/>',
+    )
+    (tmp_path / "Envoi.wsdl").write_text(two_ports, encoding="utf-8")
+    schema_set = load_catalog(tmp_path).version()
+    fitted = fit_routes((), schema_set)
+    assert [(r.name, r.path, r.soap_action) for r in fitted.routes] == [
+        ("envoi", "/s/Envoi**", "urn:s#envoi"),
+        ("S", "/s/Envoi**", None),
+    ]
+    assert main(["init", "--xsd", str(tmp_path), "--output", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.count('name = "envoi"') == 1
+    assert "# Nowhere (Envoi.wsdl) gives no soap:address: no route for it here." in out

@@ -30,7 +30,7 @@ from gateway.config import (
     Route,
     load_settings,
 )
-from gateway.delivery_routes import WsdlService, service_routes, wsdl_services
+from gateway.delivery_routes import WsdlService, routed_in_order, service_routes, wsdl_services
 from gateway.schema import CatalogError
 
 DEFAULT_OUTPUT = Path("gateway.toml")
@@ -110,7 +110,7 @@ def _service(wsdl_service: WsdlService) -> list[str]:
         RULE,
         *_comment(
             f"{service.name} ({service.file.name}), SOAP {service.soap_version}, at "
-            f"{service.address or '(no soap:address: path /)'}. The Body's payload is checked "
+            f"{service.address}. The Body's payload is checked "
             f"against the WSDL's schema ({wsdl_service.wrapper}); the documents in requests "
             f"({documents['request']}) and in responses ({documents['response']}) against the "
             "schema their identity selects. Every route of the service checks the documents any "
@@ -198,9 +198,16 @@ def render(xsd: Path, shown_xsd: str, upstream: str | None, env: str | None) -> 
             "",
         ]
     count = 0
-    for wsdl_service in sorted(services, key=lambda s: -len(s.service.path or "")):
+    for wsdl_service in routed_in_order(services):
         lines += _service(wsdl_service)
         count += len(service_routes(wsdl_service.service, wsdl_service.wrapper))
+    for wsdl_service in services:
+        if wsdl_service.service.path is None:
+            lines += _comment(
+                f"{wsdl_service.service.name} ({wsdl_service.service.file.name}) gives no "
+                "soap:address: no route for it here. Its payloads are still judged by the "
+                "WSDL wherever a route or their identity brings them."
+            )
     lines += [RULE, "# REST interface v1.0, kept from the shipped configuration", RULE, ""]
     for route in rest:
         lines += _rest(route, schema_set)
