@@ -134,3 +134,33 @@ def test_the_routes_naming_schemas_the_delivery_lacks_are_warnings_at_start(
         for w in warnings
     )
     assert any("exports-create" in w and "'export-demande'" in w for w in warnings)
+
+
+def test_a_version_without_its_own_schema_is_logged_with_the_exchange(gateway: Gateway) -> None:
+    document = (DELIVERY / "documents" / "demande-v0202-unknown-version.xml").read_bytes()
+    inline = (SOAP / "soap12-numUniqueParametres-v0200.xml").read_bytes()
+    start, end = inline.index(b"<fichierDemande>") + 16, inline.index(b"</fichierDemande>")
+    body = inline[:start] + base64.b64encode(document) + inline[end:]
+    answer = httpx.post(
+        gateway.url + WSDL_PATH,
+        content=body,
+        headers={
+            "content-type": f'application/soap+xml; action="{WS}getNumUnique"',
+            "x-request-id": "0202" * 8,
+        },
+    )
+    assert answer.headers["x-conformance-request"] == "pass"
+
+    def logged() -> list[dict]:
+        return [
+            event
+            for event in gateway.process.events("exchange")
+            if event.get("request_id") == "0202" * 8 and event.get("direction") == "request"
+        ]
+
+    wait_for(logged)
+    [event] = logged()
+    assert event["notes"] == [
+        'The document declares versionInterface "02.02", for which there is no InterfaceNuu '
+        "schema here: it is judged by the newest, InterfaceNuu@02.01."
+    ]

@@ -168,12 +168,15 @@ def log_reports(
     violations = sum(report.violation_count for report in reports)
     level = logger.warning if violations or omitted else logger.info
     schemas = dict.fromkeys(report.schema for report in reports if report.schema)
+    # How a schema was chosen when a document's declared version had none of its own.
+    notes = list(dict.fromkeys(report.note for report in reports if report.note))
     level(
         "exchange",
         schemas=list(schemas) or None,
         documents=len(reports) if documents is None else documents,
         violations=violations,
         **({"failed_documents_not_listed": omitted} if omitted else {}),
+        **({"notes": notes} if notes else {}),
         **exchange,
     )
     for report in reports:
