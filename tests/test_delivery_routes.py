@@ -242,3 +242,20 @@ def test_two_ports_at_one_address_make_one_set_of_routes_and_no_address_none(
     out = capsys.readouterr().out
     assert out.count('name = "envoi"') == 1
     assert "# Nowhere (Envoi.wsdl) gives no soap:address: no route for it here." in out
+
+
+@pytest.mark.parametrize(("version", "judged_by"), [("02.00", "@02.00"), (None, "@02.01")])
+def test_the_proxys_version_pins_the_delivery(version, judged_by) -> None:
+    from gateway.extract.document import Document
+    from gateway.validate import validate_document
+
+    overrides = {"xsd": str(DELIVERY), "upstream": "http://127.0.0.1:1"}
+    if version:
+        overrides["version"] = version
+    loaded = load_schemas(load_settings(SHIPPED_CONFIG, overrides, environ={}))
+    assert loaded.schema_set.version == (version or "02.01")
+    data = (DELIVERY.parent / "documents" / "demande-v0201.xml").read_bytes()
+    # As the shipped getNumUnique route asks: 'demande', which the delivery lacks.
+    report = validate_document(Document("fichierDemande", data, "demande"), loaded.schema_set)
+    assert report.schema == f"InterfaceNuu{judged_by}"
+    assert report.valid == (version is None)
