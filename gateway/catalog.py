@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gateway.rules import RuleSet, shipped_rules
 from gateway.schema import CatalogError, Schema, compile_schema, read_sources
 
 #: What an installed wheel carries inside the package (hatch_build.py); a clone, an editable
@@ -48,11 +49,14 @@ class SchemaNotFound(KeyError):
 
 @dataclass(frozen=True)
 class SchemaSet:
-    """The schemas of one interface-contract version, in manifest order."""
+    """The schemas of one interface-contract version, in manifest order, and the business
+    rules that documents judged by them must also follow (`gateway.rules`): the shipped ones
+    unless the set was loaded with others (`gateway.reload`, `validate --referential`)."""
 
     version: str
     source: Path
     schemas: dict[str, Schema]
+    rules: RuleSet = field(default_factory=shipped_rules, compare=False, repr=False)
 
     def schema(self, name: str) -> Schema:
         try:

@@ -1,9 +1,11 @@
 """The XSD set in service, and its hot reload.
 
 The proxy validates against `SchemaHolder.current`: the catalog version chosen in the
-settings, plus any schema file a route names directly. When files change under the watched
-directories, a new set is compiled in a worker thread beside the old one and swapped in (one
-reference assignment) only if it compiles and still has every schema the routes name.
+settings, plus any schema file a route names directly, with the business rules in service and
+their country referential (`SchemaSet.rules`). When files change under the watched
+directories (or the referential file changes), a new set is compiled in a worker thread
+beside the old one and swapped in (one reference assignment) only if it compiles, still has
+every schema the routes name, and its referential reads as a COG export.
 Exchanges in flight keep the set they started with. A broken set leaves the last good one in
 service and is reported in the logs and by `/_gateway/health` until a fixed file recovers it.
 """
@@ -21,6 +23,7 @@ from watchfiles import Change, awatch
 
 from gateway.catalog import SCHEMA_SUFFIXES, Catalog, SchemaNotFound, SchemaSet, load_catalog
 from gateway.config import DIRECTIONS, Settings
+from gateway.rules import ReferentialError, RuleSet, actions, load_rules
 from gateway.schema import CatalogError, compile_schema
 
 WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
@@ -66,9 +69,21 @@ def _route_schema_files(settings: Settings) -> list[str]:
     return sorted({name for name in names if name.lower().endswith(SCHEMA_SUFFIXES)})
 
 
+def load_rules_in_service(settings: Settings) -> RuleSet:
+    """The rules the settings leave on, with their referential. Raise `CatalogError` naming
+    the referential's file and line when it is not a COG export."""
+    off = [name for name, action in actions(settings.rules).items() if action == "off"]
+    try:
+        return load_rules(settings.referential, off)
+    except ReferentialError as error:
+        raise CatalogError(error.reason, error.file, error.line) from None
+
+
 def load_schemas(settings: Settings) -> LoadedSchemas:
-    """Compile the catalog and the routes' schema files; check every route's references.
-    Raise `CatalogError` (a reference to a missing schema is one too)."""
+    """Compile the catalog and the routes' schema files; check every route's references; load
+    the rules' referential. Raise `CatalogError` (a reference to a missing schema is one too,
+    and so is a referential that is not a COG export)."""
+    rules = load_rules_in_service(settings)
     catalog = load_catalog(settings.xsd)
     try:
         version = catalog.version(settings.version)
@@ -87,7 +102,7 @@ def load_schemas(settings: Settings) -> LoadedSchemas:
                         f"which version {version.version} does not have (known: {known})",
                         settings.source,
                     )
-    schema_set = SchemaSet(version.version, version.source, schemas)
+    schema_set = SchemaSet(version.version, version.source, schemas, rules)
     return LoadedSchemas(catalog, schema_set, datetime.now(UTC))
 
 
@@ -103,10 +118,12 @@ class SchemaHolder:
         self.watch_failures = 0
 
     def _roots(self) -> list[Path]:
-        """The directories whose schema files are in service."""
+        """The directories whose schema files, or referential, are in service."""
         xsd = self.settings.xsd.resolve()
         roots = {xsd if xsd.is_dir() else xsd.parent}
         roots.update(Path(p).resolve().parent for p in _route_schema_files(self.settings))
+        if self.settings.referential is not None:
+            roots.add(self.settings.referential.resolve().parent)
         return sorted(roots)
 
     async def reload(self) -> bool:
@@ -131,6 +148,7 @@ class SchemaHolder:
             "xsd.reload.done",
             version=loaded.schema_set.version,
             schemas=len(loaded.schema_set.schemas),
+            referential=str(self.settings.referential or "shipped"),
             reloads=self.reloads,
         )
         return True
@@ -158,8 +176,12 @@ class SchemaHolder:
 
     async def _watch_once(self, debounce_ms: int, stop: asyncio.Event | None) -> None:
         roots = self._roots()
+        referential = self.settings.referential
+        referential_path = str(referential.resolve()) if referential is not None else None
 
         def relevant(change: Change, path: str) -> bool:
+            if path == referential_path:
+                return True
             if path in map(str, roots):
                 return True  # a directory replaced as a whole (a new delivery moved in place)
             under = any(Path(path).is_relative_to(root) for root in roots)

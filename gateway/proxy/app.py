@@ -39,9 +39,17 @@ RESOLVE_SECONDS = 5.0
 
 def _schemas_state(holder: SchemaHolder) -> dict[str, Any]:
     current = holder.current
+    rules = current.schema_set.rules
     return {
         "source": str(current.catalog.source),
         "version": current.schema_set.version,
+        "rules": list(rules.names),
+        "referential": {
+            "file": str(rules.referential.source),
+            "countries": rules.referential.accepted,
+        }
+        if rules.referential
+        else None,
         "loaded_at": current.loaded_at.isoformat(),
         "reloads": holder.reloads,
         "last_reload_error": holder.failure.to_dict() if holder.failure else None,
