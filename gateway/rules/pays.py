@@ -24,7 +24,7 @@ PAYS = f"{{{NUU}}}pays"
 SUBJECT = "<nuu:pays>"
 #: What to write instead of France or an overseas name.
 FRENCH_ADDRESS = (
-    "an address there is French: give codePostal and commune instead of codePostalEtranger, "
+    "so the address is French: give codePostal and commune instead of codePostalEtranger, "
     "communeEtranger and pays"
 )
 
@@ -38,11 +38,11 @@ def _message(value: str, verdict: CountryVerdict, context: RuleContext) -> str:
     if verdict.reason == "empty":
         return f"{SUBJECT} is empty: a foreign address needs the COG name of its country."
     if verdict.reason == "france":
-        return f"{subject} names France: {FRENCH_ADDRESS}."
+        return f"{subject} names France, {FRENCH_ADDRESS}."
     if verdict.reason == "overseas":
         where = f" ({verdict.suggestion})" if context.show_values else ""
         return (
-            f"{subject} names a French overseas department or collectivity{where}: "
+            f"{subject} names a French overseas department or collectivity{where}, "
             f"{FRENCH_ADDRESS}."
         )
     if verdict.reason == "code":

@@ -163,7 +163,7 @@ def check(liste: etree._Element, context: RuleContext) -> Iterator[Finding]:
                 content,
                 "rule.pj-page-beyond",
                 f"{content.name()} ends past the last page of the file: the piece has "
-                f"{pages} (nombrePages).",
+                f"{pages} pages (nombrePages).",
             )
         contents.append(content)
     yield from _overlaps(piece, contents)
