@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gateway.cli import diff, serve, simulate, validate
+from gateway.cli import diff, pays, serve, simulate, validate
 
-COMMANDS = (validate, serve, simulate, diff)
+COMMANDS = (validate, serve, simulate, diff, pays)
 
 
 def build_parser() -> argparse.ArgumentParser:
