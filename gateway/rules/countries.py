@@ -91,11 +91,14 @@ class CountryReferential:
         self.countries = tuple(countries)
         self.source = Path(source)
         self._by_name: dict[str, Country] = {}
+        #: Names as the referential writes them: most values are, and skip the normalising.
+        self._as_written: dict[str, Country] = {}
         self._by_code: dict[str, list[Country]] = {}
         # French entries first: a newer COG cannot make an overseas name a foreign one.
         for country in sorted(self.countries, key=lambda c: c.kind == "foreign"):
             for name in country.names:
                 self._by_name.setdefault(normalise(name), country)
+                self._as_written.setdefault(name, country)
             for code in country.codes:
                 self._by_code.setdefault(code.upper(), []).append(country)
         self._choices = list(self._by_name)
@@ -114,7 +117,7 @@ class CountryReferential:
         """The verdict from look-ups only: a value neither a name nor a code is `unknown`."""
         if not value.strip():
             return CountryVerdict("unfixable", "empty")
-        found = self._by_name.get(normalise(value))
+        found = self._as_written.get(value.strip()) or self._by_name.get(normalise(value))
         if found is not None:
             if found.kind != "foreign":
                 return _refused(found)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -34,13 +34,18 @@ from gateway.rules.rule import Finding, Rule, RuleContext
 
 LISTE = f"{{{NUU}}}listeContenuPiece"
 CONTENU = f"{{{NUU}}}contenuPiece"
-_NUMBER = re.compile(r"\s*(\d{1,9})\s*")
+_PAGE_DEBUT = f"{{{NUU}}}pageDebut"
+_PAGE_FIN = f"{{{NUU}}}pageFin"
+_ANNEE = f"{{{NUU}}}annee"
+_NOMBRE_PAGES = f"{{{NUU}}}nombrePages"
+_DATE_DEPOT = f"{{{NUU}}}dateDepot"
 _YEAR = re.compile(r"\s*(\d{4})-\d\d-\d\d")
 
 
 def _number(text: str | None) -> int | None:
-    match = _NUMBER.fullmatch(text or "")
-    return int(match[1]) if match else None
+    """A page or year written as digits (at most 9); None for anything else."""
+    digits = (text or "").strip()
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else None
 
 
 def _year(text: str | None) -> int | None:
@@ -48,12 +53,16 @@ def _year(text: str | None) -> int | None:
     return int(match[1]) if match else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Content:
+class _Content(NamedTuple):
+    """A content whose pages are numbers: its position in the list (from 1), its element,
+    its pages, and its `annee` element and value (None when absent or not a number)."""
+
     position: int
     element: etree._Element
     first: int
     last: int
+    annee: etree._Element | None
+    year: int | None
 
     @property
     def pages(self) -> str:
@@ -65,18 +74,74 @@ class _Content:
         return f"Content {self.position} ({self.pages})"
 
 
-class _Piece:
-    """One `listeContenuPiece`: its contents' paths are built from the list's, once."""
+def _contents(liste: etree._Element) -> list[_Content]:
+    """The contents whose pages are numbers, read in one pass over each one's children (this
+    runs for every list of every exchange: `findtext` would parse a path each time, and a
+    tag filter build a matcher each time, which costs more than comparing the tags)."""
+    contents = []
+    position = 0
+    for element in liste:
+        if element.tag != CONTENU:
+            continue
+        position += 1
+        first = last = year = None
+        annee = None
+        for child in element:
+            tag = child.tag
+            if tag == _PAGE_DEBUT:
+                first = _number(child.text)
+            elif tag == _PAGE_FIN:
+                last = _number(child.text)
+            elif tag == _ANNEE:
+                annee, year = child, _number(child.text)
+        if first is not None and last is not None:
+            contents.append(_Content(position, element, first, last, annee, year))
+    return contents
 
-    def __init__(self, liste: etree._Element, contents: list[etree._Element]) -> None:
+
+def _plausible(contents: list[_Content], pages: int | None, year: int | None) -> bool:
+    """Whether the contents are listed in page order, each within the file and starting after
+    the one before ends, none from a later year: then no rule has anything to say."""
+    previous = 0
+    for content in contents:
+        if not previous < content.first <= content.last:
+            return False
+        if pages is not None and content.last > pages:
+            return False
+        if year is not None and content.year is not None and content.year > year:
+            return False
+        previous = content.last
+    return True
+
+
+class _Piece:
+    """One `listeContenuPiece` and its piece: the file's page count and deposit year, and the
+    contents' paths, built from the list's once, only when a finding needs one."""
+
+    def __init__(self, liste: etree._Element, document: etree._Element) -> None:
         self.liste = liste
-        self.many = len(contents) > 1
         self._base: str | None = None
+        # The list's piece; the list itself when a document is nothing else (the XSD says so).
+        parent = liste.getparent()
+        self.pages: int | None = None
+        deposited: str | None = None
+        for child in parent if parent is not None else ():
+            tag = child.tag
+            if tag == _NOMBRE_PAGES:
+                self.pages = _number(child.text)
+            elif tag == _DATE_DEPOT:
+                deposited = child.text
+        self.year = _year(deposited)
+        self.year_from = "dateDepot"
+        if self.year is None:
+            self.year = _year(document.findtext(f"{{{NUU}}}entete/{{{NUU}}}dateFichier"))
+            self.year_from = "the document's dateFichier"
 
     def path(self, position: int) -> str:
         if self._base is None:
             self._base = element_path(self.liste)
-        step = f"nuu:contenuPiece[{position}]" if self.many else "nuu:contenuPiece"
+        many = len(self.liste.findall(CONTENU)) > 1
+        step = f"nuu:contenuPiece[{position}]" if many else "nuu:contenuPiece"
         return f"{self._base}/{step}"
 
     def finding(self, content: _Content, code: str, message: str) -> Finding:
@@ -108,66 +173,48 @@ def _overlaps(piece: _Piece, contents: list[_Content]) -> Iterator[Finding]:
             widest = content
 
 
-def _years(
-    piece_element: etree._Element, contents: list[etree._Element], context: RuleContext
-) -> Iterator[Finding]:
-    deposited = _year(piece_element.findtext(f"{{{NUU}}}dateDepot"))
-    reference = "dateDepot"
-    if deposited is None:
-        deposited = _year(context.document.findtext(f"{{{NUU}}}entete/{{{NUU}}}dateFichier"))
-        reference = "the document's dateFichier"
-    if deposited is None:
-        return
-    for position, element in enumerate(contents, 1):
-        annee = element.find(f"{{{NUU}}}annee")
-        year = _number(annee.text) if annee is not None else None
-        if annee is None or year is None or year <= deposited:
-            continue
-        if context.show_values:
-            message = (
-                f"Content {position}'s annee {year} is after {deposited}, the year of "
-                f"{reference}: a file cannot hold a document of a later year."
-            )
-        else:
-            message = (
-                f"Content {position}'s annee is after the year of {reference}: a file cannot "
-                "hold a document of a later year."
-            )
-        yield Finding(annee, lambda message=message: ("rule.pj-annee", message))
+def _late(piece: _Piece, content: _Content, annee: etree._Element, context: RuleContext) -> Finding:
+    if context.show_values:
+        message = (
+            f"Content {content.position}'s annee {content.year} is after {piece.year}, the "
+            f"year of {piece.year_from}: a file cannot hold a document of a later year."
+        )
+    else:
+        message = (
+            f"Content {content.position}'s annee is after the year of {piece.year_from}: a "
+            "file cannot hold a document of a later year."
+        )
+    return Finding(annee, lambda: ("rule.pj-annee", message))
 
 
 def check(liste: etree._Element, context: RuleContext) -> Iterator[Finding]:
-    elements = list(liste.iterchildren(CONTENU))
-    piece = _Piece(liste, elements)
-    # The list's piece; the list itself when a document is nothing else (the XSD says so).
-    parent = liste.getparent()
-    piece_element = parent if parent is not None else liste
-    pages = _number(piece_element.findtext(f"{{{NUU}}}nombrePages"))
-    contents: list[_Content] = []
-    for position, element in enumerate(elements, 1):
-        first = _number(element.findtext(f"{{{NUU}}}pageDebut"))
-        last = _number(element.findtext(f"{{{NUU}}}pageFin"))
-        if first is None or last is None:
-            continue
-        content = _Content(position, element, first, last)
-        if first > last:
+    piece = _Piece(liste, context.document)
+    contents = _contents(liste)
+    if _plausible(contents, piece.pages, piece.year):
+        return
+    ordered: list[_Content] = []
+    for content in contents:
+        late = piece.year is not None and content.year is not None and content.year > piece.year
+        if late and content.annee is not None:
+            yield _late(piece, content, content.annee, context)
+        if content.first > content.last:
             yield piece.finding(
                 content,
                 "rule.pj-page-range",
-                f"Content {position} starts on page {first} and ends on page {last}: "
-                "pageDebut must not be after pageFin.",
+                f"Content {content.position} starts on page {content.first} and ends on page "
+                f"{content.last}: pageDebut must not be after pageFin.",
             )
             continue
-        if pages is not None and last > pages:
+        if piece.pages is not None and content.last > piece.pages:
             yield piece.finding(
                 content,
                 "rule.pj-page-beyond",
                 f"{content.name()} ends past the last page of the file: the piece has "
-                f"{pages} pages (nombrePages).",
+                f"{piece.pages} pages (nombrePages).",
             )
-        contents.append(content)
-    yield from _overlaps(piece, contents)
-    for before, content in itertools.pairwise(contents):
+        ordered.append(content)
+    yield from _overlaps(piece, ordered)
+    for before, content in itertools.pairwise(ordered):
         if content.first < before.first:
             yield piece.finding(
                 content,
@@ -175,7 +222,6 @@ def check(liste: etree._Element, context: RuleContext) -> Iterator[Finding]:
                 f"{content.name()} is listed after {before.name().lower()}: contents are "
                 "listed in page order.",
             )
-    yield from _years(piece_element, elements, context)
 
 
 RULE = Rule(
