@@ -470,3 +470,15 @@ def test_a_rule_turned_off_is_not_run_in_service(tmp_path: Path) -> None:
     loaded = load_schemas(load_settings(file, environ={}))
     assert loaded.schema_set.rules.names == ("pj",)
     assert loaded.schema_set.rules.referential.source == tmp_path / "cog.csv"
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16", "ISO-8859-1", "UTF-32"])
+def test_the_rules_see_the_document_whatever_its_encoding(catalog: Catalog, encoding: str) -> None:
+    # Rules look at the parsed tree: the document's encoding does not matter.
+    text = (DEMANDE / "rule.pays-overseas--martinique.xml").read_text(encoding="utf-8")
+    data = text.replace('encoding="UTF-8"', f'encoding="{encoding}"', 1).encode(encoding)
+    report = validate(data, catalog.schema("demande", "13.34"))
+    assert [v.code for v in report.violations] == ["rule.pays-overseas"]
+    pj = (FIXTURES / "valid/13.34/demande/pj-metadata.xml").read_text(encoding="utf-8")
+    data = pj.replace('encoding="UTF-8"', f'encoding="{encoding}"', 1).encode(encoding)
+    assert validate(data, catalog.schema("demande", "13.34")).valid
