@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -88,15 +89,15 @@ class CsvTable:
     def column_name(self) -> str:
         return self.header[self.column] or f"column {self.column + 1}"
 
-    def open(self) -> IO[str]:
-        return self.path.open(encoding=self.encoding, newline="", errors="strict")
-
     def rows(
         self, progress: Callable[[int], None] | None = None
     ) -> Iterator[tuple[int, list[str]]]:
         """Each data row with the line it starts on. `progress` gets the bytes read so far,
         now and then. Raise `CsvProblem` at a line the CSV reader or the decoder refuses."""
-        with self.open() as stream:
+        with (
+            self.path.open("rb") as raw,
+            io.TextIOWrapper(raw, encoding=self.encoding, newline="") as stream,
+        ):
             reader = csv.reader(stream, delimiter=self.delimiter)
             line = 1
             try:
@@ -106,7 +107,7 @@ class CsvTable:
                     yield line, row
                     line = reader.line_num + 1
                     if progress is not None and count % PROGRESS_ROWS == 0:
-                        progress(stream.buffer.tell())
+                        progress(raw.tell())
             except csv.Error as error:
                 raise CsvProblem(f"{self.path}:{line}: not readable as CSV: {error}") from None
             except UnicodeDecodeError:

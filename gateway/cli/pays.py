@@ -123,7 +123,7 @@ def _progress(total: int | None, what: str) -> Progress | nullcontext[None]:
     return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
 
 
-def _advance(progress: Progress | nullcontext[None], total: int | None) -> Callable[[int], None]:
+def _advance(progress: Progress | None, total: int | None) -> Callable[[int], None]:
     if not isinstance(progress, Progress):
         return lambda _: None
     task = progress.add_task("", total=total)
