@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -280,3 +283,27 @@ def test_values_read_back_as_written(
         assert encoding == "cp1252" and table.encoding.startswith("utf-8")
         return
     assert [value for value, _ in table.values()] == [row[1] for row in rows]
+
+
+def test_a_large_input_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text(
+        "id,pays\n" + "".join(f"{n},Allemagne\n" for n in range(400_000)), encoding="utf-8"
+    )
+    command = [sys.executable, "-m", "gateway.cli.main", "pays", "check", "-q", str(big)]
+    environment = {key: value for key, value in os.environ.items() if key != "TTY_COMPATIBLE"}
+    # rich takes TTY_COMPATIBLE=1 for a terminal: the bar is drawn on stderr, then cleared.
+    on_terminal = subprocess.run(
+        command,
+        env={**environment, "TTY_COMPATIBLE": "1", "COLUMNS": "240"},
+        capture_output=True,
+        text=True,
+    )
+    assert on_terminal.returncode == 0
+    assert (
+        f"reading {big}" in on_terminal.stderr
+        and "\N{BOX DRAWINGS HEAVY HORIZONTAL}" in on_terminal.stderr
+    )
+    piped = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert piped.stderr == ""
+    assert piped.stdout.splitlines()[1] == "  valid                400,000  100.0 %"
