@@ -1,6 +1,6 @@
 """Engine throughput against `xmllint --noout --schema` on the same files, in the same run.
 
-    uv run python bench/validate.py [--documents 5000] [--archive-mb 50]
+    uv run python bench/validate.py [--documents 5000] [--archive-mb 50] [--rules-only]
 
 Two workloads, both on one core (the process and xmllint are pinned to CPU 0):
 1. the 15 KB application of fixtures/valid/13.33/demande/complete-household.xml, written as
@@ -11,6 +11,11 @@ Two workloads, both on one core (the process and xmllint are pinned to CPU 0):
    process whose duration (start-up included) and peak memory are reported.
 It prints documents/s, MB/s and the ratio engine / xmllint (goal: >= 0.9), and the peak RSS of
 the archive run (goal: < 150 MB). Requires xmllint (Debian: libxml2-utils).
+3. the rule stage: the engine's cost per 15 KB application with and without the business rules
+   (`gateway.rules`), on the same application given a foreign address (a `pays`) and page
+   metadata for one of its pieces (a `listeContenuPiece`), so that both rules have work to do,
+   and as it is (the rules only walk it); CPU times of alternating rounds, medians compared
+   (goal: the rules add under 5 %).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from gateway.catalog import load_catalog  # noqa: E402
 from gateway.extract.archive import iter_archive  # noqa: E402
 from gateway.limits import Limits  # noqa: E402
+from gateway.rules import NO_RULES, shipped_rules  # noqa: E402
 from gateway.validate import validate, validate_document  # noqa: E402
 
 APPLICATION = ROOT / "fixtures/valid/13.33/demande/complete-household.xml"
@@ -176,13 +182,81 @@ def archive_run(prefix: list[str], archive: Path, files: list[Path]) -> None:
     print(f"  peak RSS of sne-gateway validate: {peak:.0f} MB (goal < 150 MB)")
 
 
+RULE_ROUNDS = 21
+FRENCH_ADDRESS = re.compile(rb"<codePostal>38100</codePostal>\s*<commune code=\"38185\"/>")
+PIECE_PAGES = b"<nombrePages>4</nombrePages>\n          <taille>1048211</taille>\n"
+
+
+def with_rule_work(application: bytes) -> bytes:
+    """The application with a foreign postal address and page metadata for its tax notices."""
+    foreign = FRENCH_ADDRESS.sub(
+        b"<codePostalEtranger>10115</codePostalEtranger><communeEtranger>Berlin"
+        b"</communeEtranger><pays>Allemagne</pays>",
+        application.replace(b"<etranger>false</etranger>", b"<etranger>true</etranger>", 1),
+        count=1,
+    )
+    contents = b"".join(
+        b"<contenuPiece><pageDebut>%d</pageDebut><pageFin>%d</pageFin>"
+        b'<typeDocument code="AVIMP"/><annee>%d</annee></contenuPiece>' % (first, first + 1, year)
+        for first, year in ((1, 2022), (3, 2023))
+    )
+    assert PIECE_PAGES in foreign, "the application's tax notice piece changed"
+    return foreign.replace(
+        PIECE_PAGES, PIECE_PAGES + b"<listeContenuPiece>" + contents + b"</listeContenuPiece>", 1
+    )
+
+
+def _per_application(data: bytes, documents: int) -> tuple[float, float]:
+    """The engine's median CPU time per application without and with the rules, in short
+    alternating rounds: the process's CPU time rather than the clock's, and many rounds, as on a
+    shared machine the clock counts the time other processes take the core."""
+    schema = load_catalog(ROOT / "xsd").schema("demande", "13.34")
+    rules = shipped_rules()
+    for name, chosen in (("with", rules), ("without", NO_RULES)):
+        report = validate(data, schema, rules=chosen)
+        if not report.valid:
+            raise SystemExit(f"the application is invalid {name} the rules: {report.violations}")
+    timings: dict[str, list[float]] = {"without": [], "with": []}
+    for _ in range(RULE_ROUNDS):
+        for name, chosen in (("without", NO_RULES), ("with", rules)):
+            started = time.process_time()
+            for _ in range(documents):
+                validate(data, schema, rules=chosen)
+            timings[name].append((time.process_time() - started) / documents)
+    without, with_rules = (sorted(timings[name])[RULE_ROUNDS // 2] for name in ("without", "with"))
+    return without, with_rules
+
+
+def rule_stage(documents: int) -> None:
+    """The engine on one core, with and without the rule stage."""
+    application = APPLICATION.read_bytes()
+    workloads = {
+        "a pays and two page ranges": with_rule_work(application),
+        "neither (the rules only walk it)": application,
+    }
+    print(f"rule stage: 15 KB application x {documents}, median of {RULE_ROUNDS} rounds")
+    for label, data in workloads.items():
+        without, with_rules = _per_application(data, documents)
+        print(
+            f"  {label:<34} without {without * 1e6:6.1f} us, with {with_rules * 1e6:6.1f} us: "
+            f"{100 * (with_rules / without - 1):+.1f} % (goal: under 5 %)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--documents", type=int, default=5000)
     parser.add_argument("--archive-mb", type=int, default=50)
+    parser.add_argument(
+        "--rules-only", action="store_true", help="only the rule stage (workload 3)"
+    )
     arguments = parser.parse_args()
+    if arguments.rules_only:
+        pin_to_one_core()
+        rule_stage(arguments.documents // 5)
+        return
     if not shutil.which("xmllint"):
         raise SystemExit("xmllint is required (Debian: apt-get install libxml2-utils)")
     prefix = pin_to_one_core()
@@ -198,6 +272,7 @@ def main() -> None:
         compare(f"15 KB application x {arguments.documents}", files, prefix)
         archive, members = build_archive(directory, arguments.archive_mb, rng)
         archive_run(prefix, archive, members)
+    rule_stage(arguments.documents // 5)
 
 
 if __name__ == "__main__":

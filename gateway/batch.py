@@ -11,11 +11,13 @@ import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from gateway.catalog import SchemaSet, load_catalog
 from gateway.extract.document import Document
 from gateway.limits import Limits
+from gateway.rules import RuleSet
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport
 
@@ -25,9 +27,11 @@ BATCHES_IN_FLIGHT_PER_WORKER = 4
 _worker: tuple[SchemaSet, Limits, bool] | None = None
 
 
-def _start_worker(xsd: Path, version: str, limits: Limits, show_values: bool) -> None:
+def _start_worker(
+    xsd: Path, version: str, rules: RuleSet, limits: Limits, show_values: bool
+) -> None:
     global _worker
-    _worker = (load_catalog(xsd).version(version), limits, show_values)
+    _worker = (replace(load_catalog(xsd).version(version), rules=rules), limits, show_values)
 
 
 def _validate_batch(documents: list[Document]) -> list[DocumentReport]:
@@ -49,7 +53,8 @@ def validate_all(
     jobs: int = 1,
 ) -> Iterator[DocumentReport]:
     """Yield a report per document, in input order. With `jobs` > 1, workers load the catalog
-    from `xsd` themselves and validate against its version `schema_set.version`."""
+    from `xsd` themselves and validate against its version `schema_set.version`, with the
+    rules of `schema_set` (sent to them with their referential)."""
     if jobs <= 1:
         for document in documents:
             yield validate_document(document, schema_set, limits=limits, show_values=show_values)
@@ -58,7 +63,7 @@ def validate_all(
     with ProcessPoolExecutor(
         max_workers=jobs,
         initializer=_start_worker,
-        initargs=(xsd, schema_set.version, limits, show_values),
+        initargs=(xsd, schema_set.version, schema_set.rules, limits, show_values),
     ) as pool:
         pending: deque[Future[list[DocumentReport]]] = deque()
         broken_input: Exception | None = None

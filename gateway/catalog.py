@@ -28,6 +28,7 @@ from functools import cached_property
 from pathlib import Path
 
 from gateway.delivery_versions import version_key, versions_side_by_side
+from gateway.rules import RuleSet, shipped_rules
 from gateway.schema import CatalogError, Schema, compile_schema, read_sources
 
 #: What an installed wheel carries inside the package (hatch_build.py); a clone, an editable
@@ -58,7 +59,10 @@ class SchemaSet:
     a document declaring their version is judged by (none when a version was chosen);
     `shadowed` the schemas kept out of selection because a newer file has the same identity
     and version (still there by name); `unresolved` the names routes give that this set
-    lacks: documents asking for one of them are selected by identity among all."""
+    lacks: documents asking for one of them are selected by identity among all. `rules` are
+    the business rules that documents judged by them must also follow (`gateway.rules`): the
+    shipped ones unless the set was loaded with others (`gateway.reload`, `validate
+    --referential`)."""
 
     version: str
     source: Path
@@ -66,6 +70,7 @@ class SchemaSet:
     siblings: tuple[Schema, ...] = ()
     shadowed: frozenset[Schema] = frozenset()
     unresolved: frozenset[str] = frozenset()
+    rules: RuleSet = field(default_factory=shipped_rules, compare=False, repr=False)
 
     @cached_property
     def by_root(self) -> dict[str, tuple[Schema, ...]]:

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
+from gateway.rules import RULE_ACTIONS, RULES, logged_codes
 
 Policy = Literal["block", "log", "off"]
 Direction = Literal["request", "response"]
@@ -119,6 +121,8 @@ class Settings:
     upstream: str | None = None
     xsd: Path = SHIPPED_XSD
     version: str | None = None
+    #: A COG country export to use instead of the shipped one (`gateway.rules.referential`).
+    referential: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
@@ -142,6 +146,8 @@ class Settings:
         default_factory=lambda: {env: dict(p) for env, p in DEFAULT_POLICIES.items()}
     )
     routes: tuple[Route, ...] = ()
+    #: The [rules] table: an action per business rule, where it is not the rule's default.
+    rules: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
     #: The [gateway] keys given by the file, a variable or the overrides (flags, and what
     #: `serve` sets itself), rather than left to their defaults.
@@ -155,6 +161,11 @@ class Settings:
         """The policy for `direction` in this environment, a route's override first."""
         override = route.rule(direction).policy if route else None
         return override or self.policies[self.env][direction]
+
+    @cached_property
+    def rule_actions(self) -> Mapping[str, Policy]:
+        """The action of the violations that do not follow the policy, by code (`decide`)."""
+        return logged_codes(self.rules)
 
     def route_for(self, method: str, path: str, soap_action: str | None) -> Route | None:
         """The first configured route matching the exchange, in file order (the proxy looks
@@ -253,6 +264,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "upstream": _upstream,
     "xsd": lambda value: Path(_text(value)),
     "version": _text,
+    "referential": lambda value: Path(_text(value)),
     "host": _text,
     "port": _number(int, 0, 65535),
     "workers": _number(int, 1),
@@ -278,6 +290,8 @@ TLS_KEYS: dict[str, Callable[[Any], Any]] = {
     "client_key": lambda value: Path(_text(value)),
     "verify": _boolean,
 }
+#: Every key of the [rules] table: a business rule's name, and what its violations do.
+RULES_KEYS: dict[str, Callable[[Any], Any]] = {name: _choice(RULE_ACTIONS) for name in RULES}
 _RULE_KEYS = {"schema", "wrapper", "embedded", "extract", "policy"}
 _ROUTE_KEYS = {"name", "path", "methods", "soap_action", "request", "response"}
 
@@ -400,7 +414,9 @@ def _policies(value: Any, file: Path | None) -> dict[str, dict[Direction, Policy
     return policies
 
 
-def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _from_environment(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     gateway = {
         key: environ[ENVIRONMENT_PREFIX + key.upper()]
         for key in GATEWAY_KEYS
@@ -411,9 +427,15 @@ def _from_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[
         for key in TLS_KEYS
         if f"{ENVIRONMENT_PREFIX}TLS_{key.upper()}" in environ
     }
+    rules = {
+        key: environ[f"{ENVIRONMENT_PREFIX}RULES_{key.upper()}"]
+        for key in RULES_KEYS
+        if f"{ENVIRONMENT_PREFIX}RULES_{key.upper()}" in environ
+    }
     return (
         _read(gateway, GATEWAY_KEYS, f"${ENVIRONMENT_PREFIX}", None, upper=True),
         _read(tls, TLS_KEYS, f"${ENVIRONMENT_PREFIX}TLS_", None, upper=True),
+        _read(rules, RULES_KEYS, f"${ENVIRONMENT_PREFIX}RULES_", None, upper=True),
     )
 
 
@@ -467,7 +489,7 @@ def load_settings(
 ) -> Settings:
     """Read `file` (if any) over the `SNE_GATEWAY_*` variables of `environ` over the defaults,
     then apply `overrides` (command-line flags by key, as given). Raise `ConfigError`."""
-    gateway, tls = _from_environment(os.environ if environ is None else environ)
+    gateway, tls, rules = _from_environment(os.environ if environ is None else environ)
     document: dict[str, Any] = {}
     if file is not None:
         try:
@@ -478,15 +500,16 @@ def load_settings(
             ) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"invalid TOML: {error}", None, file) from None
-    if unknown := set(document) - {"gateway", "policy", "routes"}:
+    if unknown := set(document) - {"gateway", "policy", "routes", "rules"}:
         raise ConfigError(
-            f"unknown table(s) {sorted(unknown)}; known: gateway, policy, routes", None, file
+            f"unknown table(s) {sorted(unknown)}; known: gateway, policy, routes, rules", None, file
         )
     table = dict(document.get("gateway", {}))
     tls_table = table.pop("tls", {})
     from_file = _read(table, GATEWAY_KEYS, "gateway.", file)
-    if "xsd" in from_file:
-        from_file["xsd"] = _relative(from_file["xsd"], file)
+    for key in ("xsd", "referential"):
+        if key in from_file:
+            from_file[key] = _relative(from_file[key], file)
     gateway.update(from_file)
     if not isinstance(tls_table, dict):
         raise ConfigError("must be a table", "gateway.tls", file)
@@ -516,12 +539,17 @@ def load_settings(
     if tls.get("client_key") and not tls.get("client_cert"):
         raise ConfigError("a client_key needs its client_cert", "gateway.tls.client_key", file)
     _check_buffer_budget(gateway, from_file, from_flags, file)
+    rules_table = document.get("rules", {})
+    if not isinstance(rules_table, dict):
+        raise ConfigError('must be a table such as { pays = "log" }', "rules", file)
+    rules.update(_read(rules_table, RULES_KEYS, "rules.", file))
     return replace(
         Settings(),
         **gateway,
         tls=TlsSettings(**tls),
         policies=_policies(document.get("policy", {}), file),
         routes=_routes(document.get("routes", []), file),
+        rules=rules,
         source=file,
         chosen=frozenset(gateway),
     )

@@ -5,11 +5,16 @@ the SNE's anomaly shape); `log` forwards it and records the violations; `off` do
 validate. When validation could not complete (an internal error, a body over the size limit
 or in an encoding the gateway cannot decode),
 production fails open and forwards; école and recette block if `fail_closed` is set.
+
+Violations may carry their own action (`actions`, by code): a business rule configured to
+`log` (`[rules] pays = "log"`, the default of a control the SNE has announced but does not
+enforce yet) fails the exchange's conformance and is logged, but never blocks it. An exchange
+is blocked when the policy blocks and one of its violations follows that policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,16 +49,25 @@ def overall_conformance(decisions: Iterable[Decision]) -> Conformance:
 
 
 def decide(
-    reports: Sequence[DocumentReport], policy: Policy, env: str, fail_closed: bool
+    reports: Sequence[DocumentReport],
+    policy: Policy,
+    env: str,
+    fail_closed: bool,
+    actions: Mapping[str, Policy] | None = None,
 ) -> Decision:
+    """The decision for one direction: `policy` is the direction's, `actions` overrides it
+    for the violations of the codes it names."""
     if policy == "off" or not reports:
         return Decision("skipped", block=False)
     if all(report.valid for report in reports):
         return Decision("pass", block=False)
-    incomplete = any(
-        violation.code in INCOMPLETE_CODES for report in reports for violation in report.violations
+    violations = [violation for report in reports for violation in report.violations]
+    incomplete = any(violation.code in INCOMPLETE_CODES for violation in violations)
+    # Whether a violation follows the policy, rather than an action of its own (`log`).
+    following = not actions or any(
+        actions.get(violation.code, policy) == policy for violation in violations
     )
-    if policy == "log":
+    if policy == "log" or not following:
         return Decision("fail", block=False, incomplete=incomplete)
     if incomplete and (env in FAIL_OPEN_ENVIRONMENTS or not fail_closed):
         return Decision("fail", block=False, incomplete=True)

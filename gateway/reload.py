@@ -2,9 +2,11 @@
 
 The proxy validates against `SchemaHolder.current`: the catalog version chosen in the
 settings, plus any schema file a route names directly, with the routes fitted to that set
-(`gateway.delivery_routes`). When files change under the watched directories, a new set is
-compiled in a worker thread beside the old one and swapped in (one reference assignment),
-routes and all, only if it compiles.
+(`gateway.delivery_routes`) and the business rules in service with their country referential
+(`SchemaSet.rules`). When files change under the watched directories (or the referential file
+changes), a new set is compiled in a worker thread beside the old one and swapped in (one
+reference assignment), routes and all, only if it compiles and its referential reads as a COG
+export.
 Exchanges in flight keep the set they started with. A broken set leaves the last good one in
 service and is reported in the logs and by `/_gateway/health` until a fixed file recovers it.
 """
@@ -23,6 +25,7 @@ from watchfiles import Change, awatch
 from gateway.catalog import SCHEMA_SUFFIXES, Catalog, SchemaNotFound, SchemaSet, load_catalog
 from gateway.config import DIRECTIONS, Route, Settings, first_route
 from gateway.delivery_routes import WsdlService, fit_routes
+from gateway.rules import ReferentialError, RuleSet, actions, load_rules
 from gateway.schema import CatalogError, compile_schema
 
 WATCHED_SUFFIXES = (*SCHEMA_SUFFIXES, ".toml")
@@ -77,10 +80,22 @@ def _route_schema_files(settings: Settings) -> list[str]:
     return sorted({name for name in names if name.lower().endswith(SCHEMA_SUFFIXES)})
 
 
+def load_rules_in_service(settings: Settings) -> RuleSet:
+    """The rules the settings leave on, with their referential. Raise `CatalogError` naming
+    the referential's file and line when it is not a COG export."""
+    off = [name for name, action in actions(settings.rules).items() if action == "off"]
+    try:
+        return load_rules(settings.referential, off)
+    except ReferentialError as error:
+        raise CatalogError(error.reason, error.file, error.line) from None
+
+
 def load_schemas(settings: Settings) -> LoadedSchemas:
-    """Compile the catalog and the routes' schema files, and fit the routes to them. Raise
-    `CatalogError`; a schema a route names that the set lacks is a warning (its documents are
-    selected by identity), not an error: a delivery as received must be enough."""
+    """Compile the catalog and the routes' schema files, fit the routes to them, and load the
+    rules' referential. Raise `CatalogError` (a referential that is not a COG export is one); a
+    schema a route names that the set lacks is a warning (its documents are selected by
+    identity), not an error: a delivery as received must be enough."""
+    rules = load_rules_in_service(settings)
     catalog = load_catalog(settings.xsd)
     try:
         version = catalog.version(settings.version)
@@ -89,7 +104,7 @@ def load_schemas(settings: Settings) -> LoadedSchemas:
     schemas = dict(version.schemas)
     for path in _route_schema_files(settings):
         schemas[path] = compile_schema(Path(path).stem, version.version, Path(path))
-    with_files = replace(version, schemas=schemas)
+    with_files = replace(version, schemas=schemas, rules=rules)
     fitted = fit_routes(settings.routes, with_files)
     schema_set = replace(with_files, unresolved=frozenset(fitted.unresolved))
     return LoadedSchemas(
@@ -114,10 +129,12 @@ class SchemaHolder:
         self.watch_failures = 0
 
     def _roots(self) -> list[Path]:
-        """The directories whose schema files are in service."""
+        """The directories whose schema files, or referential, are in service."""
         xsd = self.settings.xsd.resolve()
         roots = {xsd if xsd.is_dir() else xsd.parent}
         roots.update(Path(p).resolve().parent for p in _route_schema_files(self.settings))
+        if self.settings.referential is not None:
+            roots.add(self.settings.referential.resolve().parent)
         return sorted(roots)
 
     async def reload(self) -> bool:
@@ -143,6 +160,7 @@ class SchemaHolder:
             "xsd.reload.done",
             version=loaded.schema_set.version,
             schemas=len(loaded.schema_set.schemas),
+            referential=str(self.settings.referential or "shipped"),
             reloads=self.reloads,
         )
         for warning in loaded.warnings:
@@ -173,8 +191,12 @@ class SchemaHolder:
 
     async def _watch_once(self, debounce_ms: int, stop: asyncio.Event | None) -> None:
         roots = self._roots()
+        referential = self.settings.referential
+        referential_path = str(referential.resolve()) if referential is not None else None
 
         def relevant(change: Change, path: str) -> bool:
+            if path == referential_path:
+                return True
             if path in map(str, roots):
                 return True  # a directory replaced as a whole (a new delivery moved in place)
             under = any(Path(path).is_relative_to(root) for root in roots)

@@ -5,6 +5,11 @@
     >>> report.valid, [v.code for v in report.violations]
 
 Callers that already hold a parsed tree (the SOAP and MTOM extractors) use `validate_element`.
+
+After the XSD, the business rules (`gateway.rules`) run on the same tree, on every document a
+schema judged, valid or not (so that one report lists all that is wrong with it): a
+`SchemaSet`'s own rules, else the shipped ones, unless the caller gives `rules`. A rule
+violation at an element the XSD already found wrong is left out (the XSD's says more).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from gateway.explain import violations_from_log
 from gateway.extract.document import Document
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.parse import DocumentRejected, parse_xml
+from gateway.rules import RuleSet, shipped_rules
 from gateway.schema import Schema
 from gateway.select import select_schema
 from gateway.violation import DocumentReport, Violation
@@ -32,6 +38,7 @@ def validate(
     source: str = "-",
     limits: Limits = DEFAULT_LIMITS,
     show_values: bool = False,
+    rules: RuleSet | None = None,
 ) -> DocumentReport:
     """Parse `data` with the hardened parser and validate it against `target`: a schema, or a
     version whose schema is then selected from the document's root (see `validate_element`)."""
@@ -41,7 +48,7 @@ def validate(
         label = target.label if isinstance(target, Schema) else None
         return DocumentReport(source, label, (rejected.violation,))
     return validate_element(
-        root, data, target, source=source, limits=limits, show_values=show_values
+        root, data, target, source=source, limits=limits, show_values=show_values, rules=rules
     )
 
 
@@ -53,18 +60,31 @@ def _report(
     data: bytes,
     limits: Limits,
     show_values: bool,
+    rules: RuleSet,
     candidates: tuple[str, ...] = (),
     note: str | None = None,
 ) -> DocumentReport:
-    if not errors:
-        return DocumentReport(source, schema.label, candidates=candidates, note=note)
-    violations = violations_from_log(
-        errors, element, data, show_values=show_values, limit=limits.max_violations
+    violations = (
+        violations_from_log(
+            errors, element, data, show_values=show_values, limit=limits.max_violations
+        )
+        if errors
+        else []
     )
     omitted = (
         max(0, len(errors) - len(violations)) if len(violations) == limits.max_violations else 0
     )
-    return DocumentReport(source, schema.label, tuple(violations), omitted, candidates, note)
+    broken, unlisted = rules.check(
+        element,
+        show_values=show_values,
+        room=limits.max_violations - len(violations),
+        reported=frozenset(violation.path for violation in violations),
+    )
+    if not violations and not broken and not unlisted:
+        return DocumentReport(source, schema.label, candidates=candidates, note=note)
+    return DocumentReport(
+        source, schema.label, (*violations, *broken), omitted + unlisted, candidates, note
+    )
 
 
 def validate_element(
@@ -75,12 +95,16 @@ def validate_element(
     source: str = "-",
     limits: Limits = DEFAULT_LIMITS,
     show_values: bool = False,
+    rules: RuleSet | None = None,
 ) -> DocumentReport:
     """Validate an element already parsed (by `parse_xml`) from `data` against a schema, or
-    against the schema `gateway.select` picks from a version."""
+    against the schema `gateway.select` picks from a version; then run `rules` (by default
+    the version's, or the shipped ones against a schema) on it."""
+    if rules is None:
+        rules = target.rules if isinstance(target, SchemaSet) else shipped_rules()
     if isinstance(target, Schema):
         errors = target.errors(element)
-        return _report(source, target, element, errors, data, limits, show_values)
+        return _report(source, target, element, errors, data, limits, show_values, rules)
     selection = select_schema(element, target)
     if selection.schema is None:
         return DocumentReport(source, None, (selection.not_found,))  # type: ignore[arg-type]
@@ -92,6 +116,7 @@ def validate_element(
         data,
         limits,
         show_values,
+        rules,
         selection.candidates,
         selection.note,
     )
@@ -119,8 +144,8 @@ def validate_document(
     show_values: bool = False,
 ) -> DocumentReport:
     """Validate an extracted document against the schema it asks for (or the one selected
-    among the schemas it names, or among all of `schema_set`); a document that could not be
-    extracted reports its problem."""
+    among the schemas it names, or among all of `schema_set`), then against `schema_set`'s
+    rules; a document that could not be extracted reports its problem."""
     try:
         target = _target(schema_set, document.schema)
     except SchemaNotFound as missing:
@@ -146,7 +171,13 @@ def validate_document(
             source=document.source,
             limits=limits,
             show_values=show_values,
+            rules=schema_set.rules,
         )
     return validate(
-        document.data, target, source=document.source, limits=limits, show_values=show_values
+        document.data,
+        target,
+        source=document.source,
+        limits=limits,
+        show_values=show_values,
+        rules=schema_set.rules,
     )

@@ -110,6 +110,20 @@ CODES: dict[str, Code] = {
         "GTW08",
         "The Content-Type's charset names no known encoding, or not the one the document declares.",
     ),
+    "rule.pays": Code(
+        "PAY01",
+        "A pays is not a country name of INSEE's COG (a suggestion when one name is 95 % similar).",
+    ),
+    "rule.pays-code": Code("PAY02", "A pays holds a country code instead of a name."),
+    "rule.pays-france": Code("PAY03", "A pays of a foreign address names France."),
+    "rule.pays-overseas": Code(
+        "PAY04", "A pays of a foreign address names a French overseas department or collectivity."
+    ),
+    "rule.pj-page-range": Code("PJ01", "A PJ content's pageDebut is after its pageFin."),
+    "rule.pj-page-overlap": Code("PJ02", "Two contents of one PJ share a page."),
+    "rule.pj-page-order": Code("PJ03", "The contents of a PJ are not listed in page order."),
+    "rule.pj-annee": Code("PJ04", "A PJ content's annee is after the year of the piece's deposit."),
+    "rule.pj-page-beyond": Code("PJ05", "A PJ content ends past the piece's nombrePages."),
 }
 
 

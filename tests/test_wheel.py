@@ -1,4 +1,4 @@
-"""The wheel carries the shipped XSD set and gateway.toml, so that an installed `sne-gateway`
+"""The wheel carries the shipped XSD set, gateway.toml and the rules' country referential, so that an installed `sne-gateway`
 (`uv tool install`, `pip install sne_gateway-*.whl`) works outside a clone.
 
 Everything runs offline: uv builds with the hatchling of its cache, and the installation uses
@@ -19,9 +19,12 @@ from pathlib import Path
 import pytest
 
 from gateway.catalog import SHIPPED_XSD
+from gateway.rules.referential import DATA as RULES_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = ROOT / "fixtures" / "valid" / "13.34" / "demande" / "pj-metadata.xml"
+MARTINIQUE = ROOT / "fixtures" / "invalid" / "demande" / "rule.pays-overseas--martinique.xml"
+DIRTY = ROOT / "fixtures" / "pays" / "dirty-values.csv"
 PACKAGED = "gateway/shipped"
 #: The request bodies of `serve`'s demo (its startup banner's curls).
 DEMO_BODIES = (
@@ -35,6 +38,7 @@ PROBE = """
 import json, shlex, sysconfig
 from gateway.catalog import SHIPPED_XSD, load_catalog
 from gateway.config import SHIPPED_CONFIG, load_settings
+from gateway.rules import load_referential
 from gateway.simulator.quickstart import curls
 
 settings = load_settings(SHIPPED_CONFIG, environ={})
@@ -47,6 +51,8 @@ print(json.dumps({
     "versions": sorted(load_catalog(SHIPPED_XSD).versions),
     "demo": [word[1:] for _, curl in curls("http://gw", settings) for word in shlex.split(curl)
              if word.startswith("@")],
+    "referential": str(load_referential().source),
+    "countries": load_referential().accepted,
 }))
 """
 
@@ -95,10 +101,20 @@ def _assert_carries_the_shipped_files(wheel: Path) -> None:
             for name in archive.namelist()
             if name.startswith(f"{PACKAGED}/") and not name.endswith("/")
         }
+        # The rules' reference data (the COG country list, France and its overseas parts) is
+        # package data: the wheel carries it beside the code.
+        data = f"gateway/rules/{RULES_DATA.name}"
+        rules_data = {
+            name: archive.read(name) for name in archive.namelist() if name.startswith(data + "/")
+        }
     expected = _shipped_files()
     assert sorted(packaged) == sorted(expected)
     different = [name for name in expected if packaged[name] != expected[name]]
     assert not different, f"not the repository's bytes: {different}"
+    assert rules_data == {
+        f"{data}/{path.name}": path.read_bytes() for path in RULES_DATA.iterdir() if path.is_file()
+    }
+    assert f"{data}/cog-pays-2025.csv" in rules_data
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +183,10 @@ def test_the_installed_wheel_validates_with_its_packaged_xsd_set(
     # send the wheel's copies of the demo bodies.
     soap, drm = (str(shipped / "demo" / fixture.name) for fixture in DEMO_BODIES)
     assert found["demo"] == [soap, drm, soap]
+    # The country referential is the wheel's copy, read from the installed package.
+    installed = Path(found["site"]).resolve() / "gateway" / "rules" / "data"
+    assert Path(found["referential"]) == installed / "cog-pays-2025.csv"
+    assert found["countries"] == 228
 
     # `sne-gateway validate` on its defaults, outside the repository.
     shutil.copyfile(VALID, tmp_path / VALID.name)
@@ -174,3 +194,9 @@ def test_the_installed_wheel_validates_with_its_packaged_xsd_set(
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"PASS {VALID.name}" in done.stdout
     assert "site-packages/gateway/shipped/xsd" in done.stdout
+    # The rules run there too, with the packaged referential.
+    shutil.copyfile(MARTINIQUE, tmp_path / MARTINIQUE.name)
+    done = _run([venv / "bin" / "sne-gateway", "validate", MARTINIQUE.name], tmp_path)
+    assert done.returncode == 1 and "rule.pays-overseas" in done.stdout, done.stderr
+    done = _run([venv / "bin" / "sne-gateway", "pays", "check", "-q", str(DIRTY)], tmp_path)
+    assert done.returncode == 1 and "france-or-overseas        10   23.8 %" in done.stdout

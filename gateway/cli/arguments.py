@@ -10,6 +10,7 @@ from pathlib import Path
 from gateway.catalog import SHIPPED_XSD
 
 XSD_ENVIRONMENT_VARIABLE = "SNE_GATEWAY_XSD"
+REFERENTIAL_ENVIRONMENT_VARIABLE = "SNE_GATEWAY_REFERENTIAL"
 USAGE_ERROR = 2
 
 
@@ -27,6 +28,13 @@ def default_xsd() -> Path:
     """$SNE_GATEWAY_XSD when set, else the XSD set shipped with the project."""
     configured = os.environ.get(XSD_ENVIRONMENT_VARIABLE)
     return Path(configured) if configured else SHIPPED_XSD
+
+
+def default_referential() -> Path | None:
+    """$SNE_GATEWAY_REFERENTIAL when set, else None: the COG country list shipped with the
+    project."""
+    configured = os.environ.get(REFERENTIAL_ENVIRONMENT_VARIABLE)
+    return Path(configured) if configured else None
 
 
 def fail(message: str) -> int:

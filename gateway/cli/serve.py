@@ -28,7 +28,7 @@ from gateway.reload import SchemaHolder
 from gateway.schema import CatalogError
 
 CONFIG_VARIABLE = "SNE_GATEWAY_CONFIG"
-FLAGS = ("env", "upstream", "host", "port", "workers", "xsd")
+FLAGS = ("env", "upstream", "host", "port", "workers", "xsd", "referential")
 #: Exit status after Ctrl-C, as shells report a SIGINT.
 INTERRUPTED = 130
 LISTEN_ADDRESS_ADVICE = (
@@ -67,6 +67,11 @@ def register(commands: Any) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default: 8080)")
     parser.add_argument("--workers", type=positive_int, help="worker processes (default: 1)")
     parser.add_argument("--xsd", help="catalog directory, or one entry .xsd/.wsdl file")
+    parser.add_argument(
+        "--referential",
+        metavar="FILE",
+        help="COG country export for rule.pays (default: the COG 2025 list shipped)",
+    )
     parser.set_defaults(run=run)
 
 

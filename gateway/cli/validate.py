@@ -1,7 +1,8 @@
 """`sne-gateway validate`: contract tests for CI.
 
-Exit status: 0 when every document is valid, 1 when at least one violation was found, 2 on a
-usage or I/O error (missing file, unreadable archive, broken XSD set).
+Exit status: 0 when every document is valid, 1 when at least one violation was found (the
+business rules' included), 2 on a usage or I/O error (missing file, unreadable archive, broken
+XSD set, a referential that is not a COG export).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import os
 import sys
 from contextlib import ExitStack, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,13 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from gateway.batch import validate_all
 from gateway.catalog import SchemaNotFound, load_catalog
-from gateway.cli.arguments import default_xsd, fail, positive_int
+from gateway.cli.arguments import default_referential, default_xsd, fail, positive_int
 from gateway.inputs import UNREADABLE_CODES, InputError, check_inputs, iter_inputs
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.report.console import render_report, render_summary
 from gateway.report.json_report import json_report
 from gateway.report.junit import junit_report
+from gateway.rules import RULES, ReferentialError, load_rules
 from gateway.schema import CatalogError
 from gateway.violation import DocumentReport
 
@@ -73,6 +76,21 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="text: list invalid documents only"
     )
+    parser.add_argument(
+        "--referential",
+        type=Path,
+        metavar="FILE",
+        help="COG country export for rule.pays (default: $SNE_GATEWAY_REFERENTIAL, else the "
+        "COG 2025 list shipped with the project)",
+    )
+    parser.add_argument(
+        "--skip-rule",
+        action="append",
+        default=[],
+        choices=sorted(RULES),
+        metavar="RULE",
+        help=f"do not run this business rule ({', '.join(sorted(RULES))}); repeatable",
+    )
     parser.set_defaults(run=run)
 
 
@@ -95,12 +113,13 @@ def _shown_path(path: Path) -> str:
 def run(arguments: argparse.Namespace) -> int:
     xsd = arguments.xsd or default_xsd()
     try:
+        rules = load_rules(arguments.referential or default_referential(), arguments.skip_rule)
         catalog = load_catalog(xsd)
-        schema_set = catalog.version(arguments.version)
+        schema_set = replace(catalog.version(arguments.version), rules=rules)
         if arguments.schema:
             schema_set.schema(arguments.schema)
         check_inputs(arguments.paths)
-    except (CatalogError, SchemaNotFound, InputError) as error:
+    except (CatalogError, SchemaNotFound, InputError, ReferentialError) as error:
         return fail(str(error))
     for warning in catalog.warnings:
         print(f"sne-gateway: warning: {warning}", file=sys.stderr)

@@ -32,16 +32,31 @@ from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import configure_logging
 from gateway.report.metrics import CONTENT_TYPE
+from gateway.rules import CountryReferential
+from gateway.rules.referential import SHIPPED_COG
 
 #: How long start-up waits for the upstream's host name to resolve before saying it did not.
 RESOLVE_SECONDS = 5.0
 
 
+def _referential_state(referential: CountryReferential | None) -> dict[str, Any] | None:
+    """The country referential in service: its file (the shipped one named as such, its path
+    depending on where the project is installed), and how many countries it accepts."""
+    if referential is None:
+        return None
+    source = referential.source
+    shown = f"{source.name} (shipped)" if source == SHIPPED_COG else str(source)
+    return {"file": shown, "countries": referential.accepted}
+
+
 def _schemas_state(holder: SchemaHolder) -> dict[str, Any]:
     current = holder.current
+    rules = current.schema_set.rules
     return {
         "source": str(current.catalog.source),
         "version": current.schema_set.version,
+        "rules": list(rules.names),
+        "referential": _referential_state(rules.referential),
         "loaded_at": current.loaded_at.isoformat(),
         "reloads": holder.reloads,
         "last_reload_error": holder.failure.to_dict() if holder.failure else None,

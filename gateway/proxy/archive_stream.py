@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 import structlog
 
@@ -87,7 +87,9 @@ class _QueueReader:
 class ArchiveCheck:
     """Validates an archive stream. Only what a verdict needs is kept, so memory does not grow
     with the number of members: counts, the schemas seen, and the first `MAX_FAILED_DOCUMENTS` invalid
-    members' reports (the others are counted). `invalid` is set at the first failure."""
+    members' reports (the others are counted). `invalid` is set at the first failure the policy
+    may block: one with a violation whose code is not among the `logged` ones (a business rule
+    configured to be logged only must not cut a download that the verdict then lets pass)."""
 
     def __init__(
         self,
@@ -96,8 +98,10 @@ class ArchiveCheck:
         schema: SchemaChoice,
         limits: Limits,
         show_values: bool,
+        logged: Container[str] = frozenset(),
     ) -> None:
         self.name = name
+        self.logged = logged
         self.documents = 0
         self.schemas: dict[str, None] = {}
         self.failures: list[DocumentReport] = []
@@ -119,7 +123,8 @@ class ArchiveCheck:
                 self.schemas.setdefault(report.schema)
             if report.valid:
                 return
-            self.invalid.set()
+            if any(violation.code not in self.logged for violation in report.violations):
+                self.invalid.set()
             if len(self.failures) < MAX_FAILED_DOCUMENTS:
                 self.failures.append(report)
             else:

@@ -200,7 +200,11 @@ class Checks:
             kept.append(report)
         omitted = max(0, failed - MAX_FAILED_DOCUMENTS)
         decision = decide(
-            kept, self.policy(direction), self.settings.env, self.settings.fail_closed
+            kept,
+            self.policy(direction),
+            self.settings.env,
+            self.settings.fail_closed,
+            self.settings.rule_actions,
         )
         return Verdict(
             decision,

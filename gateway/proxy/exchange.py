@@ -600,7 +600,12 @@ class Exchange:
         the client never receives a complete, ingestible archive that was found invalid."""
         name = f"{self.path.rsplit('/', 1)[-1] or 'export'}.tgz"
         check = ArchiveCheck(
-            name, self.schema_set, rule.schema, self.settings.limits, self.settings.capture_values
+            name,
+            self.schema_set,
+            rule.schema,
+            self.settings.limits,
+            self.settings.capture_values,
+            self.settings.rule_actions,
         )
         started = time.perf_counter()
         streaming = [
@@ -636,7 +641,13 @@ class Exchange:
             await check.finish()
             raise
         await check.finish()
-        decision = decide(check.reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
+        decision = decide(
+            check.reports,
+            policy,  # type: ignore[arg-type]
+            self.settings.env,
+            self.settings.fail_closed,
+            self.settings.rule_actions,
+        )
         self.verdicts["response"] = Verdict(
             decision,
             check.reports,
