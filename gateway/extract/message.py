@@ -90,9 +90,11 @@ def extract_documents(
     limits: Limits,
     kind: str | None = None,
     soap_action_header: str | None = None,
+    show_values: bool = False,
 ) -> Extraction:
     """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
-    the one `extractor_for` chooses)."""
+    the one `extractor_for` chooses). A body that is not XML says why without quoting its text,
+    unless `show_values`."""
     kind = kind or extractor_for(content_type, rule)
     announced = announced_soap_version(content_type, soap_action_header)
     attachments = None
@@ -116,7 +118,7 @@ def extract_documents(
         # As CXF: the MTOM root part's charset, else the message's.
         charset, root_charset = charset_of(content_type), charset_of(root_part_type)
         data = read_with_charset(data, charset if root_charset is None else root_charset)
-        root = parse_xml(data, limits)
+        root = parse_xml(data, limits, show_values)
     except DocumentRejected as rejected:
         return Extraction(
             (Document("body", schema=rule.wrapper or rule.schema, problem=rejected.violation),),

@@ -288,7 +288,13 @@ class Checks:
         self, body: bytes, content_type: str, rule: DirectionRule, kind: str
     ) -> tuple[Extraction, list[DocumentReport]]:
         extraction = extract_documents(
-            body, content_type, rule, self.settings.limits, kind, self.soap_action_header
+            body,
+            content_type,
+            rule,
+            self.settings.limits,
+            kind,
+            self.soap_action_header,
+            self.settings.capture_values,
         )
         return extraction, [
             validate_document(
