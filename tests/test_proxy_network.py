@@ -154,8 +154,8 @@ def test_a_host_header_trick_still_reaches_only_the_upstream(gateway, upstream) 
         (b"OPTIONS * HTTP/1.1\r\nHost: a\r\n", 400, b"The request target '*' (OPTIONS *)"),
         (b"GET /x HTTP/1.1\r\n", 400, b"exactly one Host header"),
         (b"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400, b"exactly one Host header"),
-        # Refused by Litestar's router, before the proxy: still in the SNE's shape.
-        (b"GET /x HTTP/1.1\r\nHost: a b\r\n", 400, b"refused: Invalid host header.</message>"),
+        (b"GET /x HTTP/1.1\r\nHost: a b\r\n", 400, b"The Host header is not a host name"),
+        # Refused by Litestar's router, before the endpoint: still in the SNE's shape.
         (b"POST /_gateway/health HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n", 405, b'"GTW02"'),
         (
             b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\n"

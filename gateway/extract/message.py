@@ -91,10 +91,11 @@ def extract_documents(
     kind: str | None = None,
     soap_action_header: str | None = None,
     show_values: bool = False,
+    faults_pass: bool = True,
 ) -> Extraction:
     """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
     the one `extractor_for` chooses). A body that is not XML says why without quoting its text,
-    unless `show_values`."""
+    unless `show_values`. A SOAP Fault passes unvalidated, unless not `faults_pass`."""
     kind = kind or extractor_for(content_type, rule)
     announced = announced_soap_version(content_type, soap_action_header)
     attachments = None
@@ -125,7 +126,7 @@ def extract_documents(
             announced,
         )
     if kind in ("soap", "mtom") or soap_version(root) is not None:
-        content = soap_documents(root, data, rule, limits, attachments)
+        content = soap_documents(root, data, rule, limits, attachments, faults_pass)
         if isinstance(content, SoapContent):
             return Extraction(content.documents, content.version, content.fault)
         return Extraction((content,), announced or soap_version(root))

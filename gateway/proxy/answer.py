@@ -52,7 +52,8 @@ FAULTS: dict[str, tuple[Culprit, str]] = {
     "upstream.timeout": ("server", "La plateforme SNE n'a pas répondu à temps à sne-gateway."),
     "upstream.invalid": (
         "server",
-        "La réponse de la plateforme SNE est invalide ou interrompue.",
+        "La réponse de la plateforme SNE est invalide ou interrompue ; la requête a pu être "
+        "traitée.",
     ),
     "client.timeout": (
         "client",

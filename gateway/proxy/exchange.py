@@ -44,14 +44,22 @@ from gateway.proxy.body import (
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
+from gateway.proxy.host import host_refusal
+from gateway.proxy.methods import allowed_methods
+from gateway.proxy.reserved import reserved
 from gateway.proxy.target import PathRefused, canonical_target
 from gateway.proxy.upstream import timeouts, upstream_url
+from gateway.proxy.upstream_failure import (
+    UpstreamFailure,
+    answer_failure,
+    caused_by,
+    request_failure,
+)
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
 from gateway.report.metrics import Metrics
 
-RESERVED_PREFIX = "/_gateway"
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
 #: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.
 PASS_THROUGH_BUFFER = 1024 * 1024
@@ -146,6 +154,14 @@ class Exchange:
         self.route: Route | None = self.settings.route_for(
             self.method, self.routed_path, self.soap_action
         )
+        #: The methods the routes of this path take, when this one is refused for its own.
+        self.allow = (
+            allowed_methods(
+                self.settings, self.method, self.routed_path, self.soap_action, self.headers
+            )
+            if self.route is None
+            else None
+        )
         # The set in service when the exchange starts is the one it finishes with.
         self.schema_set: SchemaSet = gateway.schemas.current.schema_set
         #: What this exchange's buffers take from the worker's budget, given back at its end.
@@ -210,14 +226,15 @@ class Exchange:
         self.outcome = code
         return failed(status, code, reason, soap_version, self.schema_set.version)
 
-    async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
-        answer = self._failure(code, status, reason)
+    async def _fail_upstream(self, failure: UpstreamFailure) -> None:
+        answer = self._failure(failure.code, failure.status, failure.reason)
         self.gateway.logger.error(
-            code,
+            failure.code,
             request_id=self.request_id,
             method=self.method,
             route=self._route_name,
-            reason=reason,
+            reason=failure.reason,
+            cause=failure.cause,
         )
         await self._answer(answer, conformance_headers(self.request_id, self.verdicts))
 
@@ -301,9 +318,14 @@ class Exchange:
             )
         if target is not None and not target.startswith(b"/"):
             return "Absolute-form request targets are refused: this gateway is not an open proxy."
+        if refusal := host_refusal(self.headers, self.scope.get("http_version")):
+            return refusal
+        if self.allow is not None:
+            return (
+                f"The method {self.method} is not one this path's routes take ({self.allow}), "
+                "and its body would reach the SNE unvalidated."
+            )
         names = [name for name, _ in self.headers]
-        if self.scope.get("http_version") == "1.1" and names.count(b"host") != 1:
-            return "An HTTP/1.1 request must carry exactly one Host header (RFC 9112, 3.2)."
         for name in (b"content-type", b"content-encoding"):
             if names.count(name) > 1:
                 # Which one counts would be the upstream's choice, not the one validated.
@@ -318,18 +340,20 @@ class Exchange:
             body = anomaly_document(
                 gateway_reports("request", "gateway.refused", refusal), self.schema_set.version
             )
+            not_allowed = self.method in REFUSED_METHODS or self.allow is not None
             await self._answer(
-                Answer(405 if self.method in REFUSED_METHODS else 400, body, XML_CONTENT_TYPE),
-                [(b"x-request-id", self.request_id.encode("latin-1"))],
+                Answer(405 if not_allowed else 400, body, XML_CONTENT_TYPE),
+                [
+                    (b"x-request-id", self.request_id.encode("latin-1")),
+                    *([(b"allow", self.allow.encode())] if self.allow else []),
+                ],
             )
             self.gateway.logger.warning(
                 "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
             )
             self.gateway.metrics.refused()
             return
-        if self.routed_path == RESERVED_PREFIX or self.routed_path.startswith(
-            RESERVED_PREFIX + "/"
-        ):
+        if reserved(self.routed_path):
             await self._answer(
                 Answer(
                     404,
@@ -424,29 +448,12 @@ class Exchange:
             try:
                 response = await self.gateway.transport.handle_async_request(request)
             except httpx.TransportError as error:
-                if _caused_by(error, ClientDisconnected):
+                if caused_by(error, ClientDisconnected):
                     # The request body's stream broke off on the client's side.
-                    gone = ClientTimeout if _caused_by(error, ClientTimeout) else ClientDisconnected
+                    gone = ClientTimeout if caused_by(error, ClientTimeout) else ClientDisconnected
                     raise gone from error
                 self.upstream_seconds = time.perf_counter() - started
-                if _timed_out(error):
-                    await self._fail_upstream(
-                        "upstream.timeout",
-                        504,
-                        f"The SNE platform did not answer in time ({_cause(error)}).",
-                    )
-                elif isinstance(error, httpx.RemoteProtocolError):
-                    await self._fail_upstream(
-                        "upstream.invalid",
-                        502,
-                        f"The SNE platform's answer is not valid HTTP ({_cause(error)}).",
-                    )
-                else:
-                    await self._fail_upstream(
-                        "upstream.unreachable",
-                        502,
-                        f"The SNE platform cannot be reached ({_cause(error)}).",
-                    )
+                await self._fail_upstream(request_failure(error))
                 return
             self.upstream_seconds = time.perf_counter() - started
             try:
@@ -465,7 +472,7 @@ class Exchange:
 
     async def _respond(self, response: httpx.Response) -> None:
         if problem := _botched(response):
-            await self._fail_upstream("upstream.invalid", 502, problem)
+            await self._fail_upstream(UpstreamFailure("upstream.invalid", 502, problem, problem))
             return
         content_type = response.headers.get("content-type", "")
         kind = self.checks.extractor("response", content_type, response.status_code)
@@ -479,11 +486,8 @@ class Exchange:
             kind = extractor_for(content_type, DirectionRule())
         upstream_headers = end_to_end(response.headers.raw, also_drop=GATEWAY_HEADERS)
         if any(INVALID_HEADER_VALUE.search(value) for _, value in upstream_headers):
-            await self._fail_upstream(
-                "upstream.invalid",
-                502,
-                "The SNE platform's answer has a header value with a control character.",
-            )
+            problem = "The SNE platform's answer has a header value with a control character."
+            await self._fail_upstream(UpstreamFailure("upstream.invalid", 502, problem, problem))
             return
         if kind == "tgz":
             await self._respond_archive(
@@ -515,18 +519,7 @@ class Exchange:
                     ended = False
                     break
         except httpx.TransportError as error:
-            if _timed_out(error):
-                await self._fail_upstream(
-                    "upstream.timeout",
-                    504,
-                    f"The SNE platform stopped sending its answer ({_cause(error)}).",
-                )
-            else:
-                await self._fail_upstream(
-                    "upstream.invalid",
-                    502,
-                    f"The SNE platform's answer broke off before its end ({_cause(error)}).",
-                )
+            await self._fail_upstream(answer_failure(error))
             return
         body = BufferedBody(b"".join(chunks), ended, limit, over_budget)
         del chunks  # held once, as the budget counts it, not twice
@@ -580,13 +573,14 @@ class Exchange:
         """The upstream's answer broke off after its headers were passed on: the client learns
         it by the connection's end (returning without the body's end drops it)."""
         self.outcome = "upstream-broke-off"
-        stopped = "stopped sending" if _timed_out(error) else "broke off before its end"
+        failure = answer_failure(error)
         self.gateway.logger.warning(
             "upstream.broke-off",
             request_id=self.request_id,
             method=self.method,
             route=self._route_name,
-            reason=f"The SNE platform's answer {stopped} ({_cause(error)}).",
+            reason=failure.reason,
+            cause=failure.cause,
         )
 
     async def _respond_archive(
@@ -651,16 +645,6 @@ class Exchange:
         await self._send({"type": "http.response.body", "body": held})
 
 
-def _cause(error: httpx.TransportError) -> str:
-    """What actually went wrong, rather than the class httpx-aiohttp mapped it to. An answer
-    that could not be parsed is named, not quoted: aiohttp quotes the bytes it choked on, which
-    may be an application, names and all."""
-    cause = error.__cause__ or error
-    if isinstance(error, httpx.RemoteProtocolError) or not str(cause):
-        return type(cause).__name__
-    return f"{type(cause).__name__}: {cause}"
-
-
 def _botched(response: httpx.Response) -> str | None:
     """Why the upstream's answer cannot be passed on as it is, if it cannot."""
     status = response.status_code
@@ -676,21 +660,3 @@ def _botched(response: httpx.Response) -> str | None:
                 "which one its client would follow is not known."
             )
     return None
-
-
-def _timed_out(error: httpx.TransportError) -> bool:
-    """Whether the upstream was too slow, rather than unreachable. httpx-aiohttp maps aiohttp's
-    errors loosely (a refused connection, or a TLS server hanging up on a missing client
-    certificate, become ConnectTimeout), so the underlying error decides when there is one."""
-    if error.__cause__ is not None:
-        return _caused_by(error, TimeoutError)
-    return isinstance(error, httpx.TimeoutException)
-
-
-def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
