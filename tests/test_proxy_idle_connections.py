@@ -23,9 +23,7 @@ def gateway() -> Iterator[RunningServer]:
     with (
         serve_asgi(ScriptedUpstream()) as upstream,
         serve_gateway(
-            gateway_settings(
-                upstream.url, env="recette", client_timeout="1", max_body_bytes="1000"
-            )
+            gateway_settings(upstream.url, env="recette", client_timeout="1", max_body_bytes="1000")
         ) as server,
     ):
         yield server
