@@ -62,6 +62,12 @@ CODES: dict[str, Code] = {
         "An export member named .xml is a link: extracted, it reads as its target, which is "
         "not validated as that member.",
     ),
+    "archive.unsafe-name": Code(
+        "ARC04",
+        "An export member's name would extract elsewhere than it reads (absolute, a '..' "
+        "segment, a trailing space or dot, a backslash, a character or device name Windows "
+        "reads otherwise), or a link points outside the extraction directory.",
+    ),
     "mime.malformed": Code(
         "MIM01",
         "A multipart/related (MTOM) message cannot be split into its parts, or receivers could "

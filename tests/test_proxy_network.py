@@ -584,6 +584,17 @@ def test_an_export_with_a_link_named_xml_is_cut_under_block(upstream, tmp_path: 
     assert len(received) < len(archive)
 
 
+def test_an_export_with_a_member_named_to_extract_elsewhere_is_cut_under_block(
+    upstream, tmp_path: Path
+) -> None:
+    """Every member is a valid application: only the names can cut it."""
+    scripted, running = upstream
+    archive = (FIXTURES / "archives" / "unsafe-names.tgz").read_bytes()
+    scripted.answer("/v1.0/exports/6/fichier", Answer(200, "application/gzip", archive))
+    received = downloaded_under_block(running, tmp_path, "/v1.0/exports/6/fichier")
+    assert len(received) < len(archive)
+
+
 def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> None:
     from gateway.catalog import load_catalog
     from gateway.limits import MAX_FAILED_DOCUMENTS, Limits

@@ -25,7 +25,11 @@ What GNU tar or Apache commons-compress would extract must not escape validation
 - a hard or symbolic link named `.xml` is `archive.link`, a problem of that member: extracted,
   it reads as its target (any member, `.xml` or not, or a file outside the archive), which is
   not validated under the link's name;
-- a name ending in `/` (`q.xml/`) is read without it, as GNU tar extracts it.
+- a name ending in `/` (`q.xml/`) is read without it, as GNU tar extracts it;
+- a member of any kind whose name would extract elsewhere than it reads (absolute, with a `..`
+  segment, a trailing space or dot, a backslash...), or a link to a path outside the
+  extraction directory, is `archive.unsafe-name`, a problem of that member
+  (`gateway.extract.member_name`).
 
 Any other error tarfile raises on a malformed header is `archive.corrupt` too: a hostile
 archive ends in an `ArchiveError`, never in an uncaught exception.
@@ -40,6 +44,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from gateway.extract.document import Document
+from gateway.extract.member_name import unsafe_link, unsafe_name
 from gateway.limits import Limits
 from gateway.parse import too_large
 from gateway.violation import Violation, ViolationError
@@ -247,7 +252,21 @@ def iter_archive(
                 last = _printable(member.name)
                 # GNU tar drops a trailing '/' from a file's or a link's name.
                 named_xml = member.name.rstrip("/").lower().endswith(XML_SUFFIX)
-                if member.islnk() or member.issym():
+                link = member.islnk() or member.issym()
+                unsafe = unsafe_name(member.name) or (
+                    unsafe_link(member.name, member.linkname, member.issym())
+                    if link and not named_xml
+                    else None
+                )
+                if unsafe:
+                    _read_past(archive)
+                    yield Document(
+                        f"{name}!{last}",
+                        schema=schema,
+                        problem=Violation("archive.unsafe-name", unsafe),
+                    )
+                    continue
+                if link:
                     _read_past(archive)
                     if named_xml:
                         yield Document(f"{name}!{last}", schema=schema, problem=_link(member))
