@@ -5,9 +5,11 @@ escapes validation."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gzip
 import io
 import tarfile
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -553,3 +555,44 @@ def test_links_outside_the_extraction_directory(
     name: str, target: str, symbolic: bool, outside: bool
 ) -> None:
     assert (unsafe_link(name, target, symbolic) is not None) is outside
+
+
+def test_exports_waiting_on_their_validation_leave_the_default_executor_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An export whose validation falls behind its download waits in a thread: not in the
+    event loop's default executor, which large bodies' validations and reloads also need (3
+    exports held both of its threads here)."""
+    release = threading.Event()
+
+    def slow(document: Document, *_: object, **__: object) -> DocumentReport:
+        release.wait(60)
+        return DocumentReport(document.source, "demande@13.34")
+
+    monkeypatch.setattr(archive_stream, "validate_document", slow)
+    data = gzip.compress(
+        b"".join(_member(f"CERFA/{index}.xml", b"<a/>") for index in range(400)) + END,
+        compresslevel=0,
+    )
+
+    async def feed(check: ArchiveCheck) -> None:
+        for start in range(0, len(data), 512):
+            await check.feed(data[start : start + 512])
+        await check.finish()
+
+    async def scenario() -> str:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=2))
+        checks = [ArchiveCheck(f"{n}.tgz", None, None, Limits(), False) for n in range(3)]  # type: ignore[arg-type]
+        feeding = [asyncio.create_task(feed(check)) for check in checks]
+        try:
+            async with asyncio.timeout(60):  # bounds a failure only
+                while not all(check._chunks.full() for check in checks):
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # each feed now waits for room in its export's queue
+            return await asyncio.wait_for(loop.run_in_executor(None, lambda: "ran"), 30)
+        finally:
+            release.set()
+            await asyncio.gather(*feeding)
+
+    assert asyncio.run(scenario()) == "ran"
