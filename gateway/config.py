@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from gateway.allocator import AUTO, SYSTEM
@@ -403,7 +403,7 @@ def _policies(value: Any, file: Path | None) -> dict[str, dict[Direction, Policy
                     "unknown key; known: request, response", f"policy.{env}.{direction}", file
                 )
             try:
-                policies[env][direction] = _choice(POLICIES)(policy)  # type: ignore[index]
+                policies[env][direction] = cast(Policy, _choice(POLICIES)(policy))
             except ValueError as error:
                 raise ConfigError(str(error), f"policy.{env}.{direction}", file) from None
     return policies

@@ -18,7 +18,7 @@ from lxml import etree
 
 from gateway.config import DirectionRule
 from gateway.explain import element_path
-from gateway.extract.document import Document
+from gateway.extract.document import Document, SchemaChoice
 from gateway.extract.mtom import href_content_id
 from gateway.limits import Limits
 from gateway.names import SOAP11, SOAP12, XOP, display_name
@@ -58,7 +58,7 @@ def _attachment(attachments: Mapping[str, bytes], href: str) -> bytes | None:
 
 
 def _problem(
-    source: str, schema: str | None, code: str, message: str, element: etree._Element
+    source: str, schema: SchemaChoice, code: str, message: str, element: etree._Element
 ) -> Document:
     return Document(
         source,
@@ -69,7 +69,7 @@ def _problem(
 
 def _embedded_document(
     element: etree._Element,
-    schema: str | None,
+    schema: SchemaChoice,
     attachments: Mapping[str, bytes],
     limits: Limits,
 ) -> Document:

@@ -28,7 +28,7 @@ class Answer:
 
 def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
     """The answer replacing a blocked request (client's fault) or response (server's)."""
-    culprit = "client" if direction == "request" else "server"
+    culprit: Culprit = "client" if direction == "request" else "server"
     if verdict.soap_version:
         count = sum(report.violation_count for report in verdict.reports)
         reason = f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."

@@ -20,7 +20,7 @@ import httpx
 import structlog
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import ClientException
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPScope, Receive, Send
 
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
@@ -168,7 +168,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
         """Prometheus's text format: every worker's counts, this worker's XSD set."""
         return Response(state["gateway"].metrics.exposition(), media_type=CONTENT_TYPE)
 
-    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+    async def proxy(scope: HTTPScope, receive: Receive, send: Send) -> None:
         await Exchange(state["gateway"], scope, receive, send).run()
 
     def refused_by_router(

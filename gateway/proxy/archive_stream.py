@@ -50,7 +50,7 @@ _NO_MORE: list[Document] = []
 _logger = structlog.get_logger()
 
 
-def _failed(source: str, doing: str, error: Exception) -> DocumentReport:
+def _failed(source: str, doing: str, error: BaseException) -> DocumentReport:
     return DocumentReport(
         source,
         None,

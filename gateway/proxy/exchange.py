@@ -17,13 +17,13 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPScope, Receive, Send
 
 from gateway.catalog import SchemaSet
-from gateway.config import Direction, DirectionRule, Route, Settings
+from gateway.config import Direction, DirectionRule, Policy, Route, Settings
 from gateway.decide import decide
 from gateway.extract.message import announced_soap_version, content_type_action, extractor_for
 from gateway.proxy.answer import (
@@ -96,7 +96,7 @@ class Gateway:
     transport: httpx.AsyncBaseTransport
     logger: Any
     upstream_host: str = field(init=False)
-    timeouts: dict[str, float] = field(init=False)
+    timeouts: dict[str, float | None] = field(init=False)
     #: Large bodies are validated one at a time: a tree takes about 70 times its document's
     #: size, and a handful of 32 MiB bodies at once would take gigabytes.
     large_validations: asyncio.Semaphore = field(init=False)
@@ -127,7 +127,7 @@ def _soap_action(header_action: str | None, content_type: str) -> str | None:
 class Exchange:
     """The state of one client exchange while it goes through the pipeline."""
 
-    def __init__(self, gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, gateway: Gateway, scope: HTTPScope, receive: Receive, send: Send) -> None:
         self.gateway = gateway
         self.settings = gateway.settings
         self.scope = scope
@@ -270,7 +270,7 @@ class Exchange:
             for verdict in self.verdicts.values()
         ):
             return  # only info events to emit, and the level is above: spare building them
-        common = {
+        common: dict[str, Any] = {
             "request_id": self.request_id,
             "method": self.method,
             "path": self.path,
@@ -309,7 +309,8 @@ class Exchange:
     # -- the exchange ------------------------------------------------------------------------
 
     def _refused(self) -> str | None:
-        target = self.scope.get("extensions", {}).get("request_target")
+        # The raw request target, as the protocol (gateway.proxy.protocol) keeps it.
+        target = cast("bytes | None", (self.scope.get("extensions") or {}).get("request_target"))
         if self.method in REFUSED_METHODS:
             return f"The method {self.method} is refused: {REFUSED_METHODS[self.method]}."
         if target == b"*":
@@ -433,6 +434,8 @@ class Exchange:
             self.scope.get("scheme", "http"),
             self.request_id,
         )
+        if self.settings.upstream is None:  # serve always sets one (the simulator's, if need be)
+            raise RuntimeError("no upstream is configured")
         query = self.scope.get("query_string", b"")
         url = self.settings.upstream + self.path + (f"?{query.decode('latin-1')}" if query else "")
         request = httpx.Request(
@@ -528,7 +531,7 @@ class Exchange:
             kind,
             body,
             content_type,
-            response.headers.get("content-encoding"),  # type: ignore[arg-type]
+            response.headers.get("content-encoding"),
         )
         if verdict is not None:
             self.verdicts["response"] = verdict
@@ -584,7 +587,7 @@ class Exchange:
         )
 
     async def _respond_archive(
-        self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: str
+        self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: Policy
     ) -> None:
         """Stream the archive on while validating it. The verdict comes after the headers, so
         they say `X-Conformance: streaming`. Under `block`, the stream is cut at the first
@@ -628,7 +631,7 @@ class Exchange:
             await check.finish()
             raise
         await check.finish()
-        decision = decide(check.reports, policy, self.settings.env, self.settings.fail_closed)  # type: ignore[arg-type]
+        decision = decide(check.reports, policy, self.settings.env, self.settings.fail_closed)
         self.verdicts["response"] = Verdict(
             decision,
             check.reports,

@@ -30,22 +30,19 @@ def _valid_name(name: str) -> bool:
 def _valid_host(value: str) -> bool:
     """`host[:port]`: a host name, an IPv4 address, or an IPv6 address in brackets."""
     if value.startswith("["):
-        address, bracket, port = value[1:].partition("]")
-        if not bracket:
+        address, bracket, after = value[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
             return False
         try:
             ipaddress.IPv6Address(address)
         except ValueError:
             return False
-        if port and not port.startswith(":"):
-            return False
-        port = port[1:] if port else None
+        colon, port = after[:1], after[1:]
     else:
-        address, colon, port_text = value.partition(":")
-        port = port_text if colon else None
+        address, colon, port = value.partition(":")
         if not _valid_name(address):
             return False
-    return port is None or (_PORT.fullmatch(port) is not None and 0 < int(port) <= 65535)
+    return not colon or (_PORT.fullmatch(port) is not None and 0 < int(port) <= 65535)
 
 
 def host_refusal(headers: RawHeaders, http_version: str | None) -> str | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -194,7 +194,8 @@ class GatewayProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.reading_headers = False
         self._stop_headers_deadline()
-        self.scope.setdefault("extensions", {})["request_target"] = self.url  # type: ignore[typeddict-item]
+        extensions = cast(dict[str, object], self.scope.setdefault("extensions", {}))
+        extensions["request_target"] = self.url
         super().on_headers_complete()
 
     def _start_headers_deadline(self) -> None:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from typing import cast
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Receive, Scope, Send
 
 from gateway.proxy.headers import header
 
@@ -39,7 +41,7 @@ class Endpoints:
     def __init__(
         self,
         admin: ASGIApp,
-        proxy: Callable[[Scope, Receive, Send], Awaitable[None]],
+        proxy: Callable[[HTTPScope, Receive, Send], Awaitable[None]],
         admin_token: str | None,
     ) -> None:
         self.admin = admin
@@ -47,7 +49,7 @@ class Endpoints:
         self.token = f"Bearer {admin_token}".encode() if admin_token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.admin(scope, receive, send)  # the lifespan
             return
         endpoint = scope.get("raw_path")
@@ -57,27 +59,26 @@ class Endpoints:
         if endpoint in PUBLIC_ENDPOINTS:
             if scope["method"] == "HEAD":
                 # uvicorn sends no body for a HEAD request, whatever its answer holds.
-                scope = {**scope, "method": "GET"}  # type: ignore[typeddict-item]
+                scope = cast(HTTPScope, {**scope, "method": "GET"})
         elif self.token is not None and not self._authorized(scope):
             await _unauthorized(send)
             return
         await self.admin(scope, receive, send)
 
-    def _authorized(self, scope: Scope) -> bool:
+    def _authorized(self, scope: HTTPScope) -> bool:
         given = header(scope["headers"], b"authorization")
         return given is not None and hmac.compare_digest(given.encode("latin-1"), self.token or b"")
 
 
 async def _unauthorized(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(UNAUTHORIZED)).encode()),
-                (b"www-authenticate", b"Bearer"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": UNAUTHORIZED})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 401,
+        "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(UNAUTHORIZED)).encode()),
+            (b"www-authenticate", b"Bearer"),
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": UNAUTHORIZED, "more_body": False})
