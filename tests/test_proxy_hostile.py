@@ -282,6 +282,17 @@ def test_a_body_with_a_method_the_route_does_not_list_is_refused_with_allow(
     assert upstream[0].received == []
 
 
+def test_another_refusal_of_such_a_request_keeps_its_own_status(gateway, upstream) -> None:
+    answer = raw_request(
+        gateway.port,
+        b"PUT /v1.0/drm/ressources HTTP/1.1\r\nHost: a..b\r\nContent-Length: 1\r\n"
+        b"Connection: close\r\n\r\nx",
+    )
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"\r\nallow:" not in answer.lower()
+    assert upstream[0].received == []
+
+
 def test_a_method_the_route_does_not_list_without_a_body_goes_on(gateway, upstream) -> None:
     upstream[0].answer(
         "/v1.0/drm/ressources", Answer(405, "text/plain", b"no", [(b"allow", b"POST")])

@@ -308,45 +308,52 @@ class Exchange:
 
     # -- the exchange ------------------------------------------------------------------------
 
-    def _refused(self) -> str | None:
+    def _refused(self) -> tuple[int, str] | None:
+        """The status and reason the request is refused with, if it is."""
         # The raw request target, as the protocol (gateway.proxy.protocol) keeps it.
         target = cast("bytes | None", (self.scope.get("extensions") or {}).get("request_target"))
         if self.method in REFUSED_METHODS:
-            return f"The method {self.method} is refused: {REFUSED_METHODS[self.method]}."
+            return 405, f"The method {self.method} is refused: {REFUSED_METHODS[self.method]}."
         if target == b"*":
-            return (
+            return 400, (
                 "The request target '*' (OPTIONS *) is refused: this gateway forwards paths only."
             )
         if target is not None and not target.startswith(b"/"):
-            return "Absolute-form request targets are refused: this gateway is not an open proxy."
-        if refusal := host_refusal(self.headers, self.scope.get("http_version")):
-            return refusal
-        if self.allow is not None:
-            return (
-                f"The method {self.method} is not one this path's routes take ({self.allow}), "
-                "and its body would reach the SNE unvalidated."
+            return 400, (
+                "Absolute-form request targets are refused: this gateway is not an open proxy."
             )
+        if refusal := host_refusal(self.headers, self.scope.get("http_version")):
+            return 400, refusal
         names = [name for name, _ in self.headers]
         for name in (b"content-type", b"content-encoding"):
             if names.count(name) > 1:
                 # Which one counts would be the upstream's choice, not the one validated.
-                return f"The request has {names.count(name)} {name.decode()} headers; send one."
+                return 400, (
+                    f"The request has {names.count(name)} {name.decode()} headers; send one."
+                )
         if self.content_type.lower().count("action=") > 1:
             # CXF takes the first `action=` it finds, even inside another parameter's name.
-            return "The request's Content-Type names an action more than once; name one."
-        return self.refusal
+            return 400, "The request's Content-Type names an action more than once; name one."
+        if self.refusal is not None:
+            return 400, self.refusal
+        if self.allow is not None:
+            return 405, (
+                f"The method {self.method} is not one this path's routes take ({self.allow}), "
+                "and its body would reach the SNE unvalidated."
+            )
+        return None
 
     async def run(self) -> None:
-        if refusal := self._refused():
+        if refused := self._refused():
+            status, refusal = refused
             body = anomaly_document(
                 gateway_reports("request", "gateway.refused", refusal), self.schema_set.version
             )
-            not_allowed = self.method in REFUSED_METHODS or self.allow is not None
             await self._answer(
-                Answer(405 if not_allowed else 400, body, XML_CONTENT_TYPE),
+                Answer(status, body, XML_CONTENT_TYPE),
                 [
                     (b"x-request-id", self.request_id.encode("latin-1")),
-                    *([(b"allow", self.allow.encode())] if self.allow else []),
+                    *([(b"allow", self.allow.encode())] if status == 405 and self.allow else []),
                 ],
             )
             self.gateway.logger.warning(
