@@ -7,7 +7,6 @@ archive of any size is validated with bounded memory.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -59,7 +58,6 @@ def validate_all(
         for document in documents:
             yield validate_document(document, schema_set, limits=limits, show_values=show_values)
         return
-    remaining = iter(documents)
     with ProcessPoolExecutor(
         max_workers=jobs,
         initializer=_start_worker,
@@ -67,15 +65,21 @@ def validate_all(
     ) as pool:
         pending: deque[Future[list[DocumentReport]]] = deque()
         broken_input: Exception | None = None
+        batch: list[Document] = []
         try:
-            while batch := list(itertools.islice(remaining, BATCH_SIZE)):
-                pending.append(pool.submit(_validate_batch, batch))
-                if len(pending) >= jobs * BATCHES_IN_FLIGHT_PER_WORKER:
-                    yield from pending.popleft().result()
+            for document in documents:
+                batch.append(document)
+                if len(batch) == BATCH_SIZE:
+                    pending.append(pool.submit(_validate_batch, batch))
+                    batch = []
+                    if len(pending) >= jobs * BATCHES_IN_FLIGHT_PER_WORKER:
+                        yield from pending.popleft().result()
         except Exception as error:
-            # An input that breaks mid-way (a truncated archive) still gets the documents read
-            # before it reported.
+            # An input that breaks mid-way (a truncated archive, a path that cannot be read)
+            # still gets the documents read before it reported, those of the batch it broke.
             broken_input = error
+        if batch:
+            pending.append(pool.submit(_validate_batch, batch))
         while pending:
             yield from pending.popleft().result()
         if broken_input is not None:

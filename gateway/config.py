@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from gateway.allocator import AUTO, SYSTEM
@@ -74,9 +74,22 @@ class DirectionRule:
 
 
 def _glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Paths are matched in their canonical form, without a trailing slash
+    (`gateway.proxy.target`): so is the glob, whose last segment, when it may be empty (`/*`,
+    `/**`), may then be missing (`/svc/*` matches `/svc/`, which is matched as `/svc`). Without
+    case, as servlet containers on case-insensitive file systems, and proxies in front of
+    them, may serve a path (a route's path in another case is that route)."""
+    pattern = pattern.rstrip("/") or "/"
+    tail = ""
+    for ending, optional in (("/**", "(?:/.*)?"), ("/*", "(?:/[^/]*)?")):
+        if pattern.endswith(ending):
+            pattern, tail = pattern[: -len(ending)], optional
+            break
     parts = re.split(r"(\*\*|\*|\?)", pattern)
     translated = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
-    return re.compile("".join(translated.get(part, re.escape(part)) for part in parts))
+    return re.compile(
+        "".join(translated.get(part, re.escape(part)) for part in parts) + tail, re.IGNORECASE
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +150,8 @@ class Settings:
     max_depth: int = LIBXML2_MAX_DEPTH
     max_violations: int = 100
     capture_values: bool = False
+    #: Set, every `/_gateway/` endpoint but health and ready needs it as a Bearer token.
+    admin_token: str | None = field(default=None, repr=False)
     log_format: str = "auto"
     log_level: str = "info"
     reload: bool = True
@@ -279,6 +294,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "max_depth": _number(int, 1, LIBXML2_MAX_DEPTH),
     "max_violations": _number(int, 1),
     "capture_values": _boolean,
+    "admin_token": _text,
     "log_format": _choice(LOG_FORMATS),
     "log_level": _choice(("debug", "info", "warning", "error")),
     "reload": _boolean,
@@ -408,7 +424,7 @@ def _policies(value: Any, file: Path | None) -> dict[str, dict[Direction, Policy
                     "unknown key; known: request, response", f"policy.{env}.{direction}", file
                 )
             try:
-                policies[env][direction] = _choice(POLICIES)(policy)  # type: ignore[index]
+                policies[env][direction] = cast(Policy, _choice(POLICIES)(policy))
             except ValueError as error:
                 raise ConfigError(str(error), f"policy.{env}.{direction}", file) from None
     return policies

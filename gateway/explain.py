@@ -171,6 +171,26 @@ _FIXED = re.compile(
     re.S,
 )
 _ANY_QUOTED_VALUE = re.compile(r"(?:The (?:actual )?value )?'[^']*'(?= is| does| must| has)")
+#: Messages that quote the document's text without saying "value": what they say instead.
+_XSI_TYPE_UNRESOLVED = re.compile(
+    r"The QName value '(?P<value>.*)' of the xsi:type attribute does not resolve to a type "
+    r"definition\.$",
+    re.S,
+)
+_QNAME_UNBOUND = re.compile(
+    r"The QName value '(?P<value>.*)' has no corresponding namespace declaration in scope\.$",
+    re.S,
+)
+_KEY_DUPLICATE = re.compile(
+    r"Duplicate key-sequence \[(?P<value>.*)\] in (?P<kind>\w+) identity-constraint "
+    r"'(?P<name>[^']*)'\.$",
+    re.S,
+)
+_KEYREF_UNMATCHED = re.compile(
+    r"No match found for key-sequence \[(?P<value>.*)\] of keyref '(?P<name>[^']*)'\.$", re.S
+)
+#: From the first quote to the last: whatever libxml2 quoted, a value containing quotes too.
+_QUOTED = re.compile(r"'.*'", re.S)
 
 
 def _with_value(match: re.Match[str], show_values: bool) -> dict[str, str]:
@@ -216,8 +236,33 @@ def _message(
             f"{subject}: the value{shown} differs from the fixed value {fixed['fixed']}.",
             attribute,
         )
+    if xsi_type := _XSI_TYPE_UNRESOLVED.match(reason):
+        shown = _with_value(xsi_type, show_values)["shown"]
+        return f"{subject}: the type{shown} it names is not one the schema defines.", attribute
+    if unbound := _QNAME_UNBOUND.match(reason):
+        shown = _with_value(unbound, show_values)["shown"]
+        return (
+            f"{subject}: the value{shown} is a prefixed name whose prefix no namespace "
+            "declaration binds.",
+            attribute,
+        )
+    if duplicate := _KEY_DUPLICATE.match(reason):
+        shown = f" [{duplicate['value']}]" if show_values else ""
+        return (
+            f"{subject}: the value{shown} is already used; the {duplicate['kind']} "
+            f"constraint '{duplicate['name']}' allows it once.",
+            attribute,
+        )
+    if unmatched := _KEYREF_UNMATCHED.match(reason):
+        shown = f" [{unmatched['value']}]" if show_values else ""
+        return (
+            f"{subject}: the value{shown} matches no key the keyref '{unmatched['name']}' "
+            "refers to.",
+            attribute,
+        )
     if not show_values:
-        reason = _ANY_QUOTED_VALUE.sub("The value", reason)
+        # A message of another kind: nothing it quoted may be the document's text.
+        reason = _QUOTED.sub("…", _ANY_QUOTED_VALUE.sub("The value", reason))
     return f"{subject}: {reason}", attribute
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from lxml import etree
 
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
+from gateway.syntax_error import syntax_message
 from gateway.violation import Violation, ViolationError
 
 
@@ -228,11 +229,14 @@ def read_with_charset(data: bytes, charset: str | None) -> bytes:
     declared = declaration and _DECLARED_ENCODING.search(declaration.group())
     if declared:
         label = declared.group(1).decode("ascii", errors="replace")
-        if _encoding_name(label) != wanted:
+        declared_name = _encoding_name(label)
+        if declared_name != wanted:
+            # A label that is no charset's name may be anything the document holds: not quoted.
+            named = f"({label!r})" if declared_name else "(not one the gateway reads)"
             raise _charset_refused(
                 f"The Content-Type's charset {shown!r} and the encoding the document declares "
-                f"({label[:40]!r}) differ, and receivers read it differently (the SNE "
-                "follows the charset); make them the same."
+                f"{named} differ, and receivers read it differently (the SNE follows the "
+                "charset); make them the same."
             )
         return data
     if wanted == "utf-8":
@@ -307,8 +311,9 @@ def _too_deep(limits: Limits, line: int | None, column: int | None) -> DocumentR
     )
 
 
-def parse_xml(data: bytes, limits: Limits) -> etree._Element:
-    """Parse `data` into an element tree, or raise `DocumentRejected` with the violation."""
+def parse_xml(data: bytes, limits: Limits, show_values: bool = False) -> etree._Element:
+    """Parse `data` into an element tree, or raise `DocumentRejected` with the violation (whose
+    message quotes none of the document's text unless `show_values`)."""
     if len(data) > limits.max_bytes:
         raise DocumentRejected(too_large(limits))
     doctype = _doctype_position(data)
@@ -321,15 +326,16 @@ def parse_xml(data: bytes, limits: Limits) -> etree._Element:
         if "Excessive depth" in str(error.msg):
             raise _too_deep(limits, line, column) from None
         if any(sign in str(error.msg) for sign in LIBXML2_NODE_LIMIT_SIGNS):
+            detail = syntax_error_message(error).split(", try XML_PARSE_HUGE")[0].strip()
+            # `PI name too big found` names a processing instruction's target.
+            said = syntax_message(error.code, detail, show_values)
             raise DocumentRejected(
                 Violation(
                     code="limits.size",
                     message="One text, name, attribute or comment of the document is larger "
-                    f"than libxml2's limit of {LIBXML2_MAX_NODE_BYTES:,} bytes "
-                    f"({syntax_error_message(error).split(', try XML_PARSE_HUGE')[0].strip()}); "
-                    "the document is "
-                    "refused. A document this large is sent as an MTOM attachment rather than "
-                    "as inline base64.",
+                    f"than libxml2's limit of {LIBXML2_MAX_NODE_BYTES:,} bytes ({said}); the "
+                    "document is refused. A document this large is sent as an MTOM attachment "
+                    "rather than as inline base64.",
                     line=line or None,
                     column=column or None,
                 )
@@ -337,7 +343,8 @@ def parse_xml(data: bytes, limits: Limits) -> etree._Element:
         raise DocumentRejected(
             Violation(
                 code="xml.malformed",
-                message=f"Not well-formed XML: {syntax_error_message(error)}.",
+                message="Not well-formed XML: "
+                f"{syntax_message(error.code, syntax_error_message(error), show_values)}.",
                 line=line or None,
                 column=column or None,
             )

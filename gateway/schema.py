@@ -184,7 +184,7 @@ class _Base64Declarations:
     def free(self) -> frozenset[str]:
         if self.identity_constraints:
             return frozenset()
-        free_types = {_BASE64}
+        free_types: set[tuple[str | None, str]] = {_BASE64}
         # Plain restrictions of a free type are free: follow the chains until none joins.
         while (
             joined := {name for name, base in self.simple_types.items() if base in free_types}

@@ -43,7 +43,7 @@ def validate(
     """Parse `data` with the hardened parser and validate it against `target`: a schema, or a
     version whose schema is then selected from the document's root (see `validate_element`)."""
     try:
-        root = parse_xml(data, limits)
+        root = parse_xml(data, limits, show_values)
     except DocumentRejected as rejected:
         label = target.label if isinstance(target, Schema) else None
         return DocumentReport(source, label, (rejected.violation,))

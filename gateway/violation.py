@@ -62,6 +62,12 @@ CODES: dict[str, Code] = {
         "An export member named .xml is a link: extracted, it reads as its target, which is "
         "not validated as that member.",
     ),
+    "archive.unsafe-name": Code(
+        "ARC04",
+        "An export member's name would extract elsewhere than it reads (absolute, a '..' "
+        "segment, a trailing space or dot, a backslash, a character or device name Windows "
+        "reads otherwise), or a link points outside the extraction directory.",
+    ),
     "mime.malformed": Code(
         "MIM01",
         "A multipart/related (MTOM) message cannot be split into its parts, or receivers could "
@@ -92,10 +98,13 @@ CODES: dict[str, Code] = {
     ),
     "gateway.refused": Code(
         "GTW02",
-        "The request is refused: CONNECT or TRACE, an absolute-form target, `OPTIONS *`, a bad "
-        "or doubled Host, doubled Content-Type, Content-Encoding or action, or a bad path.",
+        "The request is refused: CONNECT or TRACE, an absolute-form target, `OPTIONS *`, a "
+        "missing, doubled or bad Host, doubled Content-Type, Content-Encoding or action, a bad "
+        "path, or a body with a method its path's routes do not list.",
     ),
-    "upstream.unreachable": Code("GTW03", "The SNE platform cannot be reached (HTTP 502)."),
+    "upstream.unreachable": Code(
+        "GTW03", "The SNE platform cannot be reached; the request was not sent (HTTP 502)."
+    ),
     "http.content-encoding": Code(
         "GTW05", "A body's Content-Encoding cannot be decoded, so it was not validated."
     ),
@@ -104,7 +113,9 @@ CODES: dict[str, Code] = {
         "GTW06", "The client stopped sending its request before the end (HTTP 408)."
     ),
     "upstream.invalid": Code(
-        "GTW07", "The SNE platform's answer is not valid HTTP, or broke off (HTTP 502)."
+        "GTW07",
+        "The SNE platform's answer is not valid HTTP, or broke off, or there was none once the "
+        "request was sent: it may have been processed (HTTP 502).",
     ),
     "http.charset": Code(
         "GTW08",

@@ -5,9 +5,11 @@ escapes validation."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gzip
 import io
 import tarfile
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 from gateway.extract.archive import ArchiveError, iter_archive
 from gateway.extract.document import Document
+from gateway.extract.member_name import unsafe_link, unsafe_name
 from gateway.limits import Limits
 from gateway.proxy import archive_stream
 from gateway.proxy.archive_stream import ArchiveCheck
@@ -460,3 +463,136 @@ def test_a_trailing_slash_does_not_hide_an_xml_name(kind: bytes) -> None:
         assert document.data == b"<not-a-demande/>"
     else:
         assert document.problem is not None and document.problem.code == "archive.link"
+
+
+ADVICE = " An SNE export holds relative names, one folder per entity."
+
+
+def test_a_name_that_extracts_elsewhere_is_a_problem_of_that_member() -> None:
+    """Valid applications all, but under names no SNE export has: each is refused; the
+    members before and after them are read as usual."""
+    documents = list(
+        iter_archive(io.BytesIO((ARCHIVES / "unsafe-names.tgz").read_bytes()), "x.tgz", Limits())
+    )
+    outside = (
+        "The member's name has a '..' segment: extracted, it is written outside the "
+        "extraction directory." + ADVICE
+    )
+    assert [
+        (d.source, d.problem.code if d.problem else None, d.problem.message if d.problem else None)
+        for d in documents
+    ] == [
+        ("x.tgz!CERFA/demande-minimal.xml", None, None),
+        ("x.tgz!../../../../tmp/x.xml", "archive.unsafe-name", outside),
+        (
+            "x.tgz!/etc/cron.d/x.xml",
+            "archive.unsafe-name",
+            "The member's name is absolute: GNU tar writes it under the extraction directory, "
+            "other tools at that very path." + ADVICE,
+        ),
+        (
+            "x.tgz!CERFA/evil.xml ",
+            "archive.unsafe-name",
+            "The member's name has a segment ending in a space or a dot, which Windows drops: "
+            "extracted there, it is written under another name than the one validated." + ADVICE,
+        ),
+        (
+            "x.tgz!CERFA\\..\\..\\x.xml",
+            "archive.unsafe-name",
+            "The member's name holds a backslash, a separator on Windows: extracted there, it "
+            "is written under another path than the one validated." + ADVICE,
+        ),
+        (
+            "x.tgz!CERFA/NUL.xml",
+            "archive.unsafe-name",
+            "The member's name is a device Windows reserves (CON, NUL, COM1...): extracted "
+            "there, it is written to no file." + ADVICE,
+        ),
+        (
+            "x.tgz!CERFA/x.xml:stream",
+            "archive.unsafe-name",
+            "The member's name holds a control character or one of < > : \" | ? *, which "
+            "Windows does not allow in a name (':' opens an alternate data stream): extracted "
+            "there, it is written elsewhere or not at all." + ADVICE,
+        ),
+        ("x.tgz!../run.sh", "archive.unsafe-name", outside),
+        (
+            "x.tgz!CERFA/etc",
+            "archive.unsafe-name",
+            "The member is a link to a path outside the extraction directory: members after "
+            "it could be written through it." + ADVICE,
+        ),
+        ("x.tgz!CERFA/demande-after.xml", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CERFA/a.xml",
+        "./CERFA/a.xml",
+        "CERFA/",
+        "CERFA/a.b.xml",
+        "CERFA/NULL.xml",
+        "CERFA/con-x.xml",
+    ],
+)
+def test_ordinary_names_are_not_refused(name: str) -> None:
+    assert unsafe_name(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "symbolic", "outside"),
+    [
+        ("CERFA/link", "../data/x.bin", True, False),
+        ("CERFA/link", "../../x.bin", True, True),
+        ("CERFA/link", "/etc", True, True),
+        ("link", "CERFA/../../x", False, True),
+        ("CERFA/link", "data/x.bin", False, False),
+    ],
+)
+def test_links_outside_the_extraction_directory(
+    name: str, target: str, symbolic: bool, outside: bool
+) -> None:
+    assert (unsafe_link(name, target, symbolic) is not None) is outside
+
+
+def test_exports_waiting_on_their_validation_leave_the_default_executor_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An export whose validation falls behind its download waits in a thread: not in the
+    event loop's default executor, which large bodies' validations and reloads also need (3
+    exports held both of its threads here)."""
+    release = threading.Event()
+
+    def slow(document: Document, *_: object, **__: object) -> DocumentReport:
+        release.wait(60)
+        return DocumentReport(document.source, "demande@13.34")
+
+    monkeypatch.setattr(archive_stream, "validate_document", slow)
+    data = gzip.compress(
+        b"".join(_member(f"CERFA/{index}.xml", b"<a/>") for index in range(400)) + END,
+        compresslevel=0,
+    )
+
+    async def feed(check: ArchiveCheck) -> None:
+        for start in range(0, len(data), 512):
+            await check.feed(data[start : start + 512])
+        await check.finish()
+
+    async def scenario() -> str:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=2))
+        checks = [ArchiveCheck(f"{n}.tgz", None, None, Limits(), False) for n in range(3)]  # type: ignore[arg-type]
+        feeding = [asyncio.create_task(feed(check)) for check in checks]
+        try:
+            async with asyncio.timeout(60):  # bounds a failure only
+                while not all(check._chunks.full() for check in checks):
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # each feed now waits for room in its export's queue
+            return await asyncio.wait_for(loop.run_in_executor(None, lambda: "ran"), 30)
+        finally:
+            release.set()
+            await asyncio.gather(*feeding)
+
+    assert asyncio.run(scenario()) == "ran"

@@ -263,3 +263,20 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped(capsys, tmp_path: Path) -
     assert status == 0
     (case,) = etree.parse(str(output)).getroot().findall("testsuite/testcase")
     assert case.get("name").endswith("/Donn\\xe9es.xml")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_documents_read_before_an_input_error_are_reported(
+    capsys, tmp_path: Path, jobs: str
+) -> None:
+    """A path that cannot be read (a pipe) in the middle of a batch: the documents of that
+    batch read before it are still validated and reported."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    status, out, err = run(
+        capsys, "validate", "--format", "json", "--jobs", jobs, str(VALID), str(INVALID), str(fifo)
+    )
+    assert status == 2
+    assert "not a file or a directory" in err
+    sources = [document["source"] for document in json.loads(out)["documents"]]
+    assert sources == [str(VALID), str(INVALID)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import DEFAULT_POLICIES, ConfigError, Route, load_settings
+from gateway.proxy.target import canonical_target
 from gateway.reload import load_schemas
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +102,33 @@ def test_path_globs() -> None:
     route = Route("r", "/a/*/b/**")
     assert route.matches("GET", "/a/x/b/c/d", None)
     assert not route.matches("GET", "/a/x/y/b/c", None)
+
+
+@pytest.mark.parametrize(
+    ("glob", "raw_path", "matches"),
+    [
+        ("/svc/*", "/svc/", True),
+        ("/svc/*", "/svc/a", True),
+        ("/svc/*", "/svc/a/", True),
+        ("/svc/*", "/svc/a/b", False),
+        ("/svc/**", "/svc/", True),
+        ("/svc/", "/svc", True),
+        ("/svc/*/x", "/svc/a/x/", True),
+        ("/nuu-ws/services/DemandeLogement**", "/NUU-WS/services/demandelogement", True),
+        ("/v1.0/exports/*/fichier", "/V1.0/EXPORTS/9/FICHIER", True),
+        ("/svc/a", "/svc/b", False),
+    ],
+)
+def test_globs_match_canonical_paths_without_case(glob: str, raw_path: str, matches: bool) -> None:
+    """Paths are matched in their canonical form, without a trailing slash: so are globs."""
+    routed = canonical_target(raw_path).routed
+    assert Route("r", glob).matches("POST", routed, None) is matches
+
+
+def test_the_admin_token_comes_from_the_environment_and_is_not_shown() -> None:
+    settings = load_settings(None, environ={"SNE_GATEWAY_ADMIN_TOKEN": "s3cret"})
+    assert settings.admin_token == "s3cret"
+    assert "s3cret" not in repr(settings)
 
 
 def test_a_route_overrides_the_policy(tmp_path: Path) -> None:

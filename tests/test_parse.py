@@ -206,6 +206,33 @@ def test_a_comment_does_not_hide_blanks_from_the_schema(catalog: Catalog, fixtur
             "Not well-formed XML: CData section not finished.",
         ),
         (b"<a><!-- DUPONT Jean-Pierre", "Not well-formed XML: Comment not terminated."),
+        (
+            b"<a><nom>MARTIN&DUPONT;</nom></a>",
+            "Not well-formed XML: an entity reference (&name;) names an entity the document "
+            "does not define; SNE documents use none: write a literal & as &amp;.",
+        ),
+        (
+            b'<?xml version="1.0" encoding="DUPONT"?><a/>',
+            "Not well-formed XML: the XML declaration names an encoding the gateway cannot "
+            "read; send UTF-8.",
+        ),
+        (
+            b'<a xmlns:b="DUPONT Jean"/>',
+            "Not well-formed XML: a namespace declaration (xmlns) holds a value that is not a "
+            "valid URI.",
+        ),
+        (
+            b"<a><?DUPONT Jean</a>",
+            "Not well-formed XML: a processing instruction (<?...?>) never ends.",
+        ),
+        (
+            b"<a><?DUPONT:Jean ?></a>",
+            "Not well-formed XML: a processing instruction's target holds a colon.",
+        ),
+        (
+            b'<?xml version="2.0"?><a/>',
+            "Not well-formed XML: the XML declaration names a version other than 1.0.",
+        ),
     ],
 )
 def test_a_syntax_error_does_not_quote_the_document(document: bytes, message: str) -> None:
@@ -215,3 +242,45 @@ def test_a_syntax_error_does_not_quote_the_document(document: bytes, message: st
         "xml.malformed",
         message,
     )
+
+
+def test_a_syntax_error_quotes_the_document_when_values_are_asked_for() -> None:
+    with pytest.raises(DocumentRejected) as caught:
+        parse_xml(b"<a><nom>MARTIN&DUPONT;</nom></a>", LIMITS, show_values=True)
+    assert caught.value.violation.message == (
+        "Not well-formed XML: an entity reference (&name;) names an entity the document does "
+        "not define; SNE documents use none: write a literal & as &amp; (Entity 'DUPONT' not "
+        "defined)."
+    )
+
+
+CANARY = b"Kanarienvogel"
+#: What can turn a value into markup (quotes and "<" aside: they make it an attribute's or an
+#: element's name, which messages may name).
+markup = st.sampled_from([b"&", b";", b">", b"?", b"!", b"=", b":", b" ", b"#", b"%", b"x"])
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(markup | st.just(CANARY), max_size=8),
+    st.lists(markup, max_size=3),
+    st.sampled_from(
+        [
+            b"<a><nom>%s</nom></a>",
+            b'<a nom="%s"/>',
+            b'<a xmlns:b="%s"/>',
+            b'<?xml version="1.0" encoding="%s"?><a/>',
+            b'<?xml version="%s"?><a/>',
+            b"<a><?%s?></a>",
+        ]
+    ),
+)
+def test_no_syntax_error_quotes_a_value(
+    after: list[bytes], before: list[bytes], template: bytes
+) -> None:
+    """A value with any markup around it, in text, an attribute, a namespace declaration, the
+    XML declaration or a processing instruction: refused or not, never quoted."""
+    try:
+        parse_xml(template % b"".join([*before, CANARY, *after]), LIMITS)
+    except DocumentRejected as rejected:
+        assert CANARY.decode() not in rejected.violation.message

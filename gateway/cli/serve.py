@@ -168,7 +168,7 @@ def run(arguments: argparse.Namespace) -> int:
                 probe.bind((settings.host, settings.port))
         except OSError as error:
             reason = LISTEN_PROBLEMS.get(
-                error.errno,
+                error.errno or 0,
                 f"{error.strerror or error}. Choose the address with --host (or "
                 "SNE_GATEWAY_HOST) and the port with --port (or SNE_GATEWAY_PORT).",
             )

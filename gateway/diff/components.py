@@ -39,7 +39,7 @@ def _reason(error: Exception) -> str:
 def load_components(schema: Schema, folder: Path) -> Components:
     """Build `schema` with xmlschema; file names in sources are shown relative to `folder`.
     Raises `CatalogError` when xmlschema refuses what libxml2 accepted."""
-    options = {"allow": "local", "defuse": "always"}
+    options: dict[str, Any] = {"allow": "local", "defuse": "always"}
     try:
         if schema.entry.suffix.lower() == ".wsdl":
             xsd = Wsdl11Document(str(schema.entry), **options).schema

@@ -124,8 +124,8 @@ def _group_differences(old: Group, new: Group) -> list[Difference]:
         effect = "wildcard-added" if len(new_wild) > len(old_wild) else "wildcard-removed"
         found.append(Difference(effect, *whole))
     else:
-        for old_item, new_item in zip(old_wild, new_wild, strict=True):
-            found.extend(differences(old_item, new_item))
+        for old_wildcard, new_wildcard in zip(old_wild, new_wild, strict=True):
+            found.extend(differences(old_wildcard, new_wildcard))
     old_elements = [item for item in old.items if not isinstance(item, AnyElement)]
     new_elements = [item for item in new.items if not isinstance(item, AnyElement)]
     old_order = [_names(item) for item in old_elements]

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -272,7 +272,10 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
             settled = replace(verdict, why=f"{verdict.why} No sample exercised it.")
             outcome = "unexercised"
     return replace(
-        change, **{audience: settled, "evidence": {**change.evidence, audience: outcome}}
+        change,
+        **cast(
+            dict[str, Any], {audience: settled, "evidence": {**change.evidence, audience: outcome}}
+        ),
     )
 
 

@@ -25,7 +25,11 @@ What GNU tar or Apache commons-compress would extract must not escape validation
 - a hard or symbolic link named `.xml` is `archive.link`, a problem of that member: extracted,
   it reads as its target (any member, `.xml` or not, or a file outside the archive), which is
   not validated under the link's name;
-- a name ending in `/` (`q.xml/`) is read without it, as GNU tar extracts it.
+- a name ending in `/` (`q.xml/`) is read without it, as GNU tar extracts it;
+- a member of any kind whose name would extract elsewhere than it reads (absolute, with a `..`
+  segment, a trailing space or dot, a backslash...), or a link to a path outside the
+  extraction directory, is `archive.unsafe-name`, a problem of that member
+  (`gateway.extract.member_name`).
 
 Any other error tarfile raises on a malformed header is `archive.corrupt` too: a hostile
 archive ends in an `ArchiveError`, never in an uncaught exception.
@@ -40,6 +44,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from gateway.extract.document import Document
+from gateway.extract.member_name import unsafe_link, unsafe_name
 from gateway.limits import Limits
 from gateway.parse import too_large
 from gateway.violation import Violation, ViolationError
@@ -138,14 +143,14 @@ class _BoundedTarInfo(tarfile.TarInfo):
 
     @classmethod
     def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
-        start = archive.fileobj.tell()  # type: ignore[union-attr]
+        start = archive.fileobj.tell()
         depth: int = getattr(archive, "_extended_depth", 0)
         if depth > MAX_EXTENDED_HEADERS_IN_A_ROW:
             raise _TooManyExtendedHeaders
         archive._extended_depth = depth + 1  # type: ignore[attr-defined]
         try:
             member = super().fromtarfile(archive)
-        except tarfile.InvalidHeaderError as error:
+        except tarfile.InvalidHeaderError as error:  # type: ignore[attr-defined]  # not in typeshed
             # At byte 0, not a tar archive at all: tarfile says so (`ReadError`).
             if start == 0:
                 raise
@@ -156,7 +161,7 @@ class _BoundedTarInfo(tarfile.TarInfo):
             raise _DamagedHeader(start, "negative size")
         return member
 
-    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
         if self.size < 0:
             raise _DamagedHeader(self.offset, "negative size")
         if self.type in _EXTENDED_HEADER_TYPES and self.size > MAX_EXTENDED_HEADER:
@@ -173,7 +178,7 @@ class _BoundedTarInfo(tarfile.TarInfo):
             size = sum(len(key) + len(value) for key, value in records.items())
             if len(records) > MAX_GLOBAL_RECORDS or size > MAX_EXTENDED_HEADER:
                 raise _GlobalRecordsTooMany(len(records), size)
-        return member  # type: ignore[no-any-return]
+        return member
 
     # PAX sparse formats 0.0, 0.1 and 1.0: refused before their map is parsed (1.0 reads it
     # from the member's data, as many numbers as its first line says). What follows the member
@@ -217,9 +222,9 @@ def _stored_as_file(member: tarfile.TarInfo) -> bool:
 def _read_past(archive: tarfile.TarFile) -> None:
     """Read, in chunks, up to the header after the member just returned: the bytes the archive
     stores for it, checking they are there."""
-    left = archive.offset - archive.fileobj.tell()  # type: ignore[union-attr]
+    left = archive.offset - archive.fileobj.tell()
     while left > 0:
-        chunk = archive.fileobj.read(min(left, _SKIP_CHUNK))  # type: ignore[union-attr]
+        chunk = archive.fileobj.read(min(left, _SKIP_CHUNK))
         if not chunk:
             raise EOFError
         left -= len(chunk)
@@ -243,11 +248,25 @@ def iter_archive(
             for member in archive:
                 # tarfile remembers every member it has read, even in stream mode: forget them,
                 # or memory grows with the size of the export.
-                archive.members.clear()
+                archive.members.clear()  # type: ignore[attr-defined]  # not in typeshed
                 last = _printable(member.name)
                 # GNU tar drops a trailing '/' from a file's or a link's name.
                 named_xml = member.name.rstrip("/").lower().endswith(XML_SUFFIX)
-                if member.islnk() or member.issym():
+                link = member.islnk() or member.issym()
+                unsafe = unsafe_name(member.name) or (
+                    unsafe_link(member.name, member.linkname, member.issym())
+                    if link and not named_xml
+                    else None
+                )
+                if unsafe:
+                    _read_past(archive)
+                    yield Document(
+                        f"{name}!{last}",
+                        schema=schema,
+                        problem=Violation("archive.unsafe-name", unsafe),
+                    )
+                    continue
+                if link:
                     _read_past(archive)
                     if named_xml:
                         yield Document(f"{name}!{last}", schema=schema, problem=_link(member))

@@ -90,9 +90,12 @@ def extract_documents(
     limits: Limits,
     kind: str | None = None,
     soap_action_header: str | None = None,
+    show_values: bool = False,
+    faults_pass: bool = True,
 ) -> Extraction:
     """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
-    the one `extractor_for` chooses)."""
+    the one `extractor_for` chooses). A body that is not XML says why without quoting its text,
+    unless `show_values`. A SOAP Fault passes unvalidated, unless not `faults_pass`."""
     kind = kind or extractor_for(content_type, rule)
     announced = announced_soap_version(content_type, soap_action_header)
     attachments = None
@@ -116,14 +119,14 @@ def extract_documents(
         # As CXF: the MTOM root part's charset, else the message's.
         charset, root_charset = charset_of(content_type), charset_of(root_part_type)
         data = read_with_charset(data, charset if root_charset is None else root_charset)
-        root = parse_xml(data, limits)
+        root = parse_xml(data, limits, show_values)
     except DocumentRejected as rejected:
         return Extraction(
             (Document("body", schema=rule.wrapper or rule.schema, problem=rejected.violation),),
             announced,
         )
     if kind in ("soap", "mtom") or soap_version(root) is not None:
-        content = soap_documents(root, data, rule, limits, attachments)
+        content = soap_documents(root, data, rule, limits, attachments, faults_pass)
         if isinstance(content, SoapContent):
             return Extraction(content.documents, content.version, content.fault)
         return Extraction((content,), announced or soap_version(root))

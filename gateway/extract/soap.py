@@ -18,7 +18,7 @@ from lxml import etree
 
 from gateway.config import DirectionRule
 from gateway.explain import element_path
-from gateway.extract.document import Document
+from gateway.extract.document import Document, SchemaChoice
 from gateway.extract.mtom import href_content_id
 from gateway.limits import Limits
 from gateway.names import SOAP11, SOAP12, XOP, display_name
@@ -58,7 +58,7 @@ def _attachment(attachments: Mapping[str, bytes], href: str) -> bytes | None:
 
 
 def _problem(
-    source: str, schema: str | None, code: str, message: str, element: etree._Element
+    source: str, schema: SchemaChoice, code: str, message: str, element: etree._Element
 ) -> Document:
     return Document(
         source,
@@ -69,7 +69,7 @@ def _problem(
 
 def _embedded_document(
     element: etree._Element,
-    schema: str | None,
+    schema: SchemaChoice,
     attachments: Mapping[str, bytes],
     limits: Limits,
 ) -> Document:
@@ -136,9 +136,12 @@ def soap_documents(
     rule: DirectionRule,
     limits: Limits,
     attachments: Mapping[str, bytes] | None = None,
+    faults_pass: bool = True,
 ) -> SoapContent | Document:
     """The documents of the envelope `root` (parsed from `data`), or a problem `Document`
-    when it is not a usable envelope."""
+    when it is not a usable envelope. A Fault passes unvalidated (`fault`), unless not
+    `faults_pass` (a request, whose client sends no Fault): it is then a payload like any
+    other, which its wrapper schema does not declare, and its embedded documents are checked."""
     envelope = _ENVELOPES.get(root.tag)
     if envelope is None:
         return _problem(
@@ -181,7 +184,7 @@ def soap_documents(
             "The SOAP Body is missing or empty: there is no payload to validate.",
             body if body is not None else root,
         )
-    if payload.tag == fault_tag:
+    if payload.tag == fault_tag and faults_pass:
         return SoapContent(version, (), fault=True)
     attachments = attachments or {}
     includes = list(payload.iter(_INCLUDE)) if attachments else []

@@ -28,7 +28,7 @@ class Answer:
 
 def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
     """The answer replacing a blocked request (client's fault) or response (server's)."""
-    culprit = "client" if direction == "request" else "server"
+    culprit: Culprit = "client" if direction == "request" else "server"
     if verdict.soap_version:
         count = sum(report.violation_count for report in verdict.reports)
         reason = f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."
@@ -52,7 +52,8 @@ FAULTS: dict[str, tuple[Culprit, str]] = {
     "upstream.timeout": ("server", "La plateforme SNE n'a pas répondu à temps à sne-gateway."),
     "upstream.invalid": (
         "server",
-        "La réponse de la plateforme SNE est invalide ou interrompue.",
+        "La réponse de la plateforme SNE est invalide ou interrompue ; la requête a pu être "
+        "traitée.",
     ),
     "client.timeout": (
         "client",

@@ -1,8 +1,9 @@
 """The gateway's ASGI application: the proxy, and its own endpoints under `/_gateway/`.
 
 `/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready`,
-`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers; every other path goes to the
-proxy, mounted as a raw ASGI handler so that bodies and headers pass byte for byte.
+`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers, reached at their exact
+spelling only (`gateway.proxy.reserved`); every other request goes to the proxy, a raw ASGI
+application, so that bodies and headers pass byte for byte.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import httpx
 import structlog
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import ClientException
-from litestar.handlers import asgi
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPScope, Receive, Send
 
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
 from gateway.proxy.answer import XML_CONTENT_TYPE
 from gateway.proxy.check import gateway_reports
 from gateway.proxy.exchange import Exchange, Gateway
+from gateway.proxy.reserved import Endpoints
 from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
@@ -86,7 +87,7 @@ async def _warn_if_unresolved(upstream: str | None, logger: Any) -> None:
         )
 
 
-def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litestar:
+def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoints:
     """The application for `settings`; compiles the XSD set unless `holder` is given."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
@@ -146,9 +147,14 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
 
     @get("/_gateway/health", sync_to_thread=False)
     def health() -> dict[str, Any]:
-        """Liveness: 200 while the process serves; `degraded` while a reload error stands."""
+        """Liveness: 200 while the process serves; `degraded` while a reload error stands.
+        With an admin token, that alone: the upstream and the XSD set's paths are not for
+        whoever can reach the port."""
+        status = "degraded" if schemas.failure else "ok"
+        if settings.admin_token:
+            return {"status": status}
         return {
-            "status": "degraded" if schemas.failure else "ok",
+            "status": status,
             "env": settings.env,
             "upstream": settings.upstream,
             "xsd": _schemas_state(schemas),
@@ -179,16 +185,14 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
         """Prometheus's text format: every worker's counts, this worker's XSD set."""
         return Response(state["gateway"].metrics.exposition(), media_type=CONTENT_TYPE)
 
-    @asgi("/", is_mount=True, copy_scope=True)
-    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+    async def proxy(scope: HTTPScope, receive: Receive, send: Send) -> None:
         await Exchange(state["gateway"], scope, receive, send).run()
 
     def refused_by_router(
         request: Request[Any, Any, Any], error: ClientException
     ) -> Response[bytes]:
-        """What Litestar refuses before the proxy sees it (a Host header that is not a host
-        name, a method the gateway's own endpoints do not take), in the SNE's shape, as the
-        gateway's other refusals."""
+        """What Litestar refuses of a request to the gateway's own endpoints (a method they
+        do not take), in the SNE's shape, as the gateway's other refusals."""
         reason = f"The request is refused: {error.detail}."
         request_id = os.urandom(16).hex()
         logger.warning(
@@ -204,11 +208,12 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Litest
             headers={**(error.headers or {}), "x-request-id": request_id},
         )
 
-    return Litestar(
-        route_handlers=[health, ready, schemas_endpoint, metrics, proxy],
+    endpoints = Litestar(
+        route_handlers=[health, ready, schemas_endpoint, metrics],
         exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None,
         debug=False,
     )
+    return Endpoints(endpoints, proxy, settings.admin_token)

@@ -15,6 +15,8 @@ import asyncio
 import queue
 import threading
 from collections.abc import Callable, Container
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import structlog
 
@@ -36,12 +38,19 @@ VALIDATORS = 2
 #: `VALIDATORS` + 2 batches are in memory: one per thread, the one waiting, the one being read.
 MEMBERS_PER_BATCH = 32
 BATCH_BYTES = 1024 * 1024
+#: Threads in which exports wait for room in their queue, or for their last member: their own,
+#: and bounded. In the event loop's default executor (6 threads on a 2-core host), a few exports
+#: whose validation falls behind their download would hold every thread, which large bodies'
+#: validations and XSD reloads also need. Past the bound, an export waits its turn (its
+#: validation is behind anyway); a thread is freed as soon as one export's validation catches up.
+EXPORT_WAITERS = 16
+_WAITERS = ThreadPoolExecutor(max_workers=EXPORT_WAITERS, thread_name_prefix="archive-wait")
 _END = b""
 _NO_MORE: list[Document] = []
 _logger = structlog.get_logger()
 
 
-def _failed(source: str, doing: str, error: Exception) -> DocumentReport:
+def _failed(source: str, doing: str, error: BaseException) -> DocumentReport:
     return DocumentReport(
         source,
         None,
@@ -218,12 +227,17 @@ class ArchiveCheck:
         try:
             self._chunks.put_nowait(chunk)
         except queue.Full:
-            await asyncio.to_thread(self._chunks.put, chunk)
+            await _waiting(self._chunks.put, chunk)
 
     async def finish(self) -> None:
         """Signal the end of the stream (complete or not) and wait for the last member."""
         try:
             self._chunks.put_nowait(_END)
         except queue.Full:
-            await asyncio.to_thread(self._chunks.put, _END)
-        await asyncio.to_thread(self._thread.join)
+            await _waiting(self._chunks.put, _END)
+        await _waiting(self._thread.join)
+
+
+async def _waiting(wait: Callable[..., None], *arguments: Any) -> None:
+    """`wait(*arguments)` in one of the exports' own threads."""
+    await asyncio.get_running_loop().run_in_executor(_WAITERS, wait, *arguments)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import cast
 
-from litestar.types import Receive, ReceiveMessage
+from litestar.types import HTTPRequestEvent, Receive
 
 from gateway.proxy.buffer_budget import BufferClaim
 
@@ -25,7 +26,7 @@ class ClientTimeout(ClientDisconnected):
     """The client sent nothing for `client_timeout` seconds before the end of its body."""
 
 
-async def _receive_within(receive: Receive, seconds: float) -> ReceiveMessage:
+async def _receive_within(receive: Receive, seconds: float) -> HTTPRequestEvent:
     try:
         async with asyncio.timeout(seconds):
             message = await receive()
@@ -33,7 +34,8 @@ async def _receive_within(receive: Receive, seconds: float) -> ReceiveMessage:
         raise ClientTimeout(seconds) from None
     if message["type"] == "http.disconnect":
         raise ClientDisconnected
-    return message
+    # An HTTP scope's messages are requests and disconnects.
+    return cast(HTTPRequestEvent, message)
 
 
 @dataclass(slots=True)

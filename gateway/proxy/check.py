@@ -254,7 +254,7 @@ class Checks:
                     self._extract_and_validate,
                     decoded,
                     content_type,
-                    self.rule(direction),
+                    direction,
                     kind,
                 )
                 # Released when the thread ends, not when this exchange stops waiting for it:
@@ -263,9 +263,7 @@ class Checks:
                 self.buffers.hold_while(validating)
                 result = await asyncio.shield(validating)
             else:
-                result = self._extract_and_validate(
-                    decoded, content_type, self.rule(direction), kind
-                )
+                result = self._extract_and_validate(decoded, content_type, direction, kind)
         except Exception as error:  # a bug must not take the exchange down: decide says how
             self.logger.exception(
                 "validation.error", request_id=self.request_id, direction=direction
@@ -289,10 +287,19 @@ class Checks:
         return Extraction((), announced_soap_version(content_type, self.soap_action_header))
 
     def _extract_and_validate(
-        self, body: bytes, content_type: str, rule: DirectionRule, kind: str
+        self, body: bytes, content_type: str, direction: Direction, kind: str
     ) -> tuple[Extraction, list[DocumentReport]]:
+        rule = self.rule(direction)
         extraction = extract_documents(
-            body, content_type, rule, self.settings.limits, kind, self.soap_action_header
+            body,
+            content_type,
+            rule,
+            self.settings.limits,
+            kind,
+            self.soap_action_header,
+            self.settings.capture_values,
+            # A client sends no Fault: on a route with a wrapper, one in a request is checked.
+            faults_pass=direction == "response" or rule.wrapper is None,
         )
         return extraction, [
             validate_document(

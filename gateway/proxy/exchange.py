@@ -17,13 +17,13 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPScope, Receive, Send
 
 from gateway.catalog import SchemaSet
-from gateway.config import Direction, DirectionRule, Route, Settings
+from gateway.config import Direction, DirectionRule, Policy, Route, Settings
 from gateway.decide import decide
 from gateway.extract.message import announced_soap_version, content_type_action, extractor_for
 from gateway.proxy.answer import (
@@ -44,14 +44,22 @@ from gateway.proxy.body import (
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
+from gateway.proxy.host import host_refusal
+from gateway.proxy.methods import allowed_methods
+from gateway.proxy.reserved import reserved
 from gateway.proxy.target import PathRefused, canonical_target
 from gateway.proxy.upstream import timeouts, upstream_url
+from gateway.proxy.upstream_failure import (
+    UpstreamFailure,
+    answer_failure,
+    caused_by,
+    request_failure,
+)
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
 from gateway.report.metrics import Metrics
 
-RESERVED_PREFIX = "/_gateway"
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
 #: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.
 PASS_THROUGH_BUFFER = 1024 * 1024
@@ -88,7 +96,7 @@ class Gateway:
     transport: httpx.AsyncBaseTransport
     logger: Any
     upstream_host: str = field(init=False)
-    timeouts: dict[str, float] = field(init=False)
+    timeouts: dict[str, float | None] = field(init=False)
     #: Large bodies are validated one at a time: a tree takes about 70 times its document's
     #: size, and a handful of 32 MiB bodies at once would take gigabytes.
     large_validations: asyncio.Semaphore = field(init=False)
@@ -119,7 +127,7 @@ def _soap_action(header_action: str | None, content_type: str) -> str | None:
 class Exchange:
     """The state of one client exchange while it goes through the pipeline."""
 
-    def __init__(self, gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, gateway: Gateway, scope: HTTPScope, receive: Receive, send: Send) -> None:
         self.gateway = gateway
         self.settings = gateway.settings
         self.scope = scope
@@ -149,6 +157,20 @@ class Exchange:
         self.route: Route | None = in_service.route_for(
             self.method, self.routed_path, self.soap_action
         )
+        #: The methods the routes of this path take, when this one is refused for its own.
+        self.allow = (
+            allowed_methods(
+                self.settings,
+                in_service.routes,
+                self.method,
+                self.routed_path,
+                self.soap_action,
+                self.headers,
+            )
+            if self.route is None
+            else None
+        )
+        # The set in service when the exchange starts is the one it finishes with.
         self.schema_set: SchemaSet = in_service.schema_set
         #: What this exchange's buffers take from the worker's budget, given back at its end.
         self.buffers = gateway.buffer_budget.claim()
@@ -212,14 +234,15 @@ class Exchange:
         self.outcome = code
         return failed(status, code, reason, soap_version, self.schema_set.version)
 
-    async def _fail_upstream(self, code: str, status: int, reason: str) -> None:
-        answer = self._failure(code, status, reason)
+    async def _fail_upstream(self, failure: UpstreamFailure) -> None:
+        answer = self._failure(failure.code, failure.status, failure.reason)
         self.gateway.logger.error(
-            code,
+            failure.code,
             request_id=self.request_id,
             method=self.method,
             route=self._route_name,
-            reason=reason,
+            reason=failure.reason,
+            cause=failure.cause,
         )
         await self._answer(answer, conformance_headers(self.request_id, self.verdicts))
 
@@ -255,7 +278,7 @@ class Exchange:
             for verdict in self.verdicts.values()
         ):
             return  # only info events to emit, and the level is above: spare building them
-        common = {
+        common: dict[str, Any] = {
             "request_id": self.request_id,
             "method": self.method,
             "path": self.path,
@@ -293,45 +316,60 @@ class Exchange:
 
     # -- the exchange ------------------------------------------------------------------------
 
-    def _refused(self) -> str | None:
-        target = self.scope.get("extensions", {}).get("request_target")
+    def _refused(self) -> tuple[int, str] | None:
+        """The status and reason the request is refused with, if it is."""
+        # The raw request target, as the protocol (gateway.proxy.protocol) keeps it.
+        target = cast("bytes | None", (self.scope.get("extensions") or {}).get("request_target"))
         if self.method in REFUSED_METHODS:
-            return f"The method {self.method} is refused: {REFUSED_METHODS[self.method]}."
+            return 405, f"The method {self.method} is refused: {REFUSED_METHODS[self.method]}."
         if target == b"*":
-            return (
+            return 400, (
                 "The request target '*' (OPTIONS *) is refused: this gateway forwards paths only."
             )
         if target is not None and not target.startswith(b"/"):
-            return "Absolute-form request targets are refused: this gateway is not an open proxy."
+            return 400, (
+                "Absolute-form request targets are refused: this gateway is not an open proxy."
+            )
+        if refusal := host_refusal(self.headers, self.scope.get("http_version")):
+            return 400, refusal
         names = [name for name, _ in self.headers]
-        if self.scope.get("http_version") == "1.1" and names.count(b"host") != 1:
-            return "An HTTP/1.1 request must carry exactly one Host header (RFC 9112, 3.2)."
         for name in (b"content-type", b"content-encoding"):
             if names.count(name) > 1:
                 # Which one counts would be the upstream's choice, not the one validated.
-                return f"The request has {names.count(name)} {name.decode()} headers; send one."
+                return 400, (
+                    f"The request has {names.count(name)} {name.decode()} headers; send one."
+                )
         if self.content_type.lower().count("action=") > 1:
             # CXF takes the first `action=` it finds, even inside another parameter's name.
-            return "The request's Content-Type names an action more than once; name one."
-        return self.refusal
+            return 400, "The request's Content-Type names an action more than once; name one."
+        if self.refusal is not None:
+            return 400, self.refusal
+        if self.allow is not None:
+            return 405, (
+                f"The method {self.method} is not one this path's routes take ({self.allow}), "
+                "and its body would reach the SNE unvalidated."
+            )
+        return None
 
     async def run(self) -> None:
-        if refusal := self._refused():
+        if refused := self._refused():
+            status, refusal = refused
             body = anomaly_document(
                 gateway_reports("request", "gateway.refused", refusal), self.schema_set.version
             )
             await self._answer(
-                Answer(405 if self.method in REFUSED_METHODS else 400, body, XML_CONTENT_TYPE),
-                [(b"x-request-id", self.request_id.encode("latin-1"))],
+                Answer(status, body, XML_CONTENT_TYPE),
+                [
+                    (b"x-request-id", self.request_id.encode("latin-1")),
+                    *([(b"allow", self.allow.encode())] if status == 405 and self.allow else []),
+                ],
             )
             self.gateway.logger.warning(
                 "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
             )
             self.gateway.metrics.refused()
             return
-        if self.routed_path == RESERVED_PREFIX or self.routed_path.startswith(
-            RESERVED_PREFIX + "/"
-        ):
+        if reserved(self.routed_path):
             await self._answer(
                 Answer(
                     404,
@@ -411,6 +449,8 @@ class Exchange:
             self.scope.get("scheme", "http"),
             self.request_id,
         )
+        if self.settings.upstream is None:  # serve always sets one (the simulator's, if need be)
+            raise RuntimeError("no upstream is configured")
         query = self.scope.get("query_string", b"")
         url = self.settings.upstream + self.path + (f"?{query.decode('latin-1')}" if query else "")
         request = httpx.Request(
@@ -426,29 +466,12 @@ class Exchange:
             try:
                 response = await self.gateway.transport.handle_async_request(request)
             except httpx.TransportError as error:
-                if _caused_by(error, ClientDisconnected):
+                if caused_by(error, ClientDisconnected):
                     # The request body's stream broke off on the client's side.
-                    gone = ClientTimeout if _caused_by(error, ClientTimeout) else ClientDisconnected
+                    gone = ClientTimeout if caused_by(error, ClientTimeout) else ClientDisconnected
                     raise gone from error
                 self.upstream_seconds = time.perf_counter() - started
-                if _timed_out(error):
-                    await self._fail_upstream(
-                        "upstream.timeout",
-                        504,
-                        f"The SNE platform did not answer in time ({_cause(error)}).",
-                    )
-                elif isinstance(error, httpx.RemoteProtocolError):
-                    await self._fail_upstream(
-                        "upstream.invalid",
-                        502,
-                        f"The SNE platform's answer is not valid HTTP ({_cause(error)}).",
-                    )
-                else:
-                    await self._fail_upstream(
-                        "upstream.unreachable",
-                        502,
-                        f"The SNE platform cannot be reached ({_cause(error)}).",
-                    )
+                await self._fail_upstream(request_failure(error))
                 return
             self.upstream_seconds = time.perf_counter() - started
             try:
@@ -467,7 +490,7 @@ class Exchange:
 
     async def _respond(self, response: httpx.Response) -> None:
         if problem := _botched(response):
-            await self._fail_upstream("upstream.invalid", 502, problem)
+            await self._fail_upstream(UpstreamFailure("upstream.invalid", 502, problem, problem))
             return
         content_type = response.headers.get("content-type", "")
         kind = self.checks.extractor("response", content_type, response.status_code)
@@ -481,11 +504,8 @@ class Exchange:
             kind = extractor_for(content_type, DirectionRule())
         upstream_headers = end_to_end(response.headers.raw, also_drop=GATEWAY_HEADERS)
         if any(INVALID_HEADER_VALUE.search(value) for _, value in upstream_headers):
-            await self._fail_upstream(
-                "upstream.invalid",
-                502,
-                "The SNE platform's answer has a header value with a control character.",
-            )
+            problem = "The SNE platform's answer has a header value with a control character."
+            await self._fail_upstream(UpstreamFailure("upstream.invalid", 502, problem, problem))
             return
         if kind == "tgz":
             await self._respond_archive(
@@ -517,18 +537,7 @@ class Exchange:
                     ended = False
                     break
         except httpx.TransportError as error:
-            if _timed_out(error):
-                await self._fail_upstream(
-                    "upstream.timeout",
-                    504,
-                    f"The SNE platform stopped sending its answer ({_cause(error)}).",
-                )
-            else:
-                await self._fail_upstream(
-                    "upstream.invalid",
-                    502,
-                    f"The SNE platform's answer broke off before its end ({_cause(error)}).",
-                )
+            await self._fail_upstream(answer_failure(error))
             return
         body = BufferedBody(b"".join(chunks), ended, limit, over_budget)
         del chunks  # held once, as the budget counts it, not twice
@@ -537,7 +546,7 @@ class Exchange:
             kind,
             body,
             content_type,
-            response.headers.get("content-encoding"),  # type: ignore[arg-type]
+            response.headers.get("content-encoding"),
         )
         if verdict is not None:
             self.verdicts["response"] = verdict
@@ -582,17 +591,18 @@ class Exchange:
         """The upstream's answer broke off after its headers were passed on: the client learns
         it by the connection's end (returning without the body's end drops it)."""
         self.outcome = "upstream-broke-off"
-        stopped = "stopped sending" if _timed_out(error) else "broke off before its end"
+        failure = answer_failure(error)
         self.gateway.logger.warning(
             "upstream.broke-off",
             request_id=self.request_id,
             method=self.method,
             route=self._route_name,
-            reason=f"The SNE platform's answer {stopped} ({_cause(error)}).",
+            reason=failure.reason,
+            cause=failure.cause,
         )
 
     async def _respond_archive(
-        self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: str
+        self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: Policy
     ) -> None:
         """Stream the archive on while validating it. The verdict comes after the headers, so
         they say `X-Conformance: streaming`. Under `block`, the stream is cut at the first
@@ -643,7 +653,7 @@ class Exchange:
         await check.finish()
         decision = decide(
             check.reports,
-            policy,  # type: ignore[arg-type]
+            policy,
             self.settings.env,
             self.settings.fail_closed,
             self.settings.rule_actions,
@@ -664,16 +674,6 @@ class Exchange:
         await self._send({"type": "http.response.body", "body": held})
 
 
-def _cause(error: httpx.TransportError) -> str:
-    """What actually went wrong, rather than the class httpx-aiohttp mapped it to. An answer
-    that could not be parsed is named, not quoted: aiohttp quotes the bytes it choked on, which
-    may be an application, names and all."""
-    cause = error.__cause__ or error
-    if isinstance(error, httpx.RemoteProtocolError) or not str(cause):
-        return type(cause).__name__
-    return f"{type(cause).__name__}: {cause}"
-
-
 def _botched(response: httpx.Response) -> str | None:
     """Why the upstream's answer cannot be passed on as it is, if it cannot."""
     status = response.status_code
@@ -689,21 +689,3 @@ def _botched(response: httpx.Response) -> str | None:
                 "which one its client would follow is not known."
             )
     return None
-
-
-def _timed_out(error: httpx.TransportError) -> bool:
-    """Whether the upstream was too slow, rather than unreachable. httpx-aiohttp maps aiohttp's
-    errors loosely (a refused connection, or a TLS server hanging up on a missing client
-    certificate, become ConnectTimeout), so the underlying error decides when there is one."""
-    if error.__cause__ is not None:
-        return _caused_by(error, TimeoutError)
-    return isinstance(error, httpx.TimeoutException)
-
-
-def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False

@@ -8,6 +8,9 @@
   answer before it), after which it is answered 408 and disconnected: uvicorn would wait for
   ever (a stalled client, or slowloris). The body's silences are timed by the exchange, which
   answers them in the SNE's shape.
+- A connection answered before its request's body was read (a refusal, a body over
+  `max_body_bytes` blocked) is closed like an idle one once the body's end has come: uvicorn
+  stops its keep-alive timer at the body's first byte and never arms it again.
 - A client that reads nothing of its answer for `client_timeout` seconds, while the gateway
   has more to send, is disconnected: uvicorn would keep the answer (up to `max_body_bytes`
   of it) and the upstream's stream waiting for ever.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -141,8 +144,16 @@ class GatewayProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self.in_message = False
         if self._answered():
-            # The end of a body answered early: the next request's time starts at its first byte.
+            # The end of a body answered early: the next request's time starts at its first
+            # byte, and the connection is idle until then. uvicorn armed its keep-alive timer
+            # when the answer ended, and stopped it at the body's next byte: armed again, or
+            # the connection would stay open for ever.
             self._stop_headers_deadline()
+            if not self.transport.is_closing() and not self.pipeline:
+                self._unset_keepalive_if_required()
+                self.timeout_keep_alive_task = self.loop.call_later(
+                    self.timeout_keep_alive, self.timeout_keep_alive_handler
+                )
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
@@ -183,7 +194,8 @@ class GatewayProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.reading_headers = False
         self._stop_headers_deadline()
-        self.scope.setdefault("extensions", {})["request_target"] = self.url  # type: ignore[typeddict-item]
+        extensions = cast(dict[str, object], self.scope.setdefault("extensions", {}))
+        extensions["request_target"] = self.url
         super().on_headers_complete()
 
     def _start_headers_deadline(self) -> None:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from litestar import Litestar
 
 from gateway.config import Settings, load_settings
 from gateway.proxy.app import create_app
 from gateway.proxy.protocol import gateway_protocol
+from gateway.proxy.reserved import Endpoints
 from gateway.reload import SchemaHolder
 from gateway.report.log import server_log_config
 from gateway.report.metrics import MULTIPROCESS_VARIABLE
@@ -28,7 +28,7 @@ from gateway.report.metrics import MULTIPROCESS_VARIABLE
 SERVE_SPEC_VARIABLE = "_SNE_GATEWAY_SERVE_SPEC"
 
 
-def app_from_environment() -> Litestar:
+def app_from_environment() -> Endpoints:
     """The application of a worker process, from the spec its parent left in the environment."""
     spec = json.loads(os.environ[SERVE_SPEC_VARIABLE])
     config = Path(spec["config"]) if spec["config"] else None

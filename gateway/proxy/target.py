@@ -11,7 +11,9 @@ as well, by choice: proxies and URL libraries on the way may decode them (yarl d
 parameter; the gateway forwards that spelling itself, and routes it to the service's checks.
 A path that climbs above the root, hides a `/` or `\\` in an escape, or has a dot-segment
 with parameters (`..;`, which Java servers resolve as `..`) or a segment of parameters only
-(`/;x/`, which they drop), is refused.
+(`/;x/`, which they drop), is refused. What a URL may not hold as it is (a space, `"`, `<`, `>`,
+`` ` ``, `{`, `}`, a byte over 127...) is escaped (`%60`), as httpx would escape it on the way
+out: what is matched and validated is byte for byte what the upstream receives.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ _DECODED = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*,:;=@"
 )
 _HIDDEN_SEPARATORS = frozenset({"2F", "5C", "00"})
+#: What a path may not hold as it is (all but RFC 3986's pchar, `/` and the escapes' `%`): it
+#: is escaped, as httpx escapes it when it sends the request.
+_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*,:;=@/%]")
 
 
 class PathRefused(ValueError):
@@ -48,13 +53,17 @@ def _decode(match: re.Match[str]) -> str:
     return f"%{match[1].upper()}"
 
 
+def _escape(match: re.Match[str]) -> str:
+    return f"%{ord(match[0]):02X}"  # a byte: the path was read as latin-1
+
+
 def canonical_target(raw_path: str) -> Target:
     """The canonical form of an origin-form path; raise `PathRefused`."""
     if not raw_path.startswith("/") or raw_path.startswith("//"):
         raise PathRefused("the path must start with a single '/'")
     if "\\" in raw_path:
         raise PathRefused("the path holds a backslash")
-    decoded = _ESCAPE.sub(_decode, raw_path)
+    decoded = _UNSAFE.sub(_escape, _ESCAPE.sub(_decode, raw_path))
     segments: list[str] = []
     for segment in decoded.split("/")[1:]:
         name = segment.split(";", 1)[0]

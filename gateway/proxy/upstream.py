@@ -138,7 +138,7 @@ def upstream_transport(settings: Settings) -> httpx.AsyncBaseTransport:
     return UpstreamTransport(verify=context, client=session, trust_env=False)
 
 
-def timeouts(settings: Settings) -> dict[str, float]:
+def timeouts(settings: Settings) -> dict[str, float | None]:
     """The `timeout` extension of each upstream request."""
     return httpx.Timeout(
         connect=settings.connect_timeout,

@@ -93,6 +93,7 @@ def server_log_formatter(log_format: str, env: str) -> logging.Formatter:
     """uvicorn's records rendered like the gateway's events (one compact JSON line each in JSON
     mode; these are few, and a formatter gives text, so the standard json module renders them,
     escaping what is not ASCII whatever stderr's encoding)."""
+    renderer: structlog.dev.ConsoleRenderer | structlog.processors.JSONRenderer
     if _console(log_format, env):
         preparing, renderer = [], structlog.dev.ConsoleRenderer()
     else:

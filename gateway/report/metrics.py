@@ -154,7 +154,8 @@ class Metrics:
             pending[self.checks, (route, direction, decision.conformance, decision.action)] += 1
             if decision.conformance != "skipped" and not verdict.archive:
                 pending[self.validations, (direction,)] += 1
-                pending[self.validation_seconds, (direction,)] += verdict.seconds
+                # A Counter adds seconds as well as counts; typeshed types its values as int.
+                pending[self.validation_seconds, (direction,)] += verdict.seconds  # type: ignore[assignment]
             for report in verdict.reports:
                 for violation in report.violations:
                     pending[self.violations, (route, direction, violation.code)] += 1
