@@ -14,19 +14,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
+from gateway.routing.route import (
+    DIRECTIONS,
+    POLICIES,
+    Direction,
+    DirectionRule,
+    Policy,
+    Route,
+    policy_for,
+)
+from gateway.routing.router import first_route
 from gateway.rules import RULE_ACTIONS, RULES, logged_codes
 
-Policy = Literal["block", "log", "off"]
-Direction = Literal["request", "response"]
 ENVIRONMENTS = ("ecole", "recette", "prod")
-POLICIES = ("block", "log", "off")
-DIRECTIONS: tuple[Direction, ...] = ("request", "response")
 EXTRACTORS = ("xml", "soap", "mtom", "tgz")
 LOG_FORMATS = ("auto", "json", "console")
 ENVIRONMENT_PREFIX = "SNE_GATEWAY_"
@@ -47,75 +53,6 @@ class ConfigError(Exception):
         self.reason, self.key, self.file = reason, key, file
         where = ": ".join(part for part in (str(file) if file else None, key) if part)
         super().__init__(f"{where}: {reason}" if where else reason)
-
-
-@dataclass(frozen=True, slots=True)
-class DirectionRule:
-    """What to validate in one direction of a route.
-
-    `schema`: the business schema (a catalog name, or a path to an .xsd/.wsdl file) for the
-    body, or for each base64 document in `embedded` (none: the schema the document's identity
-    selects, see `gateway.select`); `wrapper`: the schema of a SOAP Body's
-    payload; `extract`: force an extractor instead of choosing by content type; `policy`:
-    override the environment's policy for this route and direction. `schema` may list several
-    names (`["drm-ressources", "anomalies"]`): the document is judged by the one it fits."""
-
-    @property
-    def schema_names(self) -> tuple[str, ...]:
-        """Every schema this rule names, the wrapper included."""
-        names = (self.schema,) if isinstance(self.schema, str) else self.schema or ()
-        return (*names, self.wrapper) if self.wrapper else names
-
-    schema: str | tuple[str, ...] | None = None
-    wrapper: str | None = None
-    embedded: tuple[str, ...] = ()
-    extract: str | None = None
-    policy: Policy | None = None
-
-
-def _glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Paths are matched in their canonical form, without a trailing slash
-    (`gateway.proxy.target`): so is the glob, whose last segment, when it may be empty (`/*`,
-    `/**`), may then be missing (`/svc/*` matches `/svc/`, which is matched as `/svc`). Without
-    case, as servlet containers on case-insensitive file systems, and proxies in front of
-    them, may serve a path (a route's path in another case is that route)."""
-    pattern = pattern.rstrip("/") or "/"
-    tail = ""
-    for ending, optional in (("/**", "(?:/.*)?"), ("/*", "(?:/[^/]*)?")):
-        if pattern.endswith(ending):
-            pattern, tail = pattern[: -len(ending)], optional
-            break
-    parts = re.split(r"(\*\*|\*|\?)", pattern)
-    translated = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
-    return re.compile(
-        "".join(translated.get(part, re.escape(part)) for part in parts) + tail, re.IGNORECASE
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A family of exchanges: `path` is a glob (`*` within a segment, `**` across)."""
-
-    name: str
-    path: str
-    methods: tuple[str, ...] = ()
-    soap_action: str | None = None
-    request: DirectionRule = DirectionRule()
-    response: DirectionRule = DirectionRule()
-    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pattern", _glob_to_regex(self.path))
-
-    def matches(self, method: str, path: str, soap_action: str | None) -> bool:
-        return (
-            (not self.methods or method in self.methods)
-            and (self.soap_action is None or self.soap_action == soap_action)
-            and self.pattern.fullmatch(path) is not None
-        )
-
-    def rule(self, direction: Direction) -> DirectionRule:
-        return self.request if direction == "request" else self.response
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +111,7 @@ class Settings:
 
     def policy(self, direction: Direction, route: Route | None) -> Policy:
         """The policy for `direction` in this environment, a route's override first."""
-        override = route.rule(direction).policy if route else None
-        return override or self.policies[self.env][direction]
+        return policy_for(self.policies[self.env], direction, route)
 
     @cached_property
     def rule_actions(self) -> Mapping[str, Policy]:
@@ -186,13 +122,6 @@ class Settings:
         """The first configured route matching the exchange, in file order (the proxy looks
         in the routes in service, `gateway.reload.LoadedSchemas.route_for`)."""
         return first_route(self.routes, method, path, soap_action)
-
-
-def first_route(
-    routes: tuple[Route, ...], method: str, path: str, soap_action: str | None
-) -> Route | None:
-    """The first of `routes` matching the exchange."""
-    return next((r for r in routes if r.matches(method, path, soap_action)), None)
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import DEFAULT_POLICIES, ConfigError, Route, load_settings
+from gateway.config import DEFAULT_POLICIES, ConfigError, load_settings
 from gateway.proxy.target import canonical_target
 from gateway.reload import load_schemas
+from gateway.routing.route import Route
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "gateway.toml"

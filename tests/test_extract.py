@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.catalog import SchemaSet, load_catalog
-from gateway.config import DirectionRule
 from gateway.extract.message import (
     announced_soap_version,
     content_type_action,
@@ -20,6 +19,7 @@ from gateway.extract.message import (
 )
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.limits import Limits
+from gateway.routing.route import DirectionRule
 from gateway.validate import validate_document
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"

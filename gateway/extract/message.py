@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.config import DirectionRule
 from gateway.extract.document import Document
 from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.extract.soap import SoapContent, soap_documents, soap_version
 from gateway.limits import Limits
 from gateway.parse import DocumentRejected, charset_of, parse_xml, read_with_charset
+from gateway.routing.route import DirectionRule
 
 MULTIPART_RELATED = "multipart/related"
 SOAP12_TYPE = "application/soap+xml"

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.config import Direction
 from gateway.decide import overall_conformance
 from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
 from gateway.report.anomaly import anomaly_document
 from gateway.report.soap_fault import Culprit, fault_content_type, fault_status, soap_fault
+from gateway.routing.route import Direction
 
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
 

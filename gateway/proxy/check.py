@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.catalog import SchemaSet
-from gateway.config import Direction, DirectionRule, Policy, Route, Settings
+from gateway.config import Settings
 from gateway.decide import Decision, decide
 from gateway.extract.message import (
     Extraction,
@@ -28,6 +28,7 @@ from gateway.extract.message import (
 from gateway.limits import MAX_FAILED_DOCUMENTS
 from gateway.proxy.body import BufferedBody
 from gateway.proxy.buffer_budget import BufferClaim
+from gateway.routing.route import Direction, DirectionRule, Policy, Route
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 

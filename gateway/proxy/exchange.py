@@ -23,7 +23,7 @@ import httpx
 from litestar.types import HTTPScope, Receive, Send
 
 from gateway.catalog import SchemaSet
-from gateway.config import Direction, DirectionRule, Policy, Route, Settings
+from gateway.config import Settings
 from gateway.decide import decide
 from gateway.extract.message import announced_soap_version, content_type_action, extractor_for
 from gateway.proxy.answer import (
@@ -59,6 +59,7 @@ from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
 from gateway.report.metrics import Metrics
+from gateway.routing.route import Direction, DirectionRule, Policy, Route
 
 #: Bodies that are not validated are still read whole up to this size, to be forwarded with a
 #: Content-Length (cheaper for both ends than chunked streaming); larger ones stream.

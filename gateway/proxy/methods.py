@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.config import Route, Settings
+from gateway.config import Settings
 from gateway.proxy.headers import RawHeaders, header
+from gateway.routing.route import Route
+from gateway.routing.router import routes_without_method
 
 
 def _has_body(headers: RawHeaders) -> bool:
@@ -31,13 +33,7 @@ def allowed_methods(
 ) -> str | None:
     """The `Allow` header's value when the request must be refused for its method (among the
     routes `in_service`), or None."""
-    routes = [
-        route
-        for route in in_service
-        if route.methods
-        and method not in route.methods
-        and route.matches(route.methods[0], path, soap_action)
-    ]
+    routes = routes_without_method(in_service, method, path, soap_action)
     if not routes or not _has_body(headers) or settings.policy("request", routes[0]) != "block":
         return None
     return ", ".join(dict.fromkeys(name for route in routes for name in route.methods))

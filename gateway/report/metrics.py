@@ -26,9 +26,9 @@ from prometheus_client.registry import Collector
 from gateway.decide import overall_conformance
 
 if TYPE_CHECKING:
-    from gateway.config import Direction
     from gateway.proxy.check import Verdict
     from gateway.reload import SchemaHolder
+    from gateway.routing.route import Direction
 
 #: Where the workers of one `serve` write their values (read by prometheus-client on import).
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from gateway.catalog import SchemaSet
-from gateway.config import DirectionRule
 from gateway.extract.message import extract_documents, extractor_for
 from gateway.limits import DEFAULT_LIMITS
 from gateway.names import SOAP12, WS
 from gateway.parse import parse_xml
 from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
+from gateway.routing.route import DirectionRule
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer
 from gateway.simulator.demande import (
