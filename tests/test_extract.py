@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.catalog import SchemaSet, load_catalog
-from gateway.extract.message import (
+from gateway.extract.message import extract_documents, extractor_for
+from gateway.extract.mtom import MultipartError, parse_multipart
+from gateway.http_metadata import (
     announced_soap_version,
     content_type_action,
-    extract_documents,
-    extractor_for,
+    content_type_parameters,
 )
-from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
 from gateway.limits import Limits
 from gateway.routing.route import DirectionRule
 from gateway.validate import validate_document

@@ -15,14 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.extract.document import Document
-from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
+from gateway.extract.mtom import MultipartError, parse_multipart
 from gateway.extract.soap import SoapContent, soap_documents, soap_version
+from gateway.http_metadata import (
+    SOAP12_TYPE,
+    announced_soap_version,
+    charset_of,
+    content_type_parameters,
+    read_with_charset,
+)
 from gateway.limits import Limits
-from gateway.parse import DocumentRejected, charset_of, parse_xml, read_with_charset
+from gateway.parse import DocumentRejected, parse_xml
 from gateway.routing.route import DirectionRule
 
 MULTIPART_RELATED = "multipart/related"
-SOAP12_TYPE = "application/soap+xml"
 XML_TYPES = frozenset({"text/xml", "application/xml", SOAP12_TYPE, "application/xop+xml"})
 ARCHIVE_TYPES = frozenset(
     {
@@ -48,28 +54,6 @@ def extractor_for(content_type: str, rule: DirectionRule) -> str | None:
     if media_type in ARCHIVE_TYPES:
         return "tgz"
     return None
-
-
-def announced_soap_version(content_type: str, soap_action_header: str | None) -> str | None:
-    """The SOAP version the HTTP headers announce, for answering a message that cannot be
-    parsed: SOAP 1.2's media type, or SOAP 1.1's SOAPAction header."""
-    media_type, parameters = content_type_parameters(content_type)
-    start_info = content_type_parameters(parameters.get("start-info", ""))[0]
-    if SOAP12_TYPE in (media_type, parameters.get("type"), start_info):
-        return "1.2"
-    if soap_action_header is not None or start_info == "text/xml":
-        return "1.1"
-    return None
-
-
-def content_type_action(content_type: str) -> str | None:
-    """The action a SOAP 1.2 Content-Type carries: its `action` parameter or, in MTOM, the one
-    inside `start-info` (`start-info="application/soap+xml; action=\\"urn:op\\""`, as in the
-    MTOM specification's example)."""
-    parameters = content_type_parameters(content_type)[1]
-    if "action" in parameters or "start-info" not in parameters:
-        return parameters.get("action")
-    return content_type_parameters(parameters["start-info"])[1].get("action")
 
 
 @dataclass(frozen=True, slots=True)

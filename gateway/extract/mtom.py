@@ -11,30 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from types import MappingProxyType
 from urllib.parse import unquote_plus
 
+from gateway.http_metadata import content_type_parameters
 from gateway.violation import Violation, ViolationError
-
-_PARAMETER = re.compile(r';\s*([\w.\-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
-
-
-@lru_cache(maxsize=256)
-def content_type_parameters(value: str) -> tuple[str, Mapping[str, str]]:
-    """`multipart/related; boundary="b"; start="<r>"` → (`multipart/related`, parameters).
-    Cached: a client sends the same few content types again and again."""
-    media_type = value.split(";", 1)[0].strip().lower()
-    parameters = {}
-    for name, raw in _PARAMETER.findall(value):
-        if raw.startswith('"'):
-            raw = raw[1:-1]
-            if "\\" in raw:
-                raw = re.sub(r"\\(.)", r"\1", raw)
-        parameters[name.lower()] = raw
-    return media_type, MappingProxyType(parameters)
 
 
 class MultipartError(ViolationError):

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.catalog import SchemaSet
 from gateway.config import Settings
 from gateway.decide import Decision, decide
-from gateway.extract.message import (
-    Extraction,
-    announced_soap_version,
-    extract_documents,
-    extractor_for,
-)
+from gateway.extract.message import Extraction, extract_documents, extractor_for
+from gateway.http_metadata import announced_soap_version, decoded_body
 from gateway.limits import MAX_FAILED_DOCUMENTS
 from gateway.proxy.body import BufferedBody
 from gateway.proxy.buffer_budget import BufferClaim
@@ -37,9 +32,6 @@ BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
 #: Bodies above this size are validated in a worker thread rather than on the event loop, one
 #: at a time.
 THREAD_THRESHOLD = 256 * 1024
-#: Members of a gzip body decoded (each one copies the rest of the body: a body of 20-byte
-#: empty members would take minutes); a client sends one.
-MAX_GZIP_MEMBERS = 4
 
 
 @dataclass
@@ -78,62 +70,6 @@ def _over_budget(direction: Direction, budget: int) -> list[DocumentReport]:
         f"The {direction} body was not validated: the bodies this worker holds for validation "
         f"would have gone over {budget:,} bytes (max_buffered_bytes).",
     )
-
-
-def _decoded(body: bytes, encoding: str | None, limit: int, raw_deflate: bool) -> bytes | None:
-    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable.
-    Every gzip member is decoded (a receiver reads them all), up to `MAX_GZIP_MEMBERS`, and a
-    stream cut short or followed by anything but gzip's zero padding is undecodable: what is
-    validated is what the receiver reads. `deflate` is zlib's format (RFC 9110, 8.4.1.2); with
-    `raw_deflate`, a body that does not begin with a zlib header is read as deflate's raw
-    stream, which browsers, curl and httpx read too. The header alone decides, as in browsers:
-    trying the raw stream after a failed zlib one could validate another document than the one
-    a receiver reads (a zlib stream, then bytes that make the whole a raw stream)."""
-    if not encoding or encoding == "identity" or not body:
-        return body
-    encoding = encoding.lower()
-    if encoding == "gzip":
-        return _inflated(body, 16 + zlib.MAX_WBITS, MAX_GZIP_MEMBERS, limit)
-    if encoding != "deflate":
-        return None
-    if raw_deflate and not _zlib_header(body):
-        return _inflated(body, -zlib.MAX_WBITS, 1, limit)
-    return _inflated(body, zlib.MAX_WBITS, 1, limit)
-
-
-def _zlib_header(body: bytes) -> bool:
-    """Whether `body` begins as zlib's format does (RFC 1950, 2.2): deflate with a window of at
-    most 32 KiB, a check over both bytes, no preset dictionary."""
-    return (
-        len(body) >= 2
-        and body[0] & 0x0F == 8
-        and body[0] >> 4 <= 7
-        and (body[0] << 8 | body[1]) % 31 == 0
-        and not body[1] & 0x20
-    )
-
-
-def _inflated(body: bytes, wbits: int, members: int, limit: int) -> bytes | None:
-    parts: list[bytes] = []
-    size = 0
-    rest = body
-    try:
-        for _ in range(members):
-            decompressor = zlib.decompressobj(wbits)
-            parts.append(decompressor.decompress(rest, limit + 1 - size))
-            size += len(parts[-1])
-            if size > limit:
-                break  # too large: the caller says so
-            if not decompressor.eof:
-                return None
-            rest = decompressor.unused_data
-            if not rest or (rest[0] == 0 and rest.count(0) == len(rest)):
-                break
-        else:
-            return None
-    except zlib.error:
-        return None
-    return b"".join(parts)
 
 
 @dataclass(slots=True)
@@ -232,7 +168,7 @@ class Checks:
                 )
             return self._unread(content_type), _too_large(direction, limit)
         # Java's inflater, the SNE's, reads zlib's format only; an SI's HTTP client may read both.
-        decoded = _decoded(body.data, encoding, limit, raw_deflate=direction == "response")
+        decoded = decoded_body(body.data, encoding, limit, raw_deflate=direction == "response")
         if decoded is None:
             return self._unread(content_type), gateway_reports(
                 "body",

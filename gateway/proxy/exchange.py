@@ -25,7 +25,8 @@ from litestar.types import HTTPScope, Receive, Send
 from gateway.catalog import SchemaSet
 from gateway.config import Settings
 from gateway.decide import decide
-from gateway.extract.message import announced_soap_version, content_type_action, extractor_for
+from gateway.extract.message import extractor_for
+from gateway.http_metadata import announced_soap_version, soap_action
 from gateway.proxy.answer import (
     XML_CONTENT_TYPE,
     Answer,
@@ -115,16 +116,6 @@ class Gateway:
         self.metrics = Metrics(self.schemas, self.logger)
 
 
-def _soap_action(header_action: str | None, content_type: str) -> str | None:
-    """The SOAP action as the SNE's CXF reads it: the Content-Type's for SOAP 1.2 (a SOAPAction
-    header is then ignored), else the SOAPAction header, in double or single quotes."""
-    if announced_soap_version(content_type, None) == "1.2":
-        action = content_type_action(content_type)
-    else:
-        action = header_action
-    return action.strip().strip("\"'") if action is not None else None
-
-
 class Exchange:
     """The state of one client exchange while it goes through the pipeline."""
 
@@ -151,7 +142,7 @@ class Exchange:
         )
         self.content_type = header(self.headers, b"content-type") or ""
         soap_action_header = header(self.headers, b"soapaction")
-        self.soap_action = _soap_action(soap_action_header, self.content_type)
+        self.soap_action = soap_action(soap_action_header, self.content_type)
         # The set in service when the exchange starts is the one it finishes with, and so
         # are the routes fitted to it.
         in_service = gateway.schemas.current
