@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
+from gateway.extract.message import EXTRACTORS
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
 from gateway.routing.route import (
     DIRECTIONS,
@@ -33,7 +34,6 @@ from gateway.routing.router import first_route
 from gateway.rules import RULE_ACTIONS, RULES, logged_codes
 
 ENVIRONMENTS = ("ecole", "recette", "prod")
-EXTRACTORS = ("xml", "soap", "mtom", "tgz")
 LOG_FORMATS = ("auto", "json", "console")
 ENVIRONMENT_PREFIX = "SNE_GATEWAY_"
 #: The configuration shipped with the project: routes for every SNE endpoint.
@@ -284,7 +284,7 @@ def _rule(value: Any, key: str, file: Path | None) -> DirectionRule:
     if not isinstance(embedded, list) or not all(isinstance(e, str) and e for e in embedded):
         raise ConfigError("must be a list of element names", f"{key}.embedded", file)
     try:
-        extract = _choice(EXTRACTORS)(value["extract"]) if "extract" in value else None
+        extract = _choice(tuple(EXTRACTORS))(value["extract"]) if "extract" in value else None
         policy = _choice(POLICIES)(value["policy"]) if "policy" in value else None
         wrapper = _schema_reference(_text(value["wrapper"]), file) if "wrapper" in value else None
         schema = value.get("schema")

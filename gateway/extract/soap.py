@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from gateway.explain import element_path
+from gateway.extract.content_id import href_content_id
 from gateway.extract.document import Document, SchemaChoice
-from gateway.extract.mtom import href_content_id
 from gateway.limits import Limits
 from gateway.names import SOAP11, SOAP12, XOP, display_name
 from gateway.parse import too_large

@@ -21,8 +21,9 @@ from typing import Any
 import structlog
 
 from gateway.catalog import SchemaSet
-from gateway.extract.archive import ArchiveError, iter_archive
+from gateway.extract.archive import ArchiveError
 from gateway.extract.document import Document, SchemaChoice
+from gateway.extract.extractor import StreamingExtractor
 from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
@@ -102,6 +103,7 @@ class ArchiveCheck:
 
     def __init__(
         self,
+        extractor: StreamingExtractor,
         name: str,
         schema_set: SchemaSet,
         schema: SchemaChoice,
@@ -109,6 +111,7 @@ class ArchiveCheck:
         show_values: bool,
         logged: Container[str] = frozenset(),
     ) -> None:
+        self.extractor = extractor
         self.name = name
         self.logged = logged
         self.documents = 0
@@ -192,7 +195,7 @@ class ArchiveCheck:
         for validator in validators:
             validator.start()
         try:
-            for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
+            for document in self.extractor.documents(reader, self.name, limits, schema):  # type: ignore[arg-type]
                 self.documents += 1
                 batch.append(document)
                 batch_bytes += len(document.data)

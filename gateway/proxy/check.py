@@ -18,17 +18,19 @@ from typing import Any
 from gateway.catalog import SchemaSet
 from gateway.config import Settings
 from gateway.decide import Decision, decide
-from gateway.extract.message import Extraction, extract_documents, extractor_for
+from gateway.extract.extractor import BufferedExtractor, Extraction, Extractor, Message
+from gateway.extract.message import extractor_for
+from gateway.extract.xml_body import XML
 from gateway.http_metadata import announced_soap_version, decoded_body
 from gateway.limits import MAX_FAILED_DOCUMENTS
 from gateway.proxy.body import BufferedBody
 from gateway.proxy.buffer_budget import BufferClaim
-from gateway.routing.route import Direction, DirectionRule, Policy, Route
+from gateway.routing.route import NO_RULE, Direction, DirectionRule, Policy, Route
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
-#: Extractors that need the whole body (archives stream instead).
-BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
+#: Responses without a body to validate.
+NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
 #: Bodies above this size are validated in a worker thread rather than on the event loop, one
 #: at a time.
 THREAD_THRESHOLD = 256 * 1024
@@ -90,14 +92,14 @@ class Checks:
     buffers: BufferClaim
 
     def rule(self, direction: Direction) -> DirectionRule:
-        return self.route.rule(direction) if self.route else DirectionRule()
+        return self.route.rule(direction) if self.route else NO_RULE
 
     def policy(self, direction: Direction) -> Policy:
         return self.settings.policy(direction, self.route)
 
     def extractor(
         self, direction: Direction, content_type: str, status: int | None = None
-    ) -> str | None:
+    ) -> Extractor | None:
         """The extractor for `direction`, or None when it is not validated. On a route that
         names its schemas, a request is read as XML whatever its Content-Type says (sent as
         text/plain, as an archive type, or untyped, it would otherwise reach the SNE
@@ -109,16 +111,30 @@ class Checks:
         kind = extractor_for(content_type, rule)
         if rule.extract or not rule.schema_names:
             return kind
-        if direction == "request" and kind not in BUFFERED_EXTRACTORS:
-            return "xml"
+        if direction == "request" and (kind is None or kind.streaming):
+            return XML
         if direction == "response" and kind is None and status is not None and 200 <= status < 300:
-            return "xml"
+            return XML
+        return kind
+
+    def response_extractor(self, method: str, status: int, content_type: str) -> Extractor | None:
+        """The extractor of an answer, or None when it is not validated (an answer to HEAD, or
+        of a status without a body, has none). A streaming extractor the route forces reads a
+        successful answer of its own media type, or of none; any other answer is read by its
+        type (an error answer on an export route is an XML document, not an archive)."""
+        if method == "HEAD" or status in NO_BODY_STATUSES:
+            return None
+        kind = self.extractor("response", content_type, status)
+        if kind is not None and kind.streaming:
+            by_type = extractor_for(content_type, NO_RULE)
+            if not (200 <= status < 300 and by_type in (None, kind)):
+                return by_type
         return kind
 
     async def check(
         self,
         direction: Direction,
-        kind: str,
+        kind: BufferedExtractor,
         body: BufferedBody,
         content_type: str,
         encoding: str | None,
@@ -155,7 +171,7 @@ class Checks:
     async def _reports(
         self,
         direction: Direction,
-        kind: str,
+        kind: BufferedExtractor,
         body: BufferedBody,
         content_type: str,
         encoding: str | None,
@@ -224,20 +240,20 @@ class Checks:
         return Extraction((), announced_soap_version(content_type, self.soap_action_header))
 
     def _extract_and_validate(
-        self, body: bytes, content_type: str, direction: Direction, kind: str
+        self, body: bytes, content_type: str, direction: Direction, kind: BufferedExtractor
     ) -> tuple[Extraction, list[DocumentReport]]:
         rule = self.rule(direction)
-        extraction = extract_documents(
+        message = Message(
             body,
             content_type,
             rule,
             self.settings.limits,
-            kind,
             self.soap_action_header,
             self.settings.capture_values,
             # A client sends no Fault: on a route with a wrapper, one in a request is checked.
             faults_pass=direction == "response" or rule.wrapper is None,
         )
+        extraction = kind.extract(message)
         return extraction, [
             validate_document(
                 document,

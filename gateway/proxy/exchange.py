@@ -25,7 +25,7 @@ from litestar.types import HTTPScope, Receive, Send
 from gateway.catalog import SchemaSet
 from gateway.config import Settings
 from gateway.decide import decide
-from gateway.extract.message import extractor_for
+from gateway.extract.extractor import BufferedExtractor, StreamingExtractor
 from gateway.http_metadata import announced_soap_version, soap_action
 from gateway.proxy.answer import (
     XML_CONTENT_TYPE,
@@ -43,7 +43,7 @@ from gateway.proxy.body import (
     stream_body,
 )
 from gateway.proxy.buffer_budget import BufferBudget
-from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
+from gateway.proxy.check import Checks, Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.host import host_refusal
 from gateway.proxy.methods import allowed_methods
@@ -74,8 +74,6 @@ REFUSED_METHODS = {
 CLIENT_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: What uvicorn refuses to send in a header value (it would drop the connection unanswered).
 INVALID_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-#: Responses without a body to validate.
-NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
 #: The action logged for an exchange whose bodies were not validated, by its outcome (None: it
 #: went through); any other outcome was answered by the gateway itself.
 UNVALIDATED_ACTIONS = {None: "forwarded", "client-disconnected": "abandoned"}
@@ -394,14 +392,17 @@ class Exchange:
 
     async def _exchange(self) -> None:
         kind = self.checks.extractor("request", self.content_type)
-        validated = kind in BUFFERED_EXTRACTORS
+        buffered = kind if isinstance(kind, BufferedExtractor) else None
+        validated = buffered is not None
         limit = self.settings.max_body_bytes if validated else PASS_THROUGH_BUFFER
         body = await read_body(
             self.receive, limit, self.settings.client_timeout, self.buffers if validated else None
         )
-        if validated:
+        if buffered is not None:
             encoding = header(self.headers, b"content-encoding")
-            verdict = await self.checks.check("request", kind, body, self.content_type, encoding)  # type: ignore[arg-type]
+            verdict = await self.checks.check(
+                "request", buffered, body, self.content_type, encoding
+            )
             if verdict is not None:
                 self.verdicts["request"] = verdict
                 if verdict.decision.block:
@@ -485,29 +486,22 @@ class Exchange:
             await self._fail_upstream(UpstreamFailure("upstream.invalid", 502, problem, problem))
             return
         content_type = response.headers.get("content-type", "")
-        kind = self.checks.extractor("response", content_type, response.status_code)
-        if self.method == "HEAD" or response.status_code in NO_BODY_STATUSES:
-            kind = None
-        elif kind == "tgz" and not (
-            200 <= response.status_code < 300
-            and extractor_for(content_type, DirectionRule()) in (None, "tgz")
-        ):
-            # An error answer on an export route is an XML document, not an archive.
-            kind = extractor_for(content_type, DirectionRule())
+        kind = self.checks.response_extractor(self.method, response.status_code, content_type)
         upstream_headers = end_to_end(response.headers.raw, also_drop=GATEWAY_HEADERS)
         if any(INVALID_HEADER_VALUE.search(value) for _, value in upstream_headers):
             problem = "The SNE platform's answer has a header value with a control character."
             await self._fail_upstream(UpstreamFailure("upstream.invalid", 502, problem, problem))
             return
-        if kind == "tgz":
+        if isinstance(kind, StreamingExtractor):
             await self._respond_archive(
+                kind,
                 response,
                 upstream_headers,
                 self.checks.rule("response"),
                 self.checks.policy("response"),
             )
             return
-        if kind not in BUFFERED_EXTRACTORS:
+        if not isinstance(kind, BufferedExtractor):
             await self._stream(response.status_code, upstream_headers, response.aiter_raw())
             return
         stream = response.aiter_raw()
@@ -594,7 +588,12 @@ class Exchange:
         )
 
     async def _respond_archive(
-        self, response: httpx.Response, headers: RawHeaders, rule: DirectionRule, policy: Policy
+        self,
+        extractor: StreamingExtractor,
+        response: httpx.Response,
+        headers: RawHeaders,
+        rule: DirectionRule,
+        policy: Policy,
     ) -> None:
         """Stream the archive on while validating it. The verdict comes after the headers, so
         they say `X-Conformance: streaming`. Under `block`, the stream is cut at the first
@@ -602,6 +601,7 @@ class Exchange:
         the client never receives a complete, ingestible archive that was found invalid."""
         name = f"{self.path.rsplit('/', 1)[-1] or 'export'}.tgz"
         check = ArchiveCheck(
+            extractor,
             name,
             self.schema_set,
             rule.schema,

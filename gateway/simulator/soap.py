@@ -18,11 +18,13 @@ from lxml import etree
 
 from gateway.catalog import SchemaSet
 from gateway.extract.message import extract_documents, extractor_for
+from gateway.extract.mtom import MTOM
+from gateway.extract.xml_body import XML
 from gateway.limits import DEFAULT_LIMITS
 from gateway.names import SOAP12, WS
 from gateway.parse import parse_xml
 from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
-from gateway.routing.route import DirectionRule
+from gateway.routing.route import NO_RULE, DirectionRule
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer
 from gateway.simulator.demande import (
@@ -140,8 +142,8 @@ class SoapServices:
     # -- reading a request -------------------------------------------------------------------
 
     def _read(self, body: bytes, content_type: str, rule: DirectionRule) -> SoapRequest | Answer:
-        kind = extractor_for(content_type, DirectionRule())
-        if kind not in ("mtom", "xml"):
+        kind = extractor_for(content_type, NO_RULE)
+        if kind not in (MTOM, XML):
             return service_fault(
                 "Sender",
                 "SOAP415",
@@ -149,7 +151,7 @@ class SoapServices:
                 "le service attend du SOAP 1.2 (application/soap+xml) ou du MTOM.",
             )
         extraction = extract_documents(
-            body, content_type, rule, DEFAULT_LIMITS, "mtom" if kind == "mtom" else "soap"
+            body, content_type, rule, DEFAULT_LIMITS, "mtom" if kind is MTOM else "soap"
         )
         if extraction.soap_version == "1.1":
             return service_fault("VersionMismatch", "SOAP11", "Le service n'accepte que SOAP 1.2.")
