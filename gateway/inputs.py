@@ -14,8 +14,6 @@ from gateway.limits import Limits
 from gateway.parse import too_large
 
 STDIN = "-"
-#: Violations meaning an input could not be read, rather than a document found invalid.
-UNREADABLE_CODES = frozenset({"archive.corrupt", "archive.truncated"})
 ARCHIVE_SUFFIXES = (".tgz", ".tar.gz")
 
 

@@ -21,14 +21,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from gateway.batch import validate_all
 from gateway.catalog import SchemaNotFound, load_catalog
 from gateway.cli.arguments import default_referential, default_xsd, fail, positive_int
-from gateway.inputs import UNREADABLE_CODES, InputError, check_inputs, iter_inputs
+from gateway.inputs import InputError, check_inputs, iter_inputs
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.report.console import render_report, render_summary
 from gateway.report.json_report import json_report
 from gateway.report.junit import junit_report
 from gateway.rules import RULES, ReferentialError, load_rules
 from gateway.schema import CatalogError
-from gateway.violation import DocumentReport
+from gateway.violation import UNREADABLE_CODES, DocumentReport
 
 FORMATS = ("text", "json", "junit")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from gateway.decide import overall_conformance
 from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
-from gateway.report.anomaly import anomaly_document
-from gateway.report.soap_fault import Culprit, fault_content_type, fault_status, soap_fault
+from gateway.report.anomaly import anomaly_document, report_anomalies
+from gateway.report.soap_fault import Culprit, anomaly_fault, fault_content_type, fault_status
 from gateway.routing.route import Direction
 
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
@@ -34,12 +34,12 @@ def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
         reason = f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."
         return Answer(
             fault_status(verdict.soap_version, culprit),
-            soap_fault(verdict.soap_version, culprit, reason, verdict.reports),
+            anomaly_fault(verdict.soap_version, culprit, reason, report_anomalies(verdict.reports)),
             fault_content_type(verdict.soap_version).encode(),
         )
     return Answer(
         422 if direction == "request" else 502,
-        anomaly_document(verdict.reports, version),
+        anomaly_document(report_anomalies(verdict.reports), version),
         XML_CONTENT_TYPE,
     )
 
@@ -71,10 +71,10 @@ def failed(status: int, code: str, reason: str, soap_version: str | None, versio
     if soap_version:
         return Answer(
             status,
-            soap_fault(soap_version, culprit, fault_reason, reports),
+            anomaly_fault(soap_version, culprit, fault_reason, report_anomalies(reports)),
             fault_content_type(soap_version).encode(),
         )
-    return Answer(status, anomaly_document(reports, version), XML_CONTENT_TYPE)
+    return Answer(status, anomaly_document(report_anomalies(reports), version), XML_CONTENT_TYPE)
 
 
 def conformance_headers(request_id: str, verdicts: Mapping[Direction, Verdict]) -> RawHeaders:

@@ -30,7 +30,7 @@ from gateway.proxy.exchange import Exchange, Gateway
 from gateway.proxy.reserved import Endpoints
 from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
-from gateway.report.anomaly import anomaly_document
+from gateway.report.anomaly import anomaly_document, report_anomalies
 from gateway.report.log import configure_logging
 from gateway.report.metrics import CONTENT_TYPE
 from gateway.rules import CountryReferential
@@ -202,7 +202,9 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
             state["gateway"].metrics.refused()
         version = schemas.current.schema_set.version
         return Response(
-            anomaly_document(gateway_reports("request", "gateway.refused", reason), version),
+            anomaly_document(
+                report_anomalies(gateway_reports("request", "gateway.refused", reason)), version
+            ),
             status_code=error.status_code,
             media_type=XML_CONTENT_TYPE.decode(),
             headers={**(error.headers or {}), "x-request-id": request_id},

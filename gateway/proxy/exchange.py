@@ -57,7 +57,7 @@ from gateway.proxy.upstream_failure import (
     request_failure,
 )
 from gateway.reload import SchemaHolder
-from gateway.report.anomaly import anomaly_document
+from gateway.report.anomaly import anomaly_document, report_anomalies
 from gateway.report.log import log_reports
 from gateway.report.metrics import Metrics
 from gateway.routing.route import Direction, DirectionRule, Policy, Route
@@ -345,7 +345,8 @@ class Exchange:
         if refused := self._refused():
             status, refusal = refused
             body = anomaly_document(
-                gateway_reports("request", "gateway.refused", refusal), self.schema_set.version
+                report_anomalies(gateway_reports("request", "gateway.refused", refusal)),
+                self.schema_set.version,
             )
             await self._answer(
                 Answer(status, body, XML_CONTENT_TYPE),

@@ -20,9 +20,9 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.catalog import SHIPPED_XSD, load_catalog
+from gateway.report.anomaly import Anomaly, anomaly_document
 from gateway.rules import NO_RULES
 from gateway.simulator import soap
-from gateway.simulator.anomalies import Anomaly, anomalies_document
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.drm import DrmService
 from gateway.simulator.exports import ExportService
@@ -72,7 +72,7 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
     def rest_unavailable() -> Answer:
         anomaly = Anomaly("SNE503", "Service momentanément indisponible : réessayer plus tard.")
         return xml_answer(
-            anomalies_document(version, anomaly), 503, **{"Retry-After": RETRY_AFTER_SECONDS}
+            anomaly_document([anomaly], version), 503, **{"Retry-After": RETRY_AFTER_SECONDS}
         )
 
     async def respond(
