@@ -89,6 +89,8 @@ class Settings:
     capture_values: bool = False
     #: Set, every `/_gateway/` endpoint but health and ready needs it as a Bearer token.
     admin_token: str | None = field(default=None, repr=False)
+    #: The request header naming the client (a TLS front's client certificate subject).
+    client_header: str | None = None
     log_format: str = "auto"
     log_level: str = "info"
     reload: bool = True
@@ -193,6 +195,13 @@ def _upstream(value: Any) -> str:
     return text
 
 
+def _header_name(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", text):
+        raise ValueError(f"must be an HTTP header name, not {value!r}")
+    return text.lower()
+
+
 def _allocator(value: Any) -> str:
     text = _text(value)
     if text in (AUTO, SYSTEM) or (Path(text).is_absolute() and Path(text).is_file()):
@@ -224,6 +233,7 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "max_violations": _number(int, 1),
     "capture_values": _boolean,
     "admin_token": _text,
+    "client_header": _header_name,
     "log_format": _choice(LOG_FORMATS),
     "log_level": _choice(("debug", "info", "warning", "error")),
     "reload": _boolean,

@@ -1,7 +1,9 @@
 """What the gateway answers by itself, and the headers every proxied exchange gets.
 
-A blocked exchange is answered in the shape the SI already handles from the SNE: a SOAP Fault
-of the request's SOAP version on a SOAP route, an `interfaceNuu` anomaly document otherwise.
+A blocked exchange, one that cannot go through, and a refused request are answered in the shape
+the SI already handles from the SNE: a SOAP Fault of the request's SOAP version on a SOAP route
+(a refusal, made before the body is read, always as an anomaly document), an `interfaceNuu`
+anomaly document otherwise.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.decide import overall_conformance
-from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
+from gateway.proxy.verdict import Verdict, gateway_reports
 from gateway.report.anomaly import anomaly_document, report_anomalies
 from gateway.report.soap_fault import Culprit, anomaly_fault, fault_content_type, fault_status
 from gateway.routing.route import Direction
@@ -74,6 +76,12 @@ def failed(status: int, code: str, reason: str, soap_version: str | None, versio
             anomaly_fault(soap_version, culprit, fault_reason, report_anomalies(reports)),
             fault_content_type(soap_version).encode(),
         )
+    return Answer(status, anomaly_document(report_anomalies(reports), version), XML_CONTENT_TYPE)
+
+
+def refused(status: int, reason: str, version: str) -> Answer:
+    """The answer to a request the gateway refuses (`gateway.refused`)."""
+    reports = gateway_reports("request", "gateway.refused", reason)
     return Answer(status, anomaly_document(report_anomalies(reports), version), XML_CONTENT_TYPE)
 
 

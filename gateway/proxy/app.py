@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
 import resource
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,15 +23,18 @@ from litestar.types import HTTPScope, Receive, Send
 
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
-from gateway.proxy.answer import XML_CONTENT_TYPE
-from gateway.proxy.check import gateway_reports
-from gateway.proxy.exchange import Exchange, Gateway
+from gateway.proxy.exchange import Exchange
+from gateway.proxy.exchange_record import refused_record
+from gateway.proxy.refusal import Refusal, refusal_answer, refuse
+from gateway.proxy.request import RequestHead
 from gateway.proxy.reserved import Endpoints
-from gateway.proxy.upstream import upstream_transport
+from gateway.proxy.response_writer import ResponseWriter
+from gateway.proxy.upstream import UpstreamClient
+from gateway.proxy.upstream_transport import upstream_transport
+from gateway.proxy.worker import Worker
 from gateway.reload import SchemaHolder
-from gateway.report.anomaly import anomaly_document, report_anomalies
-from gateway.report.log import configure_logging
-from gateway.report.metrics import CONTENT_TYPE
+from gateway.report.log import ExchangeLog, configure_logging
+from gateway.report.metrics import CONTENT_TYPE, Metrics
 from gateway.rules import CountryReferential
 from gateway.rules.referential import SHIPPED_COG
 
@@ -92,13 +94,19 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
-    state: dict[str, Gateway] = {}
+    metrics = Metrics(
+        lambda: (schemas.current.schema_set.version, schemas.failure is not None), logger
+    )
+    #: The worker's shared state, made in its event loop when it starts (`lifespan`).
+    state: dict[str, Worker] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        transport = upstream_transport(settings)
-        state["gateway"] = gateway = Gateway(settings, schemas, transport, logger)
-        flushing = asyncio.create_task(gateway.metrics.flush_regularly())
+        upstream = UpstreamClient(settings, upstream_transport(settings))
+        # The observers of every finished exchange: a new one is added here.
+        observers = (ExchangeLog(logger), metrics)
+        state["worker"] = Worker(settings, schemas, upstream, logger, observers)
+        flushing = asyncio.create_task(metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
             asyncio.create_task(schemas.watch(settings.reload_debounce_ms, stop))
@@ -143,7 +151,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
                     await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await flushing
-            await transport.aclose()
+            await upstream.aclose()
 
     @get("/_gateway/health", sync_to_thread=False)
     def health() -> dict[str, Any]:
@@ -162,7 +170,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
 
     @get("/_gateway/ready", sync_to_thread=False)
     def ready() -> Response[dict[str, Any]]:
-        is_ready = "gateway" in state and settings.upstream is not None
+        is_ready = "worker" in state and settings.upstream is not None
         return Response({"ready": is_ready}, status_code=200 if is_ready else 503)
 
     @get("/_gateway/schemas", sync_to_thread=False)
@@ -181,41 +189,47 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
         }
 
     @get("/_gateway/metrics", sync_to_thread=False)
-    def metrics() -> Response[bytes]:
+    def metrics_endpoint() -> Response[bytes]:
         """Prometheus's text format: every worker's counts, this worker's XSD set."""
-        return Response(state["gateway"].metrics.exposition(), media_type=CONTENT_TYPE)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     async def proxy(scope: HTTPScope, receive: Receive, send: Send) -> None:
-        await Exchange(state["gateway"], scope, receive, send).run()
+        await Exchange(state["worker"], scope, receive, send).run()
+
+    async def refuse_endpoint(scope: HTTPScope, send: Send, refusal: Refusal) -> None:
+        head = RequestHead.from_scope(scope)
+        await refuse(state["worker"], head, refusal, ResponseWriter(send))
 
     def refused_by_router(
         request: Request[Any, Any, Any], error: ClientException
     ) -> Response[bytes]:
         """What Litestar refuses of a request to the gateway's own endpoints (a method they
-        do not take), in the SNE's shape, as the gateway's other refusals."""
-        reason = f"The request is refused: {error.detail}."
-        request_id = os.urandom(16).hex()
-        logger.warning(
-            "exchange.refused", request_id=request_id, method=request.method, reason=reason
+        do not take), through the gateway's one refusal path."""
+        head = RequestHead.from_scope(request.scope)
+        refusal = Refusal(
+            error.status_code,
+            f"The request is refused: {error.detail}.",
+            [
+                (name.lower().encode(), value.encode())
+                for name, value in (error.headers or {}).items()
+            ],
         )
-        if "gateway" in state:
-            state["gateway"].metrics.refused()
-        version = schemas.current.schema_set.version
+        worker = state["worker"]
+        answer, headers = refusal_answer(refusal, head, schemas.current.schema_set.version)
+        worker.exchange_ended(refused_record(head, settings, refusal.status, refusal.reason))
         return Response(
-            anomaly_document(
-                report_anomalies(gateway_reports("request", "gateway.refused", reason)), version
-            ),
-            status_code=error.status_code,
-            media_type=XML_CONTENT_TYPE.decode(),
-            headers={**(error.headers or {}), "x-request-id": request_id},
+            answer.body,
+            status_code=answer.status,
+            media_type=answer.content_type.decode(),
+            headers={name.decode(): value.decode("latin-1") for name, value in headers},
         )
 
     endpoints = Litestar(
-        route_handlers=[health, ready, schemas_endpoint, metrics],
+        route_handlers=[health, ready, schemas_endpoint, metrics_endpoint],
         exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None,
         debug=False,
     )
-    return Endpoints(endpoints, proxy, settings.admin_token)
+    return Endpoints(endpoints, proxy, refuse_endpoint, settings.admin_token)

@@ -1,6 +1,6 @@
 """A TGZ export validated member by member while its bytes flow on to the client.
 
-The proxy hands each chunk to `ArchiveCheck.feed` and forwards it; a worker thread reads the
+The proxy hands each chunk to `ArchiveCheck.feed` and forwards it (`pass_archive_on`); a worker thread reads the
 same bytes through `gateway.extract.archive` and hands the members, in batches, to threads
 that validate them. Small bounded queues sit between them, so memory stays flat whatever the
 size of the archive, and a slow validation slows the stream rather than piling bytes up.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Container
+from collections.abc import AsyncIterator, Callable, Container
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,6 +25,7 @@ from gateway.extract.archive import ArchiveError
 from gateway.extract.document import Document, SchemaChoice
 from gateway.extract.extractor import StreamingExtractor
 from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
+from gateway.proxy.response_writer import ResponseWriter
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
@@ -244,3 +245,26 @@ class ArchiveCheck:
 async def _waiting(wait: Callable[..., None], *arguments: Any) -> None:
     """`wait(*arguments)` in one of the exports' own threads."""
     await asyncio.get_running_loop().run_in_executor(_WAITERS, wait, *arguments)
+
+
+async def pass_archive_on(
+    check: ArchiveCheck, chunks: AsyncIterator[bytes], writer: ResponseWriter, blocking: bool
+) -> bytes:
+    """Pass `chunks` on to the client while `check` reads them, the last one held back (it is
+    returned, for the caller to send once the verdict allows it); when `blocking`, stop at the
+    first invalid member. `check` is finished however it ends: an error of the upstream's or
+    the client's going away is raised once its thread is done."""
+    held = b""
+    try:
+        async for chunk in chunks:
+            await check.feed(chunk)
+            if blocking and check.invalid.is_set():
+                break
+            if held:
+                await writer.chunk(held)
+            held = chunk
+    finally:
+        # Cut short (the client went away, or the upstream broke off): the archive gets no
+        # verdict, its threads are only let finish.
+        await check.finish()
+    return held

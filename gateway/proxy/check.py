@@ -1,6 +1,7 @@
 """One direction of an exchange through the engine's stages: undo the body's Content-Encoding,
-extract its documents, validate them (select included), decide. What comes out is a `Verdict`,
-plain data the exchange answers, heads and logs with.
+extract its documents, validate them (select included), decide. What comes out is a `Verdict`
+(`gateway.proxy.verdict`). Also which extractor reads a body, if any: the route's, else the
+one its content type names (`gateway.extract.message`), with the proxy's own rules on top.
 
 A body over `max_body_bytes`, one the worker had no room to buffer (`max_buffered_bytes`), or
 one in an encoding the gateway cannot decode, is not validated: it gets a report saying so,
@@ -17,43 +18,33 @@ from typing import Any
 
 from gateway.catalog import SchemaSet
 from gateway.config import Settings
-from gateway.decide import Decision, decide
-from gateway.extract.extractor import BufferedExtractor, Extraction, Extractor, Message
+from gateway.decide import decide
+from gateway.extract.extractor import (
+    BufferedExtractor,
+    Extraction,
+    Extractor,
+    Message,
+    StreamingExtractor,
+)
 from gateway.extract.message import extractor_for
 from gateway.extract.xml_body import XML
 from gateway.http_metadata import announced_soap_version, decoded_body
 from gateway.limits import MAX_FAILED_DOCUMENTS
+from gateway.proxy.archive_stream import ArchiveCheck
 from gateway.proxy.body import BufferedBody
 from gateway.proxy.buffer_budget import BufferClaim
+from gateway.proxy.request import RequestHead
+from gateway.proxy.verdict import Verdict, gateway_reports
+from gateway.proxy.worker import Worker
 from gateway.routing.route import NO_RULE, Direction, DirectionRule, Policy, Route
 from gateway.validate import validate_document
-from gateway.violation import DocumentReport, Violation
+from gateway.violation import DocumentReport
 
 #: Responses without a body to validate.
 NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
 #: Bodies above this size are validated in a worker thread rather than on the event loop, one
 #: at a time.
 THREAD_THRESHOLD = 256 * 1024
-
-
-@dataclass
-class Verdict:
-    """The outcome of one direction, for headers and logs."""
-
-    decision: Decision
-    reports: list[DocumentReport]
-    seconds: float = 0.0
-    soap_version: str | None = None
-    #: For archives, which keep only their failures: how many members, and failures not kept.
-    documents: int | None = None
-    omitted: int = 0
-    #: An export's, given once it has streamed: its check lasted as long as its download.
-    archive: bool = False
-
-
-def gateway_reports(source: str, code: str, message: str) -> list[DocumentReport]:
-    """The report of what the gateway itself found, rather than a schema."""
-    return [DocumentReport(source, None, (Violation(code, message),))]
 
 
 def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
@@ -90,6 +81,26 @@ class Checks:
     large_validations: asyncio.Semaphore
     #: The exchange's share of the worker's budget for buffers (a decoded copy counts too).
     buffers: BufferClaim
+
+    @classmethod
+    def for_exchange(
+        cls,
+        worker: Worker,
+        head: RequestHead,
+        route: Route | None,
+        schema_set: SchemaSet,
+        buffers: BufferClaim,
+    ) -> Checks:
+        return cls(
+            worker.settings,
+            route,
+            schema_set,
+            head.soap_action_header,
+            worker.logger,
+            head.request_id,
+            worker.large_validations,
+            buffers,
+        )
 
     def rule(self, direction: Direction) -> DirectionRule:
         return self.route.rule(direction) if self.route else NO_RULE
@@ -130,6 +141,38 @@ class Checks:
             if not (200 <= status < 300 and by_type in (None, kind)):
                 return by_type
         return kind
+
+    def archive_check(self, kind: StreamingExtractor, path: str) -> ArchiveCheck:
+        """The check of an archive answered on `path`, which streams."""
+        settings = self.settings
+        return ArchiveCheck(
+            kind,
+            f"{path.rsplit('/', 1)[-1] or 'export'}.tgz",
+            self.schema_set,
+            self.rule("response").schema,
+            settings.limits,
+            settings.capture_values,
+            settings.rule_actions,
+        )
+
+    def archive_verdict(self, check: ArchiveCheck, seconds: float) -> Verdict:
+        """The verdict on an archive read to its end."""
+        settings = self.settings
+        decision = decide(
+            check.reports,
+            self.policy("response"),
+            settings.env,
+            settings.fail_closed,
+            settings.rule_actions,
+        )
+        return Verdict(
+            decision,
+            check.reports,
+            seconds,
+            documents=check.documents,
+            omitted=check.failures_omitted,
+            archive=True,
+        )
 
     async def check(
         self,
