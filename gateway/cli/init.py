@@ -21,15 +21,9 @@ from typing import Any
 
 from gateway.catalog import SchemaSet, load_catalog
 from gateway.cli.arguments import fail
-from gateway.config import (
-    DEFAULT_POLICIES,
-    ENVIRONMENTS,
-    SHIPPED_CONFIG,
-    ConfigError,
-    load_settings,
-)
+from gateway.config import DEFAULT_POLICIES, SHIPPED_CONFIG, ConfigError, load_settings
 from gateway.routing.delivery import WsdlService, routed_in_order, service_routes, wsdl_services
-from gateway.routing.route import DirectionRule, Route
+from gateway.routing.route import ENVIRONMENTS, DirectionRule, Route
 from gateway.schema import CatalogError
 
 DEFAULT_OUTPUT = Path("gateway.toml")

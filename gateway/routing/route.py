@@ -16,6 +16,8 @@ from typing import Literal
 Policy = Literal["block", "log", "off"]
 Direction = Literal["request", "response"]
 POLICIES: tuple[Policy, ...] = ("block", "log", "off")
+#: The environments a gateway serves in, each with its policies.
+ENVIRONMENTS = ("ecole", "recette", "prod")
 DIRECTIONS: tuple[Direction, ...] = ("request", "response")
 
 
