@@ -136,8 +136,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
                 "allocator is in use. Point allocator at a shared library, or set it to system.",
             )
         # Everything alive now (imports, the app, the compiled catalog) lives as long as the
-        # worker: out of the collector's way, full collections stop pausing exchanges (p99 at
-        # 16 clients fell from about 30 ms to 13 ms, see docs/benchmarks.md).
+        # worker: out of the collector's way, full collections stop pausing exchanges (their
+        # tail latency, docs/benchmarks.md).
         gc.freeze()
         try:
             yield

@@ -24,8 +24,8 @@ class Worker:
     logger: Any
     #: Told of every finished exchange, in this order (the log, the metrics...).
     observers: Sequence[ExchangeObserver] = ()
-    #: Large bodies are validated one at a time: a tree takes about 70 times its document's
-    #: size, and a handful of 32 MiB bodies at once would take gigabytes.
+    #: Large bodies are validated one at a time: a tree takes many times its document's size
+    #: (docs/deployment.md), and a handful of 32 MiB bodies at once would take gigabytes.
     large_validations: asyncio.Semaphore = field(init=False)
     #: Bodies buffered for validation, waiting for their turn or not, are bounded all together
     #: (`max_buffered_bytes`): else many clients sending large bodies at once would each have

@@ -59,9 +59,9 @@ def _json_line(event: dict[str, Any], **options: Any) -> bytes:
 
 
 def configure_logging(log_format: str, level: str, env: str) -> None:
-    """The gateway's own events: a readable console, or JSON lines written as bytes (every
-    exchange logs at info in production: rendered by the standard json module, they cost a
-    validating worker about 5 % more CPU, see docs/benchmarks.md)."""
+    """The gateway's own events: a readable console, or JSON lines written as bytes, rendered by
+    orjson (every exchange logs at info in production, and the standard json module's
+    rendering was a measurable share of a validating worker's CPU: docs/benchmarks.md)."""
     # httpx logs every request URL at INFO; query strings may hold identifiers.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if _console(log_format, env):

@@ -82,10 +82,10 @@ class _SchemaState(Collector):
 class Metrics:
     """One worker's metrics, on a registry of its own (not prometheus-client's global one).
 
-    An exchange adds to counts kept in a dictionary (3 µs), which `flush` hands to
-    prometheus-client every `FLUSH_SECONDS` and before each scrape: with several workers, each
-    count prometheus-client keeps is a write to a shared file, and counting through it took
-    10 µs per exchange in a tight loop (docs/benchmarks.md)."""
+    An exchange adds to counts kept in a dictionary, which `flush` hands to prometheus-client
+    every `FLUSH_SECONDS` and before each scrape: with several workers, each count
+    prometheus-client keeps is a write to a shared file, which costs an exchange several times
+    more than a dictionary's count (docs/benchmarks.md)."""
 
     def __init__(self, schema_state: Callable[[], tuple[str, bool]], logger: Any) -> None:
         self.logger = logger
