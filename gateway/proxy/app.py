@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import gc
 import resource
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -32,6 +32,7 @@ from gateway.proxy.response_writer import ResponseWriter
 from gateway.proxy.upstream import UpstreamClient
 from gateway.proxy.upstream_transport import upstream_transport
 from gateway.proxy.worker import Worker
+from gateway.record import ExchangeObserver
 from gateway.reload import SchemaHolder
 from gateway.report.log import ExchangeLog, configure_logging
 from gateway.report.metrics import CONTENT_TYPE, Metrics
@@ -89,8 +90,13 @@ async def _warn_if_unresolved(upstream: str | None, logger: Any) -> None:
         )
 
 
-def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoints:
-    """The application for `settings`; compiles the XSD set unless `holder` is given."""
+def create_app(
+    settings: Settings,
+    holder: SchemaHolder | None = None,
+    observers: Sequence[ExchangeObserver] = (),
+) -> Endpoints:
+    """The application for `settings`; compiles the XSD set unless `holder` is given. Each
+    finished exchange's record goes to the log, the metrics, then `observers`."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
@@ -104,8 +110,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         upstream = UpstreamClient(settings, upstream_transport(settings))
         # The observers of every finished exchange: a new one is added here.
-        observers = (ExchangeLog(logger), metrics)
-        state["worker"] = Worker(settings, schemas, upstream, logger, observers)
+        told: list[ExchangeObserver] = [ExchangeLog(logger), metrics, *observers]
+        state["worker"] = Worker(settings, schemas, upstream, logger, told)
         flushing = asyncio.create_task(metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
