@@ -41,8 +41,8 @@ class DirectionRecord:
     action: str
     #: The engine's reports: an archive's failures only, a message's first failed documents.
     reports: tuple[DocumentReport, ...] = ()
-    #: How many documents the body held, when `reports` does not list them all.
-    documents: int | None = None
+    #: How many documents the body held (`reports` may not list them all).
+    documents: int = 0
     #: Failed documents not listed in `reports`.
     omitted: int = 0
     validation_ms: float = 0.0
@@ -50,10 +50,6 @@ class DirectionRecord:
     incomplete: bool = False
     #: An export's: its check lasted as long as its download, not a validation time.
     archive: bool = False
-
-    @property
-    def document_count(self) -> int:
-        return len(self.reports) if self.documents is None else self.documents
 
     @property
     def schemas(self) -> tuple[str, ...]:
@@ -84,8 +80,6 @@ class ExchangeRecord:
     env: str
     request_id: str
     method: str
-    #: The request's path as forwarded (canonical); as sent when it was refused.
-    path: str
     #: The route's name; None when no route matched.
     route: str | None
     #: The exchange's X-Conformance: fail if a direction failed, else pass if one passed.
@@ -93,8 +87,6 @@ class ExchangeRecord:
     #: None when it went through; else how it ended (refused, client-disconnected,
     #: upstream.timeout, archive-cut...), as the log's `outcome`.
     outcome: str | None = None
-    #: Why the gateway refused it (outcome `refused`).
-    reason: str | None = None
     status: int | None = None
     #: Who sent it: the TLS client certificate's subject, else the configured client header's
     #: value, else the peer's address.
@@ -102,6 +94,10 @@ class ExchangeRecord:
     duration_ms: float = 0.0
     upstream_ms: float = 0.0
     directions: tuple[DirectionRecord, ...] = ()
+    #: The request's path as forwarded (canonical); as sent when it was refused.
+    path: str = ""
+    #: Why the gateway refused it (outcome `refused`).
+    reason: str | None = None
 
     @property
     def violation_count(self) -> int:

@@ -169,7 +169,9 @@ RECORD = ExchangeRecord(
     conformance="fail",
     status=422,
     upstream_ms=0.0,
-    directions=(DirectionRecord("request", "fail", "blocked", (REPORT,), validation_ms=1.23456),),
+    directions=(
+        DirectionRecord("request", "fail", "blocked", (REPORT,), 1, validation_ms=1.23456),
+    ),
 )
 
 
@@ -191,7 +193,7 @@ def test_the_log_observer_says_each_direction_then_each_violation() -> None:
 def test_the_log_observer_says_a_refusal_in_one_event() -> None:
     logger = Logger()
     refused = ExchangeRecord(
-        1, "recette", "r2", "TRACE", "/x", None, "skipped", outcome="refused", reason="No."
+        1, "recette", "r2", "TRACE", None, "skipped", outcome="refused", path="/x", reason="No."
     )
     ExchangeLog(logger).exchange_ended(refused)
     assert logger.events == [
@@ -212,7 +214,7 @@ def test_the_records_violations_hold_no_message() -> None:
 def test_the_metrics_observer_counts_records() -> None:
     metrics = Metrics(lambda: ("13.34", False), Logger())
     metrics.exchange_ended(RECORD)
-    refused = ExchangeRecord(1, "prod", "r2", "GET", "/x", "drm", "skipped", outcome="refused")
+    refused = ExchangeRecord(1, "prod", "r2", "GET", "drm", "skipped", outcome="refused")
     metrics.exchange_ended(refused)
     text = metrics.exposition().decode()
     assert (

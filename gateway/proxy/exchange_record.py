@@ -68,7 +68,7 @@ def direction_record(direction: str, verdict: Verdict) -> DirectionRecord:
         conformance=decision.conformance,
         action=decision.action,
         reports=tuple(verdict.reports),
-        documents=verdict.documents,
+        documents=len(verdict.reports) if verdict.documents is None else verdict.documents,
         omitted=verdict.omitted,
         validation_ms=verdict.seconds * 1000,
         incomplete=decision.incomplete,
