@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
+from gateway.store.location import DEFAULT_STORE, SQLITE_PREFIX, StoreLocationError, parse_store
 
 Policy = Literal["block", "log", "off"]
 Direction = Literal["request", "response"]
@@ -137,6 +138,10 @@ class Settings:
     log_level: str = "info"
     reload: bool = True
     reload_debounce_ms: int = 400
+    store: str = DEFAULT_STORE
+    store_retention_days: int = 90
+    store_max_mb: int = 1024
+    client_header: str | None = None
     tls: TlsSettings = TlsSettings()
     policies: dict[str, dict[Direction, Policy]] = field(
         default_factory=lambda: {env: dict(p) for env, p in DEFAULT_POLICIES.items()}
@@ -238,6 +243,22 @@ def _upstream(value: Any) -> str:
     return text
 
 
+def _store(value: Any) -> str:
+    text = _text(value)
+    try:
+        parse_store(text)
+    except StoreLocationError as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+def _header_name(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", text):
+        raise ValueError(f"must be an HTTP header name, not {value!r}")
+    return text.lower()
+
+
 def _allocator(value: Any) -> str:
     text = _text(value)
     if text in (AUTO, SYSTEM) or (Path(text).is_absolute() and Path(text).is_file()):
@@ -271,6 +292,10 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "log_level": _choice(("debug", "info", "warning", "error")),
     "reload": _boolean,
     "reload_debounce_ms": _number(int, 0),
+    "store": _store,
+    "store_retention_days": _number(int, 1),
+    "store_max_mb": _number(int, 1),
+    "client_header": _header_name,
 }
 TLS_KEYS: dict[str, Callable[[Any], Any]] = {
     "ca_bundle": lambda value: Path(_text(value)),
@@ -487,6 +512,11 @@ def load_settings(
     from_file = _read(table, GATEWAY_KEYS, "gateway.", file)
     if "xsd" in from_file:
         from_file["xsd"] = _relative(from_file["xsd"], file)
+    if "store" in from_file and file is not None:
+        # A relative SQLite path in the file starts from the file's directory.
+        location = parse_store(from_file["store"], file.parent)
+        if location is not None and location.kind == "sqlite":
+            from_file["store"] = SQLITE_PREFIX + str(location.path)
     gateway.update(from_file)
     if not isinstance(tls_table, dict):
         raise ConfigError("must be a table", "gateway.tls", file)

@@ -43,9 +43,11 @@ from gateway.proxy.body import (
 )
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
+from gateway.proxy.exchange_record import keep_record
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.target import PathRefused, canonical_target
 from gateway.proxy.upstream import timeouts, upstream_url
+from gateway.record import RecordSink
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
@@ -87,6 +89,8 @@ class Gateway:
     schemas: SchemaHolder
     transport: httpx.AsyncBaseTransport
     logger: Any
+    #: The violations store's queue (None: `store = "off"`).
+    store: RecordSink | None = None
     upstream_host: str = field(init=False)
     timeouts: dict[str, float] = field(init=False)
     #: Large bodies are validated one at a time: a tree takes about 70 times its document's
@@ -120,6 +124,7 @@ class Exchange:
     """The state of one client exchange while it goes through the pipeline."""
 
     def __init__(self, gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+        self.started_at, self.started = time.time(), time.perf_counter()
         self.gateway = gateway
         self.settings = gateway.settings
         self.scope = scope
@@ -328,6 +333,8 @@ class Exchange:
                 "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
             )
             self.gateway.metrics.refused()
+            self.outcome = "refused"
+            keep_record(self)
             return
         if self.routed_path == RESERVED_PREFIX or self.routed_path.startswith(
             RESERVED_PREFIX + "/"
@@ -361,6 +368,7 @@ class Exchange:
             self.buffers.release()
             self._log()
             self.gateway.metrics.record(self._route_name, self.outcome, self.verdicts)
+            keep_record(self)
 
     async def _exchange(self) -> None:
         kind = self.checks.extractor("request", self.content_type)
