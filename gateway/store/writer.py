@@ -152,7 +152,9 @@ class StoreWriter:
             )
 
     def _write_all(self) -> None:
-        """Write the held batch, then the queue's records, batch by batch."""
+        """Open the store (at start too: its retention runs, an outage is said at once), then
+        write the held batch and the queue's records, batch by batch."""
+        self._open()
         while True:
             if not self._held:
                 queue = self._queue
