@@ -100,9 +100,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         directory / "server.log",
     )
     try:
-        server._run(
-            "initdb", "-D", str(data), "-A", "trust", "-U", USER, "-E", "UTF8", "--no-sync"
-        )
+        server._run("initdb", "-D", str(data), "-A", "trust", "-U", USER, "-E", "UTF8", "--no-sync")
         server.start()
         yield server
     finally:

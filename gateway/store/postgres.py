@@ -39,12 +39,13 @@ def translated(error: psycopg.Error) -> Exception:
     reason = f"{type(error).__name__}: {str(error).strip()}"
     transient = (
         psycopg.OperationalError,
+        psycopg.InterfaceError,
         errors.InsufficientResources,
         errors.ReadOnlySqlTransaction,
         errors.LockNotAvailable,
         errors.SerializationFailure,
     )
-    if isinstance(error, transient | psycopg.InterfaceError):
+    if isinstance(error, transient):
         return StoreUnavailable(reason)
     return StoreRejected(reason)
 
