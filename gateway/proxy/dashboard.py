@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromQuery
 
 from gateway.report.campaign.dashboard_page import Form, StoreState, dashboard_page
 from gateway.store.backend import StoreCorrupt, StoreRejected, StoreUnavailable, open_backend
@@ -37,11 +38,11 @@ def dashboard_handlers(
 ) -> list[HTTPRouteHandler]:
     @get("/_gateway/ui", sync_to_thread=True)
     def ui(
-        since: str = "24h",
-        until: str = "now",
-        route: str | None = None,
-        direction: str | None = None,
-        code: str | None = None,
+        since: FromQuery[str] = "24h",
+        until: FromQuery[str] = "now",
+        route: FromQuery[str | None] = None,
+        direction: FromQuery[str | None] = None,
+        code: FromQuery[str | None] = None,
     ) -> Response[str]:
         # An empty field of the form is "any"; the label of the exchanges no route matched
         # stands for them.
@@ -66,6 +67,9 @@ def dashboard_handlers(
             )
         except WindowError as error:
             return _page(dashboard_page(None, form, xsd_state(), store, str(error)), 400)
+        if filters.since_ms >= filters.until_ms:
+            problem = f"since ({since}) must be before until ({until})."
+            return _page(dashboard_page(None, form, xsd_state(), store, problem), 400)
         summary: Summary | None = None
         if location is not None:
             try:

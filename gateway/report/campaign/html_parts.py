@@ -25,8 +25,11 @@ def rate(value: float | None) -> str:
     return f'<span class="rate {kind}">{value * 100:.1f} %</span>'
 
 
-def _code(text: str | None) -> str:
-    return "—" if text is None else f"<code>{escape(text)}</code>"
+def _code(text: str | None, kind: str = "") -> str:
+    """Inline code; a `path` may break anywhere, a code or an id never."""
+    if text is None:
+        return "—"
+    return f'<code class="{kind}">{escape(text)}</code>' if kind else f"<code>{escape(text)}</code>"
 
 
 def _table(head: Iterable[str], rows: Iterable[Iterable[str]], numbers: set[int]) -> str:
@@ -107,7 +110,7 @@ def groups_table(summary: Summary) -> str:
     rows = [
         [
             _code(group.code),
-            _code(group.path),
+            _code(group.path, "path"),
             escape(", ".join(route_label(route) for route in group.routes)),
             escape(", ".join(group.directions)),
             str(group.violations),
