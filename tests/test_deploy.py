@@ -39,7 +39,8 @@ def exported(upstream, tmp_path_factory) -> dict[str, set[str]]:
         def scraped() -> str:
             return httpx.get(gateway.url + "/_gateway/metrics").text
 
-        wait_for(lambda: "sne_gateway_store_records_total" in scraped())
+        # A sample, not only the series' HELP line: once the writer has written.
+        wait_for(lambda: 'sne_gateway_store_records_total{result="written"}' in scraped())
         exposition = scraped()
     series: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(exposition):

@@ -99,7 +99,7 @@ def run(arguments: argparse.Namespace) -> int:
         since, until, arguments.env, arguments.route, arguments.direction, arguments.code
     )
     try:
-        backend = open_backend(location)
+        backend = open_backend(location, prepare=False)
     except (StoreUnavailable, StoreCorrupt, StoreRejected) as error:
         return fail(f"cannot read the store {location.shown()}: {error}")
     try:

@@ -99,7 +99,7 @@ def dashboard_handlers(
 def _read(
     location: StoreLocation, filters: Filters, form: Form, now_ms: int
 ) -> tuple[Summary, Form]:
-    backend = open_backend(location)
+    backend = open_backend(location, prepare=False)
     try:
         routes, codes = choices(backend, filters.since_ms, filters.until_ms)
         return summarize(backend, filters, now_ms), Form(

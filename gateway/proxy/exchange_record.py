@@ -59,21 +59,28 @@ def client_identity(exchange: Exchange) -> str | None:
 
 def _direction_record(direction: str, verdict: Verdict) -> DirectionRecord:
     decision = verdict.decision
-    reports = verdict.reports
+    schemas: list[str] = []
+    count = 0
+    violations = []
+    # One plain loop: this runs on the event loop at every exchange's end.
+    for report in verdict.reports:
+        if report.schema and report.schema not in schemas:
+            schemas.append(report.schema)
+        count += len(report.violations) + report.omitted
+        for violation in report.violations:
+            violations.append(
+                ViolationRecord(
+                    violation.code, report.schema, violation.path, violation.line, violation.column
+                )
+            )
     return DirectionRecord(
         direction=direction,
         conformance=decision.conformance,
         action=decision.action,
-        schemas=tuple(dict.fromkeys(report.schema for report in reports if report.schema)),
-        documents=len(reports) if verdict.documents is None else verdict.documents,
-        violation_count=sum(report.violation_count for report in reports),
-        violations=tuple(
-            ViolationRecord(
-                violation.code, report.schema, violation.path, violation.line, violation.column
-            )
-            for report in reports
-            for violation in report.violations
-        ),
+        schemas=tuple(schemas),
+        documents=len(verdict.reports) if verdict.documents is None else verdict.documents,
+        violation_count=count,
+        violations=tuple(violations),
         validation_ms=verdict.seconds * 1000,
         incomplete=decision.incomplete,
     )

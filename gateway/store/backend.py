@@ -98,13 +98,14 @@ class Backend(abc.ABC):
         )
 
 
-def open_backend(location: StoreLocation) -> Backend:
-    """A connection to the store at `location` (its tables made if missing)."""
+def open_backend(location: StoreLocation, prepare: bool = True) -> Backend:
+    """A connection to the store at `location`; with `prepare`, its tables made if missing
+    (the writers'; a reader finds them made)."""
     if location.kind == "sqlite":
         from gateway.store.sqlite import SqliteStore
 
-        return SqliteStore(location)
+        return SqliteStore(location, prepare)
     # psycopg is loaded only by gateways that use PostgreSQL.
     from gateway.store.postgres import PostgresStore
 
-    return PostgresStore(location)
+    return PostgresStore(location, prepare)

@@ -51,7 +51,7 @@ def translated(error: psycopg.Error) -> Exception:
 
 
 class PostgresStore(Backend):
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, prepare: bool = True) -> None:
         self.location = location
         try:
             self.connection = psycopg.connect(
@@ -64,6 +64,8 @@ class PostgresStore(Backend):
             raise StoreUnavailable(
                 f"{location.shown()}: {str(error).strip() or type(error).__name__}"
             ) from None
+        if not prepare:
+            return
         try:
             with self.connection.transaction():
                 self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))

@@ -58,7 +58,7 @@ def translated(error: sqlite3.Error, inode: int | None = None) -> Exception:
 
 
 class SqliteStore(Backend):
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, prepare: bool = True) -> None:
         self.location = location
         self.path = location.path
         try:
@@ -71,6 +71,8 @@ class SqliteStore(Backend):
             raise StoreUnavailable(f"{self.path}: {error.strerror or error}") from None
         except sqlite3.Error as error:
             raise translated(error) from None
+        if not prepare:
+            return
         try:
             self._prepare()
         except sqlite3.Error as error:
