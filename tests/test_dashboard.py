@@ -182,3 +182,22 @@ def test_with_the_store_off_the_page_says_so(upstream) -> None:
         page = httpx.get(running.url + "/_gateway/ui")
     assert page.status_code == 200
     assert "The violations store is off" in page.text and "XSD set in service" in page.text
+
+
+def test_a_failed_reload_shows_as_the_xsd_sets_state() -> None:
+    from gateway.report.campaign.dashboard_page import Form, StoreState, dashboard_page
+
+    state = {
+        "source": "/srv/xsd",
+        "version": "13.34",
+        "loaded_at": "2026-11-29T10:00:00+00:00",
+        "reloads": 2,
+        "last_reload_error": {
+            "file": "/srv/xsd/NUU_Domaines.xsd",
+            "line": 704,
+            "reason": "not <well-formed>",
+        },
+    }
+    page = dashboard_page(None, Form(), state, StoreState("off"))
+    assert "XSD set degraded" in page and "/srv/xsd/NUU_Domaines.xsd, line 704" in page
+    assert "not &lt;well-formed&gt;" in page and "version 13.34" in page

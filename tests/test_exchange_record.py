@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+import gateway.store.writer as writer_module
 from gateway.store.backend import open_backend
 from gateway.store.location import parse_store
 from tests.servers import gateway_settings, serve_gateway, wait_for
@@ -102,3 +103,27 @@ def test_an_upstream_failure_is_recorded_as_it_ended(tmp_path: Path) -> None:
     assert rows(store, "SELECT route, conformance, outcome, status FROM exchanges") == [
         ("drm-ressources", "pass", "upstream.unreachable", 502)
     ]
+
+
+def test_a_store_that_cannot_be_written_does_not_stop_traffic(
+    upstream, tmp_path: Path, capfd, logging_restored, monkeypatch
+) -> None:
+    # The stop gives the store a second, not ten, to come back.
+    monkeypatch.setattr(writer_module, "STOP_SECONDS", 1.0)
+    blocker = tmp_path / "stores"
+    blocker.write_text("a file where the store's folder should be")
+    store = f"sqlite:///{blocker / 'store.db'}"
+    valid = (FIXTURES / "valid/13.33/drm-ressources/requete.xml").read_bytes()
+    with serve_gateway(gateway_settings(upstream.url, env="recette", store=store)) as gateway:
+        for _ in range(5):
+            answer = httpx.post(gateway.url + DRM, content=valid, headers=XML)
+            assert answer.status_code == 200 and answer.headers["x-conformance"] == "pass"
+        wait_for(
+            lambda: (
+                "sne_gateway_store_failing 1.0" in httpx.get(gateway.url + "/_gateway/metrics").text
+            )
+        )
+    events = [line for line in capfd.readouterr().err.splitlines() if '"store.' in line]
+    assert sum('"event":"store.unavailable"' in line for line in events) == 1
+    # Stopped with the store still down: what it held is said lost, not silently dropped.
+    assert any('"event":"store.records-lost"' in line and '"records":5' in line for line in events)
