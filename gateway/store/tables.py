@@ -160,6 +160,7 @@ def all_rows(
     return exchanges, checks, violations
 
 
-def insert(table: str, columns: Sequence[str]) -> str:
-    """An INSERT of one row into `table`, with `?` placeholders."""
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+def insert(table: str, columns: Sequence[str], rows: int = 1) -> str:
+    """An INSERT of `rows` rows into `table`, with `?` placeholders."""
+    row = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
