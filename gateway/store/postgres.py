@@ -29,6 +29,8 @@ from gateway.store.tables import (
 )
 
 CONNECT_SECONDS = 5
+#: How long a write may go unanswered before the server counts as unreachable.
+SILENT_MS = 30_000
 #: Taken while the tables are made, so that workers starting together do not race.
 SCHEMA_LOCK = 7_220_020
 
@@ -59,6 +61,14 @@ class PostgresStore(Backend):
                 autocommit=True,
                 connect_timeout=CONNECT_SECONDS,
                 application_name="sne-gateway",
+                # A server gone silent (a host down, a network cut) fails the write within
+                # about half a minute rather than holding the writer thread for good.
+                keepalives=1,
+                keepalives_idle=10,
+                keepalives_interval=5,
+                keepalives_count=3,
+                tcp_user_timeout=SILENT_MS,
+                options=f"-c statement_timeout={SILENT_MS}",
             )
         except psycopg.Error as error:
             raise StoreUnavailable(
