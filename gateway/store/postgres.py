@@ -80,7 +80,7 @@ class PostgresStore(Backend):
             with self.connection.transaction():
                 self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 for statement in POSTGRESQL_TABLES:
-                    self.connection.execute(statement)  # type: ignore[arg-type]
+                    self.connection.execute(statement)
             self.prepare_meta()
         except psycopg.Error as error:
             self.close()
@@ -102,7 +102,7 @@ class PostgresStore(Backend):
                     if not rows:
                         continue
                     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-                    with cursor.copy(statement) as copy:  # type: ignore[arg-type]
+                    with cursor.copy(statement) as copy:
                         for row in rows:
                             copy.write_row(row)
         except psycopg.Error as error:
@@ -110,13 +110,13 @@ class PostgresStore(Backend):
 
     def fetch(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self.connection.execute(_placeholders(sql), parameters).fetchall()  # type: ignore[arg-type]
+            return self.connection.execute(_placeholders(sql), parameters).fetchall()
         except psycopg.Error as error:
             raise translated(error) from None
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
         try:
-            return self.connection.execute(_placeholders(sql), parameters).rowcount  # type: ignore[arg-type]
+            return self.connection.execute(_placeholders(sql), parameters).rowcount
         except psycopg.Error as error:
             raise translated(error) from None
 
@@ -129,7 +129,7 @@ class PostgresStore(Backend):
                     ("exchanges", "id"),
                 ):
                     self.connection.execute(
-                        f"DELETE FROM {table} WHERE {column} = ANY(%s)",  # type: ignore[arg-type]
+                        f"DELETE FROM {table} WHERE {column} = ANY(%s)",
                         (list(ids),),
                     )
         except psycopg.Error as error:
