@@ -21,7 +21,11 @@ from gateway.store.summary import NO_ROUTE_LABEL, Filters, Summary
 from gateway.store.window import WindowError, moment_ms
 from gateway.store.writer import StoreWriter
 
+UI_PATH = "/_gateway/ui"
 ASSETS = {"campaign.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript"}
+#: Every path the dashboard answers at (the page, its two files), for whatever lists the
+#: gateway's own endpoints.
+DASHBOARD_PATHS = (UI_PATH, *(f"{UI_PATH}/{name}" for name in ASSETS))
 #: The page's own files only; its SVG is inline markup.
 HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
@@ -36,7 +40,7 @@ def dashboard_handlers(
     xsd_state: Callable[[], dict[str, Any]],
     writer: Callable[[], StoreWriter | None],
 ) -> list[HTTPRouteHandler]:
-    @get("/_gateway/ui", sync_to_thread=True)
+    @get(UI_PATH, sync_to_thread=True)
     def ui(
         since: FromQuery[str] = "24h",
         until: FromQuery[str] = "now",
@@ -83,7 +87,7 @@ def dashboard_handlers(
         content = (files("gateway.report.campaign") / "static" / name).read_bytes()
 
         # Static paths: Litestar gives a path parameter under the proxy's mount to the mount.
-        @get(f"/_gateway/ui/{name}", sync_to_thread=False, name=f"ui-{name}")
+        @get(f"{UI_PATH}/{name}", sync_to_thread=False, name=f"ui-{name}")
         def serve_asset() -> Response[bytes]:
             return Response(
                 content,
