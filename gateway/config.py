@@ -21,6 +21,7 @@ from gateway.allocator import AUTO, SYSTEM
 from gateway.catalog import SCHEMA_SUFFIXES, SHIPPED_XSD
 from gateway.limits import LIBXML2_MAX_DEPTH, Limits
 from gateway.rules import RULE_ACTIONS, RULES, logged_codes
+from gateway.store.location import DEFAULT_STORE, SQLITE_PREFIX, StoreLocationError, parse_store
 
 Policy = Literal["block", "log", "off"]
 Direction = Literal["request", "response"]
@@ -156,6 +157,10 @@ class Settings:
     log_level: str = "info"
     reload: bool = True
     reload_debounce_ms: int = 400
+    store: str = DEFAULT_STORE
+    store_retention_days: int = 90
+    store_max_mb: int = 1024
+    client_header: str | None = None
     tls: TlsSettings = TlsSettings()
     policies: dict[str, dict[Direction, Policy]] = field(
         default_factory=lambda: {env: dict(p) for env, p in DEFAULT_POLICIES.items()}
@@ -264,6 +269,22 @@ def _upstream(value: Any) -> str:
     return text
 
 
+def _store(value: Any) -> str:
+    text = _text(value)
+    try:
+        parse_store(text)
+    except StoreLocationError as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+def _header_name(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", text):
+        raise ValueError(f"must be an HTTP header name, not {value!r}")
+    return text.lower()
+
+
 def _allocator(value: Any) -> str:
     text = _text(value)
     if text in (AUTO, SYSTEM) or (Path(text).is_absolute() and Path(text).is_file()):
@@ -299,6 +320,10 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "log_level": _choice(("debug", "info", "warning", "error")),
     "reload": _boolean,
     "reload_debounce_ms": _number(int, 0),
+    "store": _store,
+    "store_retention_days": _number(int, 1),
+    "store_max_mb": _number(int, 1),
+    "client_header": _header_name,
 }
 TLS_KEYS: dict[str, Callable[[Any], Any]] = {
     "ca_bundle": lambda value: Path(_text(value)),
@@ -526,6 +551,11 @@ def load_settings(
     for key in ("xsd", "referential"):
         if key in from_file:
             from_file[key] = _relative(from_file[key], file)
+    if "store" in from_file and file is not None:
+        # A relative SQLite path in the file starts from the file's directory.
+        location = parse_store(from_file["store"], file.parent)
+        if location is not None and location.kind == "sqlite":
+            from_file["store"] = SQLITE_PREFIX + str(location.path)
     gateway.update(from_file)
     if not isinstance(tls_table, dict):
         raise ConfigError("must be a table", "gateway.tls", file)

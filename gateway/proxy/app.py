@@ -1,9 +1,10 @@
 """The gateway's ASGI application: the proxy, and its own endpoints under `/_gateway/`.
 
 `/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready`,
-`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers, reached at their exact
-spelling only (`gateway.proxy.reserved`); every other request goes to the proxy, a raw ASGI
-application, so that bodies and headers pass byte for byte.
+`/_gateway/schemas`, `/_gateway/metrics` and the campaign dashboard `/_gateway/ui` are Litestar
+handlers, reached at their exact spelling only (`gateway.proxy.reserved`); every other request
+goes to the proxy, a raw ASGI application, so that bodies and headers pass byte for byte. Each
+worker starts the violations store's writer thread.
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ from gateway.allocator import in_use, refused
 from gateway.config import Settings
 from gateway.proxy.answer import XML_CONTENT_TYPE
 from gateway.proxy.check import gateway_reports
+from gateway.proxy.dashboard import dashboard_handlers
 from gateway.proxy.exchange import Exchange, Gateway
 from gateway.proxy.reserved import Endpoints
 from gateway.proxy.upstream import upstream_transport
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import configure_logging
-from gateway.report.metrics import CONTENT_TYPE
+from gateway.report.metrics import CONTENT_TYPE, Metrics
 from gateway.rules import CountryReferential
 from gateway.rules.referential import SHIPPED_COG
+from gateway.store.location import StoreLocation, parse_store
+from gateway.store.writer import StoreWriter
 
 #: How long start-up waits for the upstream's host name to resolve before saying it did not.
 RESOLVE_SECONDS = 5.0
@@ -87,17 +91,40 @@ async def _warn_if_unresolved(upstream: str | None, logger: Any) -> None:
         )
 
 
+def _store_writer(
+    location: StoreLocation | None, settings: Settings, metrics: Metrics, logger: Any
+) -> StoreWriter | None:
+    """The worker's writer to the violations store, started (None when the store is off)."""
+    if location is None:
+        return None
+    writer = StoreWriter(
+        location,
+        logger,
+        metrics.count_store,
+        retention_days=settings.store_retention_days,
+        max_bytes=settings.store_max_mb * 1024 * 1024,
+    )
+    metrics.store_state.failing = lambda: writer.failing
+    writer.start()
+    return writer
+
+
 def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoints:
     """The application for `settings`; compiles the XSD set unless `holder` is given."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
+    store = parse_store(settings.store)
     state: dict[str, Gateway] = {}
+    writers: dict[str, StoreWriter] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         transport = upstream_transport(settings)
         state["gateway"] = gateway = Gateway(settings, schemas, transport, logger)
+        gateway.store = writer = _store_writer(store, settings, gateway.metrics, logger)
+        if writer is not None:
+            writers["store"] = writer
         flushing = asyncio.create_task(gateway.metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
@@ -115,6 +142,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
             routes=len(schemas.current.routes),
             allocator=in_use(),
             open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            store=store.shown() if store else "off",
         )
         for warning in schemas.current.warnings:
             logger.warning("xsd.warning", reason=warning)
@@ -143,6 +171,9 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
                     await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await flushing
+            if writer is not None:
+                # What it holds is written before the worker ends (10 s at most).
+                await asyncio.to_thread(writer.stop)
             await transport.aclose()
 
     @get("/_gateway/health", sync_to_thread=False)
@@ -208,8 +239,9 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
             headers={**(error.headers or {}), "x-request-id": request_id},
         )
 
+    ui = dashboard_handlers(store, lambda: _schemas_state(schemas), lambda: writers.get("store"))
     endpoints = Litestar(
-        route_handlers=[health, ready, schemas_endpoint, metrics],
+        route_handlers=[health, ready, schemas_endpoint, metrics, *ui],
         exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,

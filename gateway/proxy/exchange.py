@@ -43,6 +43,7 @@ from gateway.proxy.body import (
 )
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
+from gateway.proxy.exchange_record import keep_record
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.host import host_refusal
 from gateway.proxy.methods import allowed_methods
@@ -55,6 +56,7 @@ from gateway.proxy.upstream_failure import (
     caused_by,
     request_failure,
 )
+from gateway.record import RecordSink
 from gateway.reload import SchemaHolder
 from gateway.report.anomaly import anomaly_document
 from gateway.report.log import log_reports
@@ -95,6 +97,8 @@ class Gateway:
     schemas: SchemaHolder
     transport: httpx.AsyncBaseTransport
     logger: Any
+    #: The violations store's queue (None: `store = "off"`).
+    store: RecordSink | None = None
     upstream_host: str = field(init=False)
     timeouts: dict[str, float | None] = field(init=False)
     #: Large bodies are validated one at a time: a tree takes about 70 times its document's
@@ -128,6 +132,7 @@ class Exchange:
     """The state of one client exchange while it goes through the pipeline."""
 
     def __init__(self, gateway: Gateway, scope: HTTPScope, receive: Receive, send: Send) -> None:
+        self.started_at, self.started = time.time(), time.perf_counter()
         self.gateway = gateway
         self.settings = gateway.settings
         self.scope = scope
@@ -368,6 +373,8 @@ class Exchange:
                 "exchange.refused", request_id=self.request_id, method=self.method, reason=refusal
             )
             self.gateway.metrics.refused()
+            self.outcome = "refused"
+            keep_record(self)
             return
         if reserved(self.routed_path):
             await self._answer(
@@ -399,6 +406,7 @@ class Exchange:
             self.buffers.release()
             self._log()
             self.gateway.metrics.record(self._route_name, self.outcome, self.verdicts)
+            keep_record(self)
 
     async def _exchange(self) -> None:
         kind = self.checks.extractor("request", self.content_type)

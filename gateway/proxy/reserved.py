@@ -20,12 +20,17 @@ from typing import cast
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Receive, Scope, Send
 
+from gateway.proxy.dashboard import DASHBOARD_PATHS
 from gateway.proxy.headers import header
 
 RESERVED_PREFIX = "/_gateway"
 #: What load balancers and orchestrators call, without a token.
 PUBLIC_ENDPOINTS = frozenset({b"/_gateway/health", b"/_gateway/ready"})
-ENDPOINTS = PUBLIC_ENDPOINTS | {b"/_gateway/schemas", b"/_gateway/metrics"}
+ENDPOINTS = PUBLIC_ENDPOINTS | {
+    b"/_gateway/schemas",
+    b"/_gateway/metrics",
+    *(path.encode() for path in DASHBOARD_PATHS),
+}
 UNAUTHORIZED = b"This endpoint needs the gateway's admin token (Authorization: Bearer)."
 
 

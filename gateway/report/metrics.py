@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import prometheus_client
@@ -82,6 +82,24 @@ class _SchemaState(Collector):
         )
 
 
+class _StoreState(Collector):
+    """Whether the worker answering the scrape can write to the violations store (absent when
+    the store is off)."""
+
+    def __init__(self) -> None:
+        self.failing: Callable[[], bool] | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.failing is None:
+            return
+        yield GaugeMetricFamily(
+            "sne_gateway_store_failing",
+            "1 while this worker cannot write to the violations store (its records wait in "
+            "memory, then are dropped), else 0.",
+            value=1 if self.failing() else 0,
+        )
+
+
 class Metrics:
     """One worker's metrics, on a registry of its own (not prometheus-client's global one).
 
@@ -137,8 +155,18 @@ class Metrics:
             ["direction"],
             registry=self.registry,
         )
+        self.store_records = Counter(
+            "sne_gateway_store_records",
+            "Exchange records handed to the violations store, by result: written; dropped "
+            "(its queue was full, the store being down or too slow, or the gateway stopped "
+            "while it was down); rejected (refused by the store).",
+            ["result"],
+            registry=self.registry,
+        )
         self.schema_state = _SchemaState(holder)
         self.registry.register(self.schema_state)
+        self.store_state = _StoreState()
+        self.registry.register(self.store_state)
         self._pending: collections.Counter[tuple[Any, tuple[str, ...]]] = collections.Counter()
 
     def record(
@@ -163,6 +191,11 @@ class Metrics:
     def refused(self) -> None:
         """Count an exchange the gateway refused before routing it."""
         self._pending[self.exchanges, (NO_ROUTE, "skipped", "refused")] += 1
+
+    def count_store(self, result: str, amount: int) -> None:
+        """Count records the store's thread wrote, dropped or saw rejected (prometheus-client
+        takes them from any thread; once per batch, not per exchange)."""
+        self.store_records.labels(result).inc(amount)
 
     def flush(self) -> None:
         """Hand the counts kept since the last flush to prometheus-client. What it could not
@@ -206,4 +239,5 @@ class Metrics:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, self.directory)
         registry.register(self.schema_state)
+        registry.register(self.store_state)
         return generate_latest(registry)
