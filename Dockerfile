@@ -37,10 +37,14 @@ RUN apt-get update \
     && apt-get install --yes --no-install-recommends libmimalloc2.0 \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 gateway \
-    && useradd --system --uid 10001 --gid gateway --home-dir /app --no-create-home gateway
+    && useradd --system --uid 10001 --gid gateway --home-dir /app --no-create-home gateway \
+    && mkdir -p /var/lib/sne-gateway && chown gateway:gateway /var/lib/sne-gateway
 WORKDIR /app
 COPY --from=build /app /app
 COPY xsd /app/xsd
+# The violations store (docs/operations.md): a volume the gateway's user writes, not /app.
+ENV SNE_GATEWAY_STORE=sqlite:////var/lib/sne-gateway/store.db
+VOLUME /var/lib/sne-gateway
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1

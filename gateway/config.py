@@ -38,6 +38,7 @@ from gateway.limits import LIBXML2_MAX_DEPTH, Limits
 from gateway.routing.route import NO_RULE, Direction, DirectionRule, Policy, Route, policy_for
 from gateway.routing.router import first_route
 from gateway.rules import RULES, logged_codes
+from gateway.store.location import DEFAULT_STORE, SQLITE_PREFIX, parse_store
 
 ENVIRONMENT_PREFIX = "SNE_GATEWAY_"
 T = TypeVar("T", bound=msgspec.Struct)
@@ -100,6 +101,9 @@ class Settings:
     log_level: str = "info"
     reload: bool = True
     reload_debounce_ms: int = 400
+    store: str = DEFAULT_STORE
+    store_retention_days: int = 90
+    store_max_mb: int = 1024
     tls: TlsSettings = TlsSettings()
     policies: dict[str, dict[Direction, Policy]] = field(
         default_factory=lambda: {env: dict(p) for env, p in DEFAULT_POLICIES.items()}
@@ -225,6 +229,11 @@ class _Layer:
             for name in ("xsd", "referential"):
                 if name in self.gateway:
                     self.gateway[name] = _relative(self.gateway[name], self.file)
+            if "store" in self.gateway and self.file is not None:
+                # A relative SQLite path in the file starts from the file's directory.
+                location = parse_store(self.gateway["store"], self.file.parent)
+                if location is not None and location.kind == "sqlite":
+                    self.gateway["store"] = SQLITE_PREFIX + str(location.path)
             for name in ("ca_bundle", "client_cert", "client_key"):
                 if name in self.tls:
                     self.tls[name] = _relative(self.tls[name], self.file)

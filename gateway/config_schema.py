@@ -29,6 +29,7 @@ from gateway.extract.message import EXTRACTORS
 from gateway.limits import LIBXML2_MAX_DEPTH
 from gateway.routing.route import ENVIRONMENTS, POLICIES
 from gateway.rules import RULE_ACTIONS, RULES
+from gateway.store.location import parse_store
 
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -114,6 +115,9 @@ class GatewayTable(Struct, forbid_unknown_fields=True, kw_only=True, frozen=True
     log_level: LogLevel | UnsetType = UNSET
     reload: bool | UnsetType = UNSET
     reload_debounce_ms: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    store: Text | UnsetType = UNSET
+    store_retention_days: Count | UnsetType = UNSET
+    store_max_mb: Count | UnsetType = UNSET
     #: Only in the file (its variables are `SNE_GATEWAY_TLS_<KEY>`).
     tls: Annotated[TlsTable, _expected("a table")] | UnsetType = UNSET
 
@@ -242,10 +246,17 @@ def _allocator(value: str) -> str:
     )
 
 
+def _store(value: str) -> str:
+    """The store as given, once it names one (`gateway.store.location`)."""
+    parse_store(value)  # its StoreLocationError is a ValueError that says why
+    return value
+
+
 #: What a key's value becomes once its type is right, where there is more to it.
 MEANINGS: dict[str, Callable[[Any], Any]] = {
     "upstream": _upstream,
     "allocator": _allocator,
+    "store": _store,
     "xsd": Path,
     "referential": Path,
     "client_header": str.lower,

@@ -76,6 +76,7 @@ def serve_process(*arguments: str) -> Iterator[ServeProcess]:
     command, port = serve_command(*arguments)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
     environment["SNE_GATEWAY_LOG_FORMAT"] = "json"
+    environment["SNE_GATEWAY_STORE"] = "off"  # no store in the checkout (conftest)
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -144,8 +145,15 @@ def serve_asgi(
 def gateway_settings(
     upstream: str, config: Path | None = SHIPPED_CONFIG, **overrides: Any
 ) -> Settings:
-    """Settings from `config` (the shipped one by default) pointed at `upstream`."""
-    values = {"upstream": upstream, "log_format": "json", "reload": False, **overrides}
+    """Settings from `config` (the shipped one by default) pointed at `upstream`, without a
+    violations store unless `store` is given."""
+    values = {
+        "upstream": upstream,
+        "log_format": "json",
+        "reload": False,
+        "store": "off",
+        **overrides,
+    }
     return load_settings(config, {key: value for key, value in values.items()}, environ={})
 
 

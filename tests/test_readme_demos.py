@@ -60,6 +60,7 @@ def run(script: str, directory: Path) -> str:
     script = script.replace(*PATIENT_RETRIES)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
     environment["NO_PROXY"] = environment["no_proxy"] = "127.0.0.1,localhost"
+    environment["SNE_GATEWAY_STORE"] = "off"  # no store in the checkout (conftest)
     process = subprocess.Popen(
         ["bash", "-c", script],
         cwd=ROOT,

@@ -103,6 +103,7 @@ def serve_without_upstream(*arguments: str) -> Iterator[Served]:
     """`serve ARGUMENTS --port N` from the repository root, with no upstream anywhere."""
     command, port = serve_command(*arguments)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
+    environment["SNE_GATEWAY_STORE"] = "off"  # no store in the checkout (conftest)
     process = subprocess.Popen(
         command,
         cwd=ROOT,

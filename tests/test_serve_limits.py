@@ -41,6 +41,7 @@ def test_a_low_open_files_limit_is_raised_and_idle_connections_do_not_lock_clien
     command, port = serve_command("--upstream", "http://127.0.0.1:9")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SNE_GATEWAY_")}
     environment |= {"SNE_GATEWAY_LOG_FORMAT": "json", "SNE_GATEWAY_RELOAD": "false"}
+    environment["SNE_GATEWAY_STORE"] = "off"  # no store in the checkout (conftest)
     process = subprocess.Popen(
         [sys.executable, "-c", UNDER_1024, *command],
         cwd=ROOT,

@@ -134,6 +134,13 @@ def test_the_wheel_carries_the_shipped_xsd_set_and_configuration(wheel: Path) ->
     _assert_carries_the_shipped_files(wheel)
 
 
+def test_the_wheel_carries_the_dashboards_files(wheel: Path) -> None:
+    """The dashboard's stylesheet and script are served from the package, not a CDN."""
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("campaign.css", "dashboard.js"):
+        assert f"gateway/report/campaign/static/{name}" in names
+
+
 def test_a_wheel_built_from_the_sdist_carries_them_too(tmp_path: Path) -> None:
     _uv("build", "--offline", "--out-dir", tmp_path, ROOT, cwd=tmp_path)
     (sdist,) = tmp_path.glob("sne_gateway-*.tar.gz")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gateway.cli import diff, init, pays, serve, simulate, validate
+from gateway.cli import diff, init, pays, report, serve, simulate, validate
 
-COMMANDS = (validate, serve, init, simulate, diff, pays)
+COMMANDS = (validate, serve, report, init, simulate, diff, pays)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,9 +1,10 @@
 """The gateway's ASGI application: the proxy, and its own endpoints under `/_gateway/`.
 
 `/_gateway/health` (liveness, with the state of the XSD set), `/_gateway/ready`,
-`/_gateway/schemas` and `/_gateway/metrics` are Litestar handlers, reached at their exact
-spelling only (`gateway.proxy.reserved`); every other request goes to the proxy, a raw ASGI
-application, so that bodies and headers pass byte for byte.
+`/_gateway/schemas`, `/_gateway/metrics` and the campaign dashboard `/_gateway/ui` are Litestar
+handlers, reached at their exact spelling only (`gateway.proxy.reserved`); every other request
+goes to the proxy, a raw ASGI application, so that bodies and headers pass byte for byte. Each
+worker starts the violations store's writer thread.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from litestar.types import HTTPScope, Receive, Send
 
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
+from gateway.proxy.dashboard import dashboard_handlers
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.exchange_record import refused_record
 from gateway.proxy.refusal import Refusal, refusal_answer, refuse
@@ -38,6 +40,8 @@ from gateway.report.log import ExchangeLog, configure_logging
 from gateway.report.metrics import CONTENT_TYPE, Metrics
 from gateway.rules import CountryReferential
 from gateway.rules.referential import SHIPPED_COG
+from gateway.store.location import StoreLocation, parse_store
+from gateway.store.writer import StoreWriter
 
 #: How long start-up waits for the upstream's host name to resolve before saying it did not.
 RESOLVE_SECONDS = 5.0
@@ -90,27 +94,54 @@ async def _warn_if_unresolved(upstream: str | None, logger: Any) -> None:
         )
 
 
+def _store_writer(
+    location: StoreLocation | None, settings: Settings, metrics: Metrics, logger: Any
+) -> StoreWriter | None:
+    """The worker's writer to the violations store, started (None when the store is off)."""
+    if location is None:
+        return None
+    writer = StoreWriter(
+        location,
+        logger,
+        metrics.count_store,
+        retention_days=settings.store_retention_days,
+        max_bytes=settings.store_max_mb * 1024 * 1024,
+    )
+    metrics.store_state.failing = lambda: writer.failing
+    writer.start()
+    return writer
+
+
 def create_app(
     settings: Settings,
     holder: SchemaHolder | None = None,
     observers: Sequence[ExchangeObserver] = (),
 ) -> Endpoints:
     """The application for `settings`; compiles the XSD set unless `holder` is given. Each
-    finished exchange's record goes to the log, the metrics, then `observers`."""
+    finished exchange's record goes to the log, the metrics, the store (unless it is off),
+    then `observers`."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
+    store = parse_store(settings.store)
     metrics = Metrics(
         lambda: (schemas.current.schema_set.version, schemas.failure is not None), logger
     )
     #: The worker's shared state, made in its event loop when it starts (`lifespan`).
     state: dict[str, Worker] = {}
+    writers: dict[str, StoreWriter] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         upstream = UpstreamClient(settings, upstream_transport(settings))
+        writer = _store_writer(store, settings, metrics, logger)
+        if writer is not None:
+            writers["store"] = writer
         # The observers of every finished exchange: a new one is added here.
-        told: list[ExchangeObserver] = [ExchangeLog(logger), metrics, *observers]
+        told: list[ExchangeObserver] = [ExchangeLog(logger), metrics]
+        if writer is not None:
+            told.append(writer)
+        told.extend(observers)
         state["worker"] = Worker(settings, schemas, upstream, logger, told)
         flushing = asyncio.create_task(metrics.flush_regularly())
         stop = asyncio.Event()
@@ -129,6 +160,7 @@ def create_app(
             routes=len(schemas.current.routes),
             allocator=in_use(),
             open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            store=store.shown() if store else "off",
         )
         for warning in schemas.current.warnings:
             logger.warning("xsd.warning", reason=warning)
@@ -157,6 +189,9 @@ def create_app(
                     await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await flushing
+            if writer is not None:
+                # What it holds is written before the worker ends (10 s at most).
+                await asyncio.to_thread(writer.stop)
             await upstream.aclose()
 
     @get("/_gateway/health", sync_to_thread=False)
@@ -230,8 +265,9 @@ def create_app(
             headers={name.decode(): value.decode("latin-1") for name, value in headers},
         )
 
+    ui = dashboard_handlers(store, lambda: _schemas_state(schemas), lambda: writers.get("store"))
     endpoints = Litestar(
-        route_handlers=[health, ready, schemas_endpoint, metrics_endpoint],
+        route_handlers=[health, ready, schemas_endpoint, metrics_endpoint, *ui],
         exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,

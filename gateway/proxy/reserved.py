@@ -21,13 +21,18 @@ from typing import cast
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
+from gateway.proxy.dashboard import DASHBOARD_PATHS
 from gateway.proxy.headers import header
 from gateway.proxy.refusal import Refusal
 
 RESERVED_PREFIX = "/_gateway"
 #: What load balancers and orchestrators call, without a token.
 PUBLIC_ENDPOINTS = frozenset({b"/_gateway/health", b"/_gateway/ready"})
-ENDPOINTS = PUBLIC_ENDPOINTS | {b"/_gateway/schemas", b"/_gateway/metrics"}
+ENDPOINTS = PUBLIC_ENDPOINTS | {
+    b"/_gateway/schemas",
+    b"/_gateway/metrics",
+    *(path.encode() for path in DASHBOARD_PATHS),
+}
 UNAUTHORIZED = Refusal(
     401,
     "This endpoint needs the gateway's admin token (Authorization: Bearer).",

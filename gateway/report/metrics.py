@@ -79,6 +79,24 @@ class _SchemaState(Collector):
         )
 
 
+class _StoreState(Collector):
+    """Whether the worker answering the scrape can write to the violations store (absent when
+    the store is off)."""
+
+    def __init__(self) -> None:
+        self.failing: Callable[[], bool] | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.failing is None:
+            return
+        yield GaugeMetricFamily(
+            "sne_gateway_store_failing",
+            "1 while this worker cannot write to the violations store (its records wait in "
+            "memory, then are dropped), else 0.",
+            value=1 if self.failing() else 0,
+        )
+
+
 class Metrics:
     """One worker's metrics, on a registry of its own (not prometheus-client's global one).
 
@@ -134,8 +152,18 @@ class Metrics:
             ["direction"],
             registry=self.registry,
         )
+        self.store_records = Counter(
+            "sne_gateway_store_records",
+            "Exchange records handed to the violations store, by result: written; dropped "
+            "(its queue was full, the store being down or too slow, or the gateway stopped "
+            "while it was down); rejected (refused by the store).",
+            ["result"],
+            registry=self.registry,
+        )
         self.schema_state = _SchemaState(schema_state)
         self.registry.register(self.schema_state)
+        self.store_state = _StoreState()
+        self.registry.register(self.store_state)
         self._pending: collections.Counter[tuple[Any, tuple[str, ...]]] = collections.Counter()
 
     def exchange_ended(self, record: ExchangeRecord) -> None:
@@ -157,6 +185,11 @@ class Metrics:
             for report in checked.reports:
                 for violation in report.violations:
                     pending[self.violations, (route, direction, violation.code)] += 1
+
+    def count_store(self, result: str, amount: int) -> None:
+        """Count records the store's thread wrote, dropped or saw rejected (prometheus-client
+        takes them from any thread; once per batch, not per exchange)."""
+        self.store_records.labels(result).inc(amount)
 
     def flush(self) -> None:
         """Hand the counts kept since the last flush to prometheus-client. What it could not
@@ -200,4 +233,5 @@ class Metrics:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, self.directory)
         registry.register(self.schema_state)
+        registry.register(self.store_state)
         return generate_latest(registry)

@@ -1,0 +1,166 @@
+"""The store's tables, the same in SQLite and PostgreSQL but for their column types, and the rows
+of a record.
+
+- `exchanges`: one row per exchange (when, where, who, how it ended, its violation count);
+- `checks`: one row per direction checked (its conformance, action, schemas, durations);
+- `violations`: one row per violation listed (code, schema, path, line, column);
+- `reports`: what each `sne-gateway report` found, for the next one to say what changed;
+- `meta`: the tables' version, and when retention last ran (so one worker runs it at a time).
+
+An exchange's checks and violations are clustered by its id, so retention, which removes the
+oldest exchanges, frees whole pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from gateway.record import ExchangeRecord
+
+#: The tables' layout; a store of another version is refused (moved aside, for SQLite).
+SCHEMA_VERSION = 1
+#: An exchange no route matched, as a row says it (the metrics' label too).
+NO_ROUTE = ""
+
+EXCHANGE_COLUMNS = (
+    "id",
+    "at_ms",
+    "env",
+    "route",
+    "method",
+    "status",
+    "outcome",
+    "conformance",
+    "request_id",
+    "client",
+    "duration_ms",
+    "upstream_ms",
+    "violations",
+)
+CHECK_COLUMNS = (
+    "exchange_id",
+    "direction",
+    "conformance",
+    "action",
+    "schemas",
+    "documents",
+    "violations",
+    "validation_ms",
+    "incomplete",
+)
+VIOLATION_COLUMNS = (
+    "exchange_id",
+    "seq",
+    "direction",
+    "code",
+    "schema_name",
+    "path",
+    "line",
+    "col",
+)
+
+
+def _tables(
+    key: str, text: str, integer: str, real: str, clustered: str, auto_key: str
+) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS exchanges (
+            id {key} PRIMARY KEY, at_ms {integer} NOT NULL, env {text} NOT NULL,
+            route {text} NOT NULL, method {text} NOT NULL, status {integer}, outcome {text},
+            conformance {text} NOT NULL, request_id {text} NOT NULL, client {text},
+            duration_ms {real}, upstream_ms {real}, violations {integer} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS exchanges_at ON exchanges (at_ms)",
+        f"""CREATE TABLE IF NOT EXISTS checks (
+            exchange_id {integer} NOT NULL, direction {text} NOT NULL,
+            conformance {text} NOT NULL, action {text} NOT NULL, schemas {text},
+            documents {integer} NOT NULL, violations {integer} NOT NULL,
+            validation_ms {real}, incomplete {integer} NOT NULL,
+            PRIMARY KEY (exchange_id, direction)){clustered}""",
+        f"""CREATE TABLE IF NOT EXISTS violations (
+            exchange_id {integer} NOT NULL, seq {integer} NOT NULL, direction {text} NOT NULL,
+            code {text} NOT NULL, schema_name {text}, path {text}, line {integer},
+            col {integer}, PRIMARY KEY (exchange_id, seq)){clustered}""",
+        f"""CREATE TABLE IF NOT EXISTS reports (
+            id {auto_key} PRIMARY KEY, made_at_ms {integer} NOT NULL, scope {text} NOT NULL,
+            since_ms {integer} NOT NULL, until_ms {integer} NOT NULL, found {text} NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS meta (
+            key {text} PRIMARY KEY, number {integer} NOT NULL)""",
+    ]
+
+
+SQLITE_TABLES = _tables("INTEGER", "TEXT", "INTEGER", "REAL", " WITHOUT ROWID", "INTEGER")
+POSTGRESQL_TABLES = [
+    *_tables("BIGINT", "TEXT", "BIGINT", "DOUBLE PRECISION", "", "BIGSERIAL"),
+    "CREATE SEQUENCE IF NOT EXISTS exchange_ids",
+]
+
+
+def exchange_rows(
+    record: ExchangeRecord, exchange_id: int
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of `record` in `exchanges`, `checks` and `violations`."""
+    exchange = (
+        exchange_id,
+        record.at_ms,
+        record.env,
+        record.route or NO_ROUTE,
+        record.method,
+        record.status,
+        record.outcome,
+        record.conformance,
+        record.request_id,
+        record.client,
+        round(record.duration_ms, 3),
+        round(record.upstream_ms, 3),
+        record.violation_count,
+    )
+    checks: list[tuple[Any, ...]] = []
+    violations: list[tuple[Any, ...]] = []
+    for direction in record.directions:
+        checks.append(
+            (
+                exchange_id,
+                direction.direction,
+                direction.conformance,
+                direction.action,
+                ",".join(direction.schemas) or None,
+                direction.documents,
+                direction.violation_count,
+                round(direction.validation_ms, 3),
+                int(direction.incomplete),
+            )
+        )
+        for violation in direction.violations:
+            violations.append(
+                (
+                    exchange_id,
+                    len(violations),
+                    direction.direction,
+                    violation.code,
+                    violation.schema,
+                    violation.path,
+                    violation.line,
+                    violation.column,
+                )
+            )
+    return exchange, checks, violations
+
+
+def all_rows(
+    records: Iterable[ExchangeRecord], ids: Sequence[int]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of `records`, the exchanges numbered by `ids` in turn."""
+    exchanges, checks, violations = [], [], []
+    for exchange_id, record in zip(ids, records, strict=True):
+        exchange, its_checks, its_violations = exchange_rows(record, exchange_id)
+        exchanges.append(exchange)
+        checks.extend(its_checks)
+        violations.extend(its_violations)
+    return exchanges, checks, violations
+
+
+def insert(table: str, columns: Sequence[str], rows: int = 1) -> str:
+    """An INSERT of `rows` rows into `table`, with `?` placeholders."""
+    row = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
