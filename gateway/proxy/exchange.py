@@ -1,9 +1,9 @@
 """One proxied exchange, as a sequence of states, each a method named after it:
 
-    run (admission) ─ refused ─────────────────────────────────────────► refuse
-    read_request ─ blocked ────────────────────────────────────────────► block
-    forward ─ the upstream fails ──────────────────────────────────────► fail_upstream
-    respond ─┬─ a body to validate: read_response ─ blocked ───────────► block
+    run (admission) ─ refused ───────────────────────────────► refuse (gateway.proxy.refusal)
+    read_request ─ check ─ blocked ─────────────────────────► the gateway's answer
+    forward ─ the upstream fails ───────────────────────────► fail_upstream
+    respond ─┬─ a body to validate: read_response ─ check ─ blocked ─► the gateway's answer
              ├─ an export: stream_archive (cut when it blocks)
              └─ anything else, or a body too large to buffer: stream
     record: the exchange's record, for the worker's observers (`gateway.record`)

@@ -22,14 +22,14 @@ def exchange_record(
     verdicts: Mapping[Direction, Verdict],
     outcome: str | None,
     status: int | None,
-    upstream_seconds: float,
+    upstream_seconds: float = 0.0,
+    reason: str | None = None,
 ) -> ExchangeRecord:
     return ExchangeRecord(
         at_ms=int(head.arrived_at * 1000),
         env=settings.env,
         request_id=head.request_id,
         method=head.method,
-        path=head.path,
         route=route,
         conformance=overall_conformance(verdict.decision for verdict in verdicts.values()),
         outcome=outcome,
@@ -38,27 +38,16 @@ def exchange_record(
         duration_ms=(time.perf_counter() - head.arrived) * 1000,
         upstream_ms=upstream_seconds * 1000,
         directions=tuple(direction_record(d, verdict) for d, verdict in verdicts.items()),
+        path=head.path,
+        reason=reason,
     )
 
 
 def refused_record(
     head: RequestHead, settings: Settings, status: int, reason: str
 ) -> ExchangeRecord:
-    """The record of a refused request."""
-    return ExchangeRecord(
-        at_ms=int(head.arrived_at * 1000),
-        env=settings.env,
-        request_id=head.request_id,
-        method=head.method,
-        path=head.path,
-        route=None,
-        conformance="skipped",
-        outcome="refused",
-        reason=reason,
-        status=status,
-        client=head.client(settings.client_header),
-        duration_ms=(time.perf_counter() - head.arrived) * 1000,
-    )
+    """The record of a refused request: before any route, nothing checked."""
+    return exchange_record(head, settings, None, {}, "refused", status, reason=reason)
 
 
 def direction_record(direction: str, verdict: Verdict) -> DirectionRecord:
