@@ -57,13 +57,13 @@ def _report(
 ) -> DocumentReport:
     if not errors:
         return DocumentReport(source, schema.label, candidates=candidates)
+    # Every fault is counted; those beyond the cap are `omitted`.
     violations = violations_from_log(
-        errors, element, data, show_values=show_values, limit=limits.max_violations
+        errors, element, data, show_values=show_values, limit=None, recheck=schema.errors
     )
-    omitted = (
-        max(0, len(errors) - len(violations)) if len(violations) == limits.max_violations else 0
-    )
-    return DocumentReport(source, schema.label, tuple(violations), omitted, candidates)
+    omitted = max(0, len(violations) - limits.max_violations)
+    kept = tuple(violations[: limits.max_violations])
+    return DocumentReport(source, schema.label, kept, omitted, candidates)
 
 
 def validate_element(
