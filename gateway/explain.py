@@ -4,7 +4,7 @@ libxml2 says `Element '{http://nuu.application.i2/}nom': [facet 'maxLength'] The
 length of '60'; this exceeds the allowed maximum length of '50'.` at a positional path such as
 `/*/*[2]/*[1]`. A violation says `<nuu:nom> is 60 characters long; at most 50 are allowed
 (maxLength).` at `/nuu:interfaceNuu/nuu:demande/nuu:nom`, with a stable code and a column.
-Each kind of libxml2 message has its rewrite (`gateway.wording`); element values (names,
+Each kind of libxml2 message has its rewrite (`gateway.rewrites`); element values (names,
 incomes, social-security numbers) only appear when the caller asks.
 
 One fault is one violation: the messages libxml2 gives about one value (its length and its
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from gateway.names import display_name
+from gateway.rewrites import reword
 from gateway.violation import Violation
 from gateway.wording import (
     CONTENT,
@@ -34,7 +35,6 @@ from gateway.wording import (
     Said,
     expected_names,
     listed_as_is,
-    reword,
     shown_name,
 )
 

@@ -15,7 +15,8 @@ import pytest
 from lxml import etree
 
 from gateway.explain import _SUBJECT, violations_from_log
-from gateway.wording import REWRITES, reword, shown_name
+from gateway.rewrites import REWRITES, reword
+from gateway.wording import shown_name
 
 SCHEMA = etree.XMLSchema(
     etree.parse(str(Path(__file__).resolve().parent.parent / "fixtures/messages/messages.xsd"))
