@@ -12,13 +12,13 @@ pattern, an item and its list) are joined; those that follow from a fault alread
 value of an element whose content is wrong, the abstract type of an element whose xsi:type is
 wrong) are left out. Where libxml2 reports a required child missing in the middle of a sequence
 as the next child being unexpected (`Expected is ( X )`), the document is checked again with an
-empty X put in: if the next child is then accepted, the violation is `xsd.missing-element` at
-the parent. Runs only for invalid documents, never on the hot path of a valid one.
+empty X put in (at most `MAX_RECHECKS` times, documents up to 4 MiB): if the next child is then
+accepted, the violation is `xsd.missing-element` at the parent. Runs only for invalid
+documents, never on the hot path of a valid one.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,8 +43,10 @@ _SUBJECT = re.compile(
 )
 #: Checks a copy of the validated element again (the schema's `errors`).
 Recheck = Callable[[etree._Element], list[etree._LogEntry]]
-#: Documents checked again per validation, to tell a missing element from an unexpected one.
-MAX_RECHECKS = 24
+#: Times a document is checked again, to tell a missing element from an unexpected one: each
+#: check costs one validation of the document, so documents over `MAX_RECHECK_BYTES` are not.
+MAX_RECHECKS = 8
+MAX_RECHECK_BYTES = 4 * 1024 * 1024
 #: Elements of libxml2's `Expected is ( ... )` tried in turn as the missing one.
 MAX_CANDIDATES = 6
 
@@ -208,18 +210,23 @@ class _MissingChild:
 
     def accepted_with(self, path: str, candidate: str) -> bool:
         """Whether the element at libxml2's `path` is accepted once an empty `candidate` is
-        put before it (the other errors do not matter)."""
+        put before it (the other errors do not matter). The candidate goes into the validated
+        tree itself, and out again, rather than into a copy of the whole document."""
         self.left -= 1
-        document = copy.deepcopy(self.validated)
-        target = _node_at(document, path)
+        target = _node_at(self.validated, path)
         if target is None or (parent := target.getparent()) is None:
             return False
-        parent.insert(parent.index(target), etree.Element(candidate))
-        return not any(
-            _node_at(document, error.path) is target
-            and error.type_name == "SCHEMAV_ELEMENT_CONTENT"
-            for error in self.recheck(document)
-        )
+        inserted = etree.Element(candidate)
+        parent.insert(parent.index(target), inserted)
+        try:
+            errors = self.recheck(self.validated)
+            return not any(
+                _node_at(self.validated, error.path) is target
+                and error.type_name == "SCHEMAV_ELEMENT_CONTENT"
+                for error in errors
+            )
+        finally:
+            parent.remove(inserted)
 
     def missing(self, fault: _Fault, reason_names: list[str]) -> list[str]:
         """The expected children whose absence is the fault (empty: it is not that)."""
@@ -249,7 +256,9 @@ def violations_from_log(
     violations, one per fault. With `recheck` (the schema's check of an element), a required
     child missing before another is told apart from that other being unexpected."""
     lines = _Lines(data)
-    children = _MissingChild(validated, recheck) if recheck is not None else None
+    children = None
+    if recheck is not None and len(data) <= MAX_RECHECK_BYTES:
+        children = _MissingChild(validated, recheck)
     violations: list[Violation] = []
     seen: set[tuple[str | None, str]] = set()
     for fault in _faults(entries, validated, show_values):
