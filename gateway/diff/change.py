@@ -8,9 +8,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.diff.locate import Source
-from gateway.diff.values import SimpleValue
+
+if TYPE_CHECKING:
+    # Only annotations: the diff's values module loads xmlschema, which every command would
+    # then import (gateway.cli.diff reads the audiences from gateway.diff.judge).
+    from gateway.diff.values import SimpleValue
 
 #: Every change kind, with what it means; `docs/diff.md` lists each (a test checks).
 KINDS: dict[str, str] = {
