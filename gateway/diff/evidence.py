@@ -276,9 +276,10 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
         else:
             settled = replace(verdict, why=f"{verdict.why} No sample exercised it.")
             outcome = "unexercised"
-    return replace(
-        change, **{audience: settled, "evidence": {**change.evidence, audience: outcome}}
-    )
+    outcomes = {**change.evidence, audience: outcome}
+    if audience == PRODUCERS:
+        return replace(change, producers=settled, evidence=outcomes)
+    return replace(change, consumers=settled, evidence=outcomes)
 
 
 def settle(change: AssessedChange, evidence: Evidence) -> AssessedChange:
