@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "junit")
 #: From this many documents, or an export this large (compressed: about 10 MB of XML), the
-#: work outweighs starting the worker processes, which compile the catalog each (measured in
-#: docs/benchmarks.md: one process is faster below about 500 applications of 15 KB).
+#: work outweighs starting the worker processes and handing them the documents (measured in
+#: docs/benchmarks.md), also on a machine whose cores are busy with other work.
 AUTO_DOCUMENTS = 500
 AUTO_ARCHIVE_BYTES = 1_000_000
 
