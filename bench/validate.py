@@ -1,7 +1,8 @@
 """`sne-gateway validate` against the xmllint pipeline a user would otherwise run, and the
 engine against `xmllint --noout --schema` on one core, on the same files, in the same run.
 
-    uv run python bench/validate.py [--documents 5000] [--archive-mb 50] [--rounds 3] [--rules-only]
+    uv run python bench/validate.py [--documents 5000] [--archive-mb 50] [--rounds 3]
+                                    [--every-core-only | --rules-only]
 
 Requires xmllint (Debian: `apt-get install -y libxml2-utils`); without it the benchmark says
 so and stops (exit status 0).
@@ -13,7 +14,11 @@ start-up included, the median of `--rounds` rounds taken in turns:
 - an XML TGZ export (`--archive-mb` MB of XML, 3,410 members at 50): `sne-gateway validate
   --schema demande export.tgz` against `tar -xzf export.tgz` then xmllint on the members.
 The commands run with Python's bytecode cache, as installed (PYTHONDONTWRITEBYTECODE unset):
-without it, every start compiles the modules again (0.3 to 0.6 s).
+without it, every start compiles the modules again (0.3 to 0.6 s). From the same rounds, each
+command's CPU time (its children's included), and sne-gateway's main process's apart from its
+workers' (per document), with its start-up on one document: on a shared machine the clock
+counts the time other processes take the cores, the CPU time much less. `--every-core-only`
+stops there.
 
 Then two workloads on one core (the process and xmllint are pinned to CPU 0):
 1. the 15 KB application of fixtures/valid/13.33/demande/complete-household.xml, written as
@@ -22,8 +27,8 @@ Then two workloads on one core (the process and xmllint are pinned to CPU 0):
    texts); xmllint validates the extracted members, the engine reads the archive itself
    (gunzip and tar included, in process), and `sne-gateway validate` runs on it in a child
    process whose duration (start-up included) and peak memory are reported.
-It prints documents/s, MB/s and the ratio engine / xmllint (goal: >= 0.9), and the peak RSS of
-the archive run (goal: < 150 MB). Requires xmllint (Debian: libxml2-utils).
+It prints documents/s, MB/s and the ratio engine / xmllint (goal: >= 0.9), the engine's CPU
+time per document by stage, and the peak RSS of the archive run (goal: < 150 MB).
 3. the rule stage: the engine's cost per 15 KB application with and without the business rules
    (`gateway.rules`), on the same application given a foreign address (a `pays`) and page
    metadata for one of its pieces (a `listeContenuPiece`), so that both rules have work to do,
