@@ -17,6 +17,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
 from gateway.catalog import SchemaSet
@@ -42,6 +43,10 @@ _Read = tuple[str, bytes, SchemaChoice, Violation | None]
 _Sent = DocumentReport | tuple[str, str | None] | InputError
 
 _worker: tuple[SchemaSet, Limits, bool] | None = None
+
+
+class WorkerEnded(InputError):
+    """A worker process ended without its reports: what it held cannot be reported."""
 
 
 def _start_worker(schema_set: SchemaSet, limits: Limits, show_values: bool) -> None:
@@ -151,22 +156,39 @@ class Validation:
         broken_input: Exception | None = None
         batch: list[Item | _Read] = []
         size = 0
-        try:
-            for item in items:
-                batch.append(_packed(item))
-                if isinstance(item, Document):
-                    size += len(item.data)
-                if len(batch) == BATCH_DOCUMENTS or size >= BATCH_BYTES:
-                    pending.append(pool.submit(_validate_batch, batch))
-                    batch, size = [], 0
-                    if len(pending) >= self.jobs * BATCHES_IN_FLIGHT_PER_WORKER:
-                        yield from _received(pending.popleft().result())
-        except Exception as error:
-            # The documents listed before the break are still reported.
-            broken_input = error
+        iterator = iter(items)
+        while True:
+            # Only the parent's reading of inputs is caught here: a file a worker could not
+            # read raises from its batch's results, after every report before it and before
+            # any after it, as in one process.
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except Exception as error:
+                broken_input = error
+                break
+            batch.append(_packed(item))
+            if isinstance(item, Document):
+                size += len(item.data)
+            if len(batch) == BATCH_DOCUMENTS or size >= BATCH_BYTES:
+                pending.append(pool.submit(_validate_batch, batch))
+                batch, size = [], 0
+                if len(pending) >= self.jobs * BATCHES_IN_FLIGHT_PER_WORKER:
+                    yield from _received(_result(pending.popleft()))
         if batch:
             pending.append(pool.submit(_validate_batch, batch))
         while pending:
-            yield from _received(pending.popleft().result())
+            yield from _received(_result(pending.popleft()))
         if broken_input is not None:
             raise broken_input
+
+
+def _result(batch: Future[list[_Sent]]) -> list[_Sent]:
+    try:
+        return batch.result()
+    except BrokenProcessPool:
+        raise WorkerEnded(
+            "a worker process ended before it finished its documents (killed, or out of "
+            "memory?): run again with --jobs 1 to validate in this process"
+        ) from None

@@ -118,3 +118,38 @@ def test_a_broken_archive_between_others(
     assert status == 2
     assert "truncated" in capsys.readouterr().err
     _both(capsys, "--format", output, str(first), str(truncated), str(export))
+
+
+def test_a_file_that_cannot_be_read_early_in_a_large_directory(
+    capsys, tmp_path: Path, two_cores: None
+) -> None:
+    """With more batches behind it than are kept in flight, the failing batch's results are
+    taken while later ones are still being handed out: nothing after the file is reported."""
+    directory = _directory(tmp_path / "documents", 1500)
+    (directory / "0010-unreadable.xml").symlink_to("/proc/self/mem")
+    _both(capsys, "--format", "json", str(directory))
+    main(["validate", "--format", "json", "--jobs", "2", str(directory)])
+    listed = capsys.readouterr().out
+    assert "0008-" in listed
+    assert "0012-" not in listed and "1499-" not in listed
+
+
+def test_a_worker_that_ends_is_an_error_of_the_run(
+    capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, two_cores: None
+) -> None:
+    """A worker killed (out of memory, a crash) is said, with the way round it, and the status
+    is an input's failure (2), not a violation's (1)."""
+    from gateway import batch
+
+    directory = _directory(tmp_path / "documents", command.AUTO_DOCUMENTS + 20)
+    validate_one = batch._validate_one
+
+    def dying(item, *arguments):
+        if "0100-" in str(getattr(item, "path", "")):
+            os._exit(9)
+        return validate_one(item, *arguments)
+
+    monkeypatch.setattr(batch, "_validate_one", dying)
+    status = main(["validate", "--format", "json", "--jobs", "2", str(directory)])
+    assert status == 2
+    assert "worker process ended" in capsys.readouterr().err
