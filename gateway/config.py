@@ -346,14 +346,17 @@ def _check_xsd(gateway: Mapping[str, Any], layers: Sequence[_Layer]) -> None:
 def _check_buffer_budget(gateway: Mapping[str, Any], layers: Sequence[_Layer]) -> None:
     """A worker's buffers must have room for one body of `max_body_bytes`: else such a body
     could never be validated, even by an idle worker. The error names where
-    `max_buffered_bytes` was set, or else where `max_body_bytes` was raised above it."""
+    `max_buffered_bytes` was lowered, or else where `max_body_bytes` was raised above it."""
     body = gateway.get("max_body_bytes", Settings.max_body_bytes)
     budget = gateway.get("max_buffered_bytes", Settings.max_buffered_bytes)
     if budget >= body:
         return
-    name = "max_buffered_bytes" if "max_buffered_bytes" in gateway else "max_body_bytes"
+    # A budget left at its default (the shipped file states it) is not what the user changed:
+    # then the error names where max_body_bytes was raised above it.
+    lowered = "max_buffered_bytes" in gateway and budget != Settings.max_buffered_bytes
+    name = "max_buffered_bytes" if lowered else "max_body_bytes"
     layer = _where(name, layers)
-    assert layer is not None  # one of the two was set, or the defaults would agree
+    assert layer is not None  # one of the two was changed, or the defaults would agree
     raise ConfigError(
         f"max_buffered_bytes ({budget:,}) is below max_body_bytes ({body:,}): a body of "
         "max_body_bytes could never be validated; set max_buffered_bytes to at least "

@@ -14,6 +14,7 @@ laid over each other (`gateway.config` says in which order). Every key of `Gatew
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -202,18 +203,20 @@ def given(table: Struct) -> dict[str, Any]:
 
 
 def spelled_booleans(values: Mapping[str, Any], table: type[Struct]) -> dict[str, Any]:
-    """`values` with the booleans of `table` given as text (`yes`, `off`...) made booleans."""
-    booleans = {
-        field.name
-        for field in inspect.type_info(table).fields  # type: ignore[attr-defined]
-        if isinstance(field.type, inspect.BoolType)
-    }
-    return {
-        name: BOOLEANS.get(value.lower(), value)
-        if name in booleans and isinstance(value, str)
-        else value
-        for name, value in values.items()
-    }
+    """`values` with the booleans of `table` and of its tables (`[gateway.tls]`) given as text
+    (`yes`, `off`...) made booleans."""
+    fields = {field.name: field.type for field in inspect.type_info(table).fields}  # type: ignore[attr-defined]
+    spelled = {}
+    for name, value in values.items():
+        kind = fields.get(name)
+        if isinstance(kind, inspect.Metadata):
+            kind = kind.type
+        if isinstance(kind, inspect.BoolType) and isinstance(value, str):
+            value = BOOLEANS.get(value.lower(), value)
+        elif isinstance(kind, inspect.StructType) and isinstance(value, Mapping):
+            value = spelled_booleans(value, kind.cls)
+        spelled[name] = value
+    return spelled
 
 
 def _upstream(value: str) -> str:
@@ -312,17 +315,25 @@ def _walk(info: Any, value: Any, steps: Sequence[str | int]) -> tuple[Any, str |
 
 def _reason(info: Any, expected: str | None, value: Any) -> str:
     if isinstance(info, inspect.IntType | inspect.FloatType):
-        kind = int if isinstance(info, inspect.IntType) else float
         try:
-            number = kind(value) if not isinstance(value, bool) else None
+            number = float(value) if not isinstance(value, bool) else None
         except (TypeError, ValueError):
             number = None
         if number is None:
             return f"must be a number, not {value!r}"
+        if not math.isfinite(number):
+            return f"must be a finite number, not {value}"
+        if isinstance(info, inspect.IntType):
+            if not number.is_integer():
+                return f"must be a whole number, not {value}"
+            number = int(number)
         low = info.ge if info.ge is not None else info.gt
         if low is not None and number < low:
             return f"must be at least {low}, not {number}"
-        return f"must be at most {info.le}, not {number}"
+        high = info.le if info.le is not None else info.lt
+        if high is not None and number > high:
+            return f"must be at most {high}, not {number}"
+        return f"must be {expected or 'a number'}, not {value!r}"
     if isinstance(info, inspect.LiteralType):
         return f"must be {expected}, not {value!r}"
     if isinstance(info, inspect.BoolType):

@@ -92,6 +92,39 @@ def test_a_bad_value_is_named_where_it_is_in_service(tmp_path: Path) -> None:
     assert load_settings(file, environ={"SNE_GATEWAY_MAX_BUFFERED_BYTES": str(1 << 30)})
 
 
+def test_a_body_limit_raised_by_a_variable_over_the_shipped_budget_names_the_variable() -> None:
+    """The shipped file states max_buffered_bytes at its default: the variable that raised
+    max_body_bytes above it is what to change, not a file inside the package."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(SHIPPED, environ={"SNE_GATEWAY_MAX_BODY_BYTES": str(512 << 20)})
+    assert (caught.value.key, caught.value.file) == ("$SNE_GATEWAY_MAX_BODY_BYTES", None)
+
+
+def test_booleans_spelled_as_text_in_every_table_of_the_file(tmp_path: Path) -> None:
+    file = write(tmp_path, '[gateway]\nfail_closed = "no"\n[gateway.tls]\nverify = "Off"\n')
+    settings = load_settings(file, environ={})
+    assert (settings.fail_closed, settings.tls.verify) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("workers = 2.5", "gateway.workers: must be a whole number, not 2.5"),
+        ("port = 8080.5", "gateway.port: must be a whole number, not 8080.5"),
+        ("port = 65536", "gateway.port: must be at most 65535, not 65536"),
+        ("workers = 0", "gateway.workers: must be at least 1, not 0"),
+        ("read_timeout = nan", "gateway.read_timeout: must be a finite number, not nan"),
+    ],
+)
+def test_a_number_out_of_its_kind_or_bounds_says_which(
+    tmp_path: Path, line: str, reason: str
+) -> None:
+    file = write(tmp_path, f"[gateway]\n{line}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(file, environ={})
+    assert str(caught.value).endswith(reason)
+
+
 def test_paths_in_the_file_are_relative_to_it(tmp_path: Path) -> None:
     file = write(tmp_path, '[gateway]\nxsd = "schemas"\n[gateway.tls]\nca_bundle = "ca.pem"\n')
     (tmp_path / "schemas").mkdir()
