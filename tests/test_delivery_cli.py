@@ -122,3 +122,14 @@ def test_two_files_for_the_same_documents_are_said_on_stderr(tmp_path: Path, cap
     # serve says it at start too (xsd.warning), with the routes' own warnings.
     settings = load_settings(SHIPPED_CONFIG, {"xsd": str(delivery)}, environ={})
     assert any("the newest file" in w for w in load_schemas(settings).warnings)
+
+
+def test_diff_says_what_loading_a_delivery_had_to_decide(tmp_path: Path, capsys) -> None:
+    delivery = Path(shutil.copytree(DELIVERY / "xsd", tmp_path / "livraison"))
+    shutil.copy(delivery / "InterfaceNuu_v0201.xsd", delivery / "InterfaceNuu_v0201_corrige.xsd")
+    status, _, err = run(
+        capsys, "diff", "02.00", "02.01", "--xsd", str(delivery), "--fail-on", "none"
+    )
+    assert status == 0
+    assert err.startswith("sne-gateway: warning: InterfaceNuu_v0201")
+    assert err.count("the newest file") == 1

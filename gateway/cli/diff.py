@@ -115,6 +115,9 @@ def run(arguments: argparse.Namespace) -> int:
         )
     except (CatalogError, SchemaNotFound, InputError) as error:
         return fail(str(error))
+    # Two versions of one catalog share its warnings: each is said once.
+    for warning in dict.fromkeys([*old.warnings, *new.warnings]):
+        print(f"sne-gateway: warning: {warning}", file=sys.stderr)
     text = renderers[arguments.format](report)
     broken = [audience for audience in FAIL_ON[arguments.fail_on] if report.breaks(audience)]
     if arguments.output:

@@ -29,6 +29,8 @@ class Side:
     argument: str
     label: str
     schema_set: SchemaSet
+    #: What loading it had to decide (two files of one identity and version, say).
+    warnings: tuple[str, ...] = ()
 
     @property
     def version(self) -> str | None:
@@ -64,7 +66,7 @@ class Side:
         }
 
 
-def _schema_set(argument: str, catalog: Path) -> SchemaSet:
+def _schema_set(argument: str, catalog: Path) -> tuple[SchemaSet, tuple[str, ...]]:
     path = Path(argument)
     if path.exists():
         loaded = load_catalog(path)
@@ -80,10 +82,11 @@ def _schema_set(argument: str, catalog: Path) -> SchemaSet:
                 f"{argument} holds several versions ({known}): name one of its version "
                 "directories, or give the version alone"
             )
-        return loaded.latest
+        return loaded.latest, loaded.warnings
     if path.suffix.lower() in (".xsd", ".wsdl") or "/" in argument:
         raise CatalogError("no such file or directory", argument)
-    return load_catalog(catalog).version(argument)
+    loaded = load_catalog(catalog)
+    return loaded.version(argument), loaded.warnings
 
 
 def _version_in(name: str) -> str | None:
@@ -110,8 +113,14 @@ def _label(schema_set: SchemaSet) -> str | None:
 def open_sides(old: str, new: str, catalog: Path) -> tuple[Side, Side]:
     """Load OLD and NEW; `catalog` serves arguments that are version labels. Raises
     `CatalogError` or `SchemaNotFound` with a message for people."""
-    old_set, new_set = _schema_set(old, catalog), _schema_set(new, catalog)
+    (old_set, old_warnings), (new_set, new_warnings) = (
+        _schema_set(old, catalog),
+        _schema_set(new, catalog),
+    )
     old_label, new_label = _label(old_set), _label(new_set)
     if old_label is None or new_label is None or old_label == new_label:
         old_label, new_label = "OLD", "NEW"
-    return Side(old, old_label, old_set), Side(new, new_label, new_set)
+    return (
+        Side(old, old_label, old_set, old_warnings),
+        Side(new, new_label, new_set, new_warnings),
+    )
