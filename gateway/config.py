@@ -30,6 +30,8 @@ POLICIES = ("block", "log", "off")
 DIRECTIONS: tuple[Direction, ...] = ("request", "response")
 EXTRACTORS = ("xml", "soap", "mtom", "tgz")
 LOG_FORMATS = ("auto", "json", "console")
+#: When an answer says how the next XSD set judges its exchange (`X-Conformance-Next`).
+CONFORMANCE_NEXT = ("off", "asked", "always")
 ENVIRONMENT_PREFIX = "SNE_GATEWAY_"
 #: The configuration shipped with the project: routes for every SNE endpoint.
 SHIPPED_CONFIG = SHIPPED_XSD.parent / "gateway.toml"
@@ -161,6 +163,14 @@ class Settings:
     store_retention_days: int = 90
     store_max_mb: int = 1024
     client_header: str | None = None
+    #: The next XSD set, validated against off the client's path (`gateway.shadow`).
+    shadow_xsd: Path | None = None
+    shadow_version: str | None = None
+    conformance_next: str = "off"
+    shadow_queue_mb: int = 64
+    #: GDM usage advisories (`gateway.advice`), on the calls to this path.
+    gdm_advice: bool = True
+    gdm_path: str = "/v1.0/gdm/mouvements"
     tls: TlsSettings = TlsSettings()
     policies: dict[str, dict[Direction, Policy]] = field(
         default_factory=lambda: {env: dict(p) for env, p in DEFAULT_POLICIES.items()}
@@ -285,6 +295,13 @@ def _header_name(value: Any) -> str:
     return text.lower()
 
 
+def _absolute_path(value: Any) -> str:
+    text = _text(value)
+    if not text.startswith("/"):
+        raise ValueError(f"must be a path starting with /, not {value!r}")
+    return text
+
+
 def _allocator(value: Any) -> str:
     text = _text(value)
     if text in (AUTO, SYSTEM) or (Path(text).is_absolute() and Path(text).is_file()):
@@ -324,6 +341,12 @@ GATEWAY_KEYS: dict[str, Callable[[Any], Any]] = {
     "store_retention_days": _number(int, 1),
     "store_max_mb": _number(int, 1),
     "client_header": _header_name,
+    "shadow_xsd": lambda value: Path(_text(value)),
+    "shadow_version": _text,
+    "conformance_next": _choice(CONFORMANCE_NEXT),
+    "shadow_queue_mb": _number(int, 1),
+    "gdm_advice": _boolean,
+    "gdm_path": _absolute_path,
 }
 TLS_KEYS: dict[str, Callable[[Any], Any]] = {
     "ca_bundle": lambda value: Path(_text(value)),
@@ -548,7 +571,7 @@ def load_settings(
     table = dict(document.get("gateway", {}))
     tls_table = table.pop("tls", {})
     from_file = _read(table, GATEWAY_KEYS, "gateway.", file)
-    for key in ("xsd", "referential"):
+    for key in ("xsd", "referential", "shadow_xsd"):
         if key in from_file:
             from_file[key] = _relative(from_file[key], file)
     if "store" in from_file and file is not None:
@@ -579,6 +602,15 @@ def load_settings(
                 file,
             )
         raise ConfigError(problem, f"${ENVIRONMENT_PREFIX}XSD")
+    if "shadow_xsd" in gateway and (problem := _xsd_problem(gateway["shadow_xsd"])):
+        where = (
+            ("--shadow-xsd", None)
+            if "shadow_xsd" in from_flags
+            else ("gateway.shadow_xsd", file)
+            if "shadow_xsd" in from_file
+            else (f"${ENVIRONMENT_PREFIX}SHADOW_XSD", None)
+        )
+        raise ConfigError(problem.replace("the XSD catalog", "the next XSD set"), *where)
     for key in ("ca_bundle", "client_cert", "client_key"):
         if key in tls_table:
             tls[key] = _relative(tls[key], file)

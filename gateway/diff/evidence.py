@@ -204,19 +204,21 @@ def examine(
                 old_valid=old_report.valid,
                 new_valid=new_report.valid,
                 violations=failing.violations,
-                explained_by=_explaining(
-                    failing.violations, [c for c in changes if c.schema == pair.label]
-                ),
+                explained_by=explaining(failing.violations, changes, pair.label),
             )
         )
     return evidence
 
 
-def _explaining(
-    violations: Sequence[Violation], changes: Sequence[AssessedChange]
+def explaining(
+    violations: Sequence[Violation], changes: Sequence[AssessedChange], schema: str
 ) -> tuple[str, ...]:
-    """The ids of the changes at a violation's path, at its children's paths, or (for an
-    unexpected element) at its parent's path."""
+    """What explains a document of the schema pair `schema` (its label) that one version
+    rejects with `violations` and the other accepts: the ids of that pair's changes at a
+    violation's path, at its children's paths, or (for an unexpected element) at its
+    parent's path. The proxy's validation against the next XSD set says the same of live
+    documents as `diff --samples` of samples."""
+    changes = [change for change in changes if change.schema == schema]
     ids = []
     for violation in violations:
         if not violation.path:

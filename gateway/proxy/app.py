@@ -37,6 +37,8 @@ from gateway.report.log import configure_logging
 from gateway.report.metrics import CONTENT_TYPE, Metrics
 from gateway.rules import CountryReferential
 from gateway.rules.referential import SHIPPED_COG
+from gateway.shadow.schemas import next_schemas
+from gateway.shadow.service import ShadowService
 from gateway.store.location import StoreLocation, parse_store
 from gateway.store.writer import StoreWriter
 
@@ -109,14 +111,19 @@ def _store_writer(
     return writer
 
 
-def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoints:
-    """The application for `settings`; compiles the XSD set unless `holder` is given."""
+def create_app(
+    settings: Settings, holder: SchemaHolder | None = None, shadow: SchemaHolder | None = None
+) -> Endpoints:
+    """The application for `settings`; compiles the XSD set unless `holder` is given, and the
+    next XSD set (`shadow_xsd`) unless `shadow` is."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
+    next_set = shadow or next_schemas(settings)
     store = parse_store(settings.store)
     state: dict[str, Gateway] = {}
     writers: dict[str, StoreWriter] = {}
+    shadows: dict[str, ShadowService] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -125,6 +132,16 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
         gateway.store = writer = _store_writer(store, settings, gateway.metrics, logger)
         if writer is not None:
             writers["store"] = writer
+        if next_set is not None:
+            shadows["next"] = shadowing = ShadowService(
+                settings,
+                next_set,
+                gateway.metrics.registry,
+                logger,
+                writer.put if writer is not None else None,
+            )
+            gateway.taps += (shadowing.taps,)
+            shadowing.start()
         flushing = asyncio.create_task(gateway.metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
@@ -140,6 +157,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
             version=schemas.current.schema_set.version,
             policy=settings.policies[settings.env],
             routes=len(schemas.current.routes),
+            next_version=next_set.current.schema_set.version if next_set else None,
             allocator=in_use(),
             open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             store=store.shown() if store else "off",
@@ -171,6 +189,8 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
                     await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await flushing
+            if "next" in shadows:
+                await shadows["next"].stop()
             if writer is not None:
                 # What it holds is written before the worker ends (10 s at most).
                 await asyncio.to_thread(writer.stop)
@@ -189,6 +209,7 @@ def create_app(settings: Settings, holder: SchemaHolder | None = None) -> Endpoi
             "env": settings.env,
             "upstream": settings.upstream,
             "xsd": _schemas_state(schemas),
+            **({"next_xsd": shadows["next"].state()} if "next" in shadows else {}),
         }
 
     @get("/_gateway/ready", sync_to_thread=False)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.catalog import SchemaSet
 from gateway.config import Direction, DirectionRule, Policy, Route, Settings
 from gateway.decide import Decision, decide
+from gateway.exchange_tap import CheckedBody, ExchangeTap
 from gateway.extract.message import (
     Extraction,
     announced_soap_version,
@@ -151,6 +153,8 @@ class Checks:
     large_validations: asyncio.Semaphore
     #: The exchange's share of the worker's budget for buffers (a decoded copy counts too).
     buffers: BufferClaim
+    #: Told of each body checked (`gateway.exchange_tap`).
+    taps: Sequence[ExchangeTap] = ()
 
     def rule(self, direction: Direction) -> DirectionRule:
         return self.route.rule(direction) if self.route else DirectionRule()
@@ -301,7 +305,7 @@ class Checks:
             # A client sends no Fault: on a route with a wrapper, one in a request is checked.
             faults_pass=direction == "response" or rule.wrapper is None,
         )
-        return extraction, [
+        reports = [
             validate_document(
                 document,
                 self.schema_set,
@@ -310,3 +314,17 @@ class Checks:
             )
             for document in extraction.documents
         ]
+        if self.taps:
+            checked = CheckedBody(
+                direction,
+                kind,
+                body,
+                content_type,
+                rule,
+                self.soap_action_header,
+                extraction.documents,
+                reports,
+            )
+            for tap in self.taps:
+                tap.body_checked(checked)
+        return extraction, reports

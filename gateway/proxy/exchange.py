@@ -25,6 +25,7 @@ from litestar.types import HTTPScope, Receive, Send
 from gateway.catalog import SchemaSet
 from gateway.config import Direction, DirectionRule, Policy, Route, Settings
 from gateway.decide import decide
+from gateway.exchange_tap import ExchangeStart, ExchangeTap, TapFactory
 from gateway.extract.message import announced_soap_version, content_type_action, extractor_for
 from gateway.proxy.answer import (
     XML_CONTENT_TYPE,
@@ -43,7 +44,7 @@ from gateway.proxy.body import (
 )
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import BUFFERED_EXTRACTORS, Checks, Verdict, gateway_reports
-from gateway.proxy.exchange_record import keep_record
+from gateway.proxy.exchange_record import client_identity, keep_record
 from gateway.proxy.headers import RawHeaders, end_to_end, header, upstream_request_headers
 from gateway.proxy.host import host_refusal
 from gateway.proxy.methods import allowed_methods
@@ -86,6 +87,7 @@ GATEWAY_HEADERS = (
     b"x-conformance-request",
     b"x-conformance-response",
     b"x-conformance-schema",
+    b"x-conformance-next",
 )
 
 
@@ -99,6 +101,8 @@ class Gateway:
     logger: Any
     #: The violations store's queue (None: `store = "off"`).
     store: RecordSink | None = None
+    #: Observers following each exchange from its start (the next XSD set, GDM advice).
+    taps: tuple[TapFactory, ...] = ()
     upstream_host: str = field(init=False)
     timeouts: dict[str, float | None] = field(init=False)
     #: Large bodies are validated one at a time: a tree takes about 70 times its document's
@@ -179,6 +183,7 @@ class Exchange:
         self.schema_set: SchemaSet = in_service.schema_set
         #: What this exchange's buffers take from the worker's budget, given back at its end.
         self.buffers = gateway.buffer_budget.claim()
+        self.taps = self._taps(gateway.taps) if gateway.taps else []
         self.checks = Checks(
             self.settings,
             self.route,
@@ -188,6 +193,7 @@ class Exchange:
             self.request_id,
             gateway.large_validations,
             self.buffers,
+            self.taps,
         )
         self.verdicts: dict[Direction, Verdict] = {}
         self.upstream_seconds = 0.0
@@ -196,6 +202,34 @@ class Exchange:
         self.task: asyncio.Task[Any] | None = None
         self.outcome: str | None = None
         self.watcher: asyncio.Task[None] | None = None
+
+    def _taps(self, factories: tuple[TapFactory, ...]) -> list[ExchangeTap]:
+        start = ExchangeStart(
+            request_id=self.request_id,
+            env=self.settings.env,
+            method=self.method,
+            routed_path=self.routed_path,
+            query=self.scope.get("query_string", b""),
+            route=self.route.name if self.route else None,
+            client=client_identity(self),
+            at_ms=int(self.started_at * 1000),
+            asks_next=header(self.headers, b"x-conformance-next") is not None,
+            schema_set=self.schema_set,
+        )
+        return [tap for factory in factories if (tap := factory.tap(start)) is not None]
+
+    def _conformance_headers(self, streaming: bool = False) -> RawHeaders:
+        """The gateway's headers on a proxied answer, and those its taps add."""
+        if streaming:
+            headers = [
+                (b"x-request-id", self.request_id.encode("latin-1")),
+                (b"x-conformance", b"streaming"),
+            ]
+        else:
+            headers = conformance_headers(self.request_id, self.verdicts)
+        for tap in self.taps:
+            headers += tap.headers(streaming)
+        return headers
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -224,7 +258,7 @@ class Exchange:
     async def _block(self, direction: Direction, verdict: Verdict) -> None:
         await self._answer(
             blocked(direction, verdict, self.schema_set.version),
-            conformance_headers(self.request_id, self.verdicts),
+            self._conformance_headers(),
         )
 
     def _failure(self, code: str, status: int, reason: str) -> Answer:
@@ -249,7 +283,7 @@ class Exchange:
             reason=failure.reason,
             cause=failure.cause,
         )
-        await self._answer(answer, conformance_headers(self.request_id, self.verdicts))
+        await self._answer(answer, self._conformance_headers())
 
     async def _client_timed_out(self) -> None:
         """A 408 in the SNE's shape, unless an answer has started; the connection is closed
@@ -269,7 +303,7 @@ class Exchange:
         if self.status is None:
             await self._answer(
                 answer,
-                [*conformance_headers(self.request_id, self.verdicts), (b"connection", b"close")],
+                [*self._conformance_headers(), (b"connection", b"close")],
             )
 
     @property
@@ -568,7 +602,7 @@ class Exchange:
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": headers + conformance_headers(self.request_id, self.verdicts),
+                    "headers": headers + self._conformance_headers(),
                 }
             )
             await self._send({"type": "http.response.body", "body": body.data})
@@ -582,7 +616,7 @@ class Exchange:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": headers + conformance_headers(self.request_id, self.verdicts),
+                "headers": headers + self._conformance_headers(),
             }
         )
         if prefix:
@@ -624,17 +658,14 @@ class Exchange:
             self.settings.limits,
             self.settings.capture_values,
             self.settings.rule_actions,
+            [tap.member_checked for tap in self.taps],
         )
         started = time.perf_counter()
-        streaming = [
-            (b"x-request-id", self.request_id.encode("latin-1")),
-            (b"x-conformance", b"streaming"),
-        ]
         await self._send(
             {
                 "type": "http.response.start",
                 "status": response.status_code,
-                "headers": headers + streaming,
+                "headers": headers + self._conformance_headers(streaming=True),
             }
         )
         blocking = policy == "block"

@@ -19,10 +19,16 @@ MAX_CLIENT_LENGTH = 256
 
 
 def keep_record(exchange: Exchange) -> None:
-    """Hand the exchange's record to the store, if there is one (never waits)."""
+    """Hand the exchange's record to the store, if there is one, and to the exchange's taps
+    (never waits)."""
     store = exchange.gateway.store
+    if store is None and not exchange.taps:
+        return
+    record = exchange_record(exchange)
     if store is not None:
-        store.put(exchange_record(exchange))
+        store.put(record)
+    for tap in exchange.taps:
+        tap.ended(record)
 
 
 def exchange_record(exchange: Exchange) -> ExchangeRecord:

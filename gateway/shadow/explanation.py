@@ -1,0 +1,107 @@
+"""Which change of the next XSD set explains a document it judges otherwise: the changes
+between the set in service and the next one, as `sne-gateway diff` finds and judges them,
+compared once per pair of loaded sets (a reload of either compares them again), and linked
+to a document as `diff --samples` links a sample (`gateway.diff.evidence.explaining`).
+
+Comparing two sets reads them with xmlschema's component model, which takes seconds: it is
+done on the shadow's own thread, the first time a difference needs explaining after a load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.catalog import SchemaSet
+from gateway.diff.evidence import explaining
+from gateway.diff.judge import CONSUMERS, PRODUCERS, AssessedChange
+from gateway.diff.pairing import SchemaPair, pair_schemas
+from gateway.diff.report import upgrade_report
+from gateway.diff.side import Side
+from gateway.schema import CatalogError
+from gateway.shadow.comparison import Difference
+from gateway.shadow.record import ExplainingChange
+
+
+@dataclass(frozen=True)
+class SetsDiff:
+    """The changes from the set in service to the next one, with the schema pairs they are
+    numbered by."""
+
+    pairs: tuple[SchemaPair, ...]
+    changes: tuple[AssessedChange, ...]
+
+    def _pair(self, difference: Difference) -> SchemaPair | None:
+        current, upcoming = difference.current.schema, difference.next.schema
+        for pair in self.pairs:
+            if (pair.old is not None and pair.old.label == current) or (
+                pair.new is not None and pair.new.label == upcoming
+            ):
+                return pair
+        return None
+
+    def explain(self, difference: Difference) -> tuple[ExplainingChange, ...]:
+        """The changes that explain `difference` (none when none does)."""
+        pair = self._pair(difference)
+        if pair is None:
+            return ()
+        audience = CONSUMERS if difference.next_valid else PRODUCERS
+        ids = explaining(difference.failing.violations, self.changes, pair.label)
+        by_id = {change.id: change for change in self.changes}
+        return tuple(
+            ExplainingChange(
+                id=change_id,
+                kind=by_id[change_id].change.kind,
+                path=by_id[change_id].change.path,
+                why=by_id[change_id].verdict(audience).why,
+            )
+            for change_id in ids
+        )
+
+
+def _sides(current: SchemaSet, upcoming: SchemaSet) -> tuple[Side, Side]:
+    labels = (current.version, upcoming.version)
+    if labels[0] == labels[1]:
+        labels = ("current", "next")
+    return Side("current", labels[0], current), Side("next", labels[1], upcoming)
+
+
+class DiffCache:
+    """The diff of the last pair of sets asked for, kept until either set is another (a
+    reload). Used by one thread."""
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+        self._sets: tuple[SchemaSet, SchemaSet] | None = None
+        self._diff = SetsDiff((), ())
+
+    def between(self, current: SchemaSet, upcoming: SchemaSet) -> SetsDiff:
+        if self._sets is not None and self._sets[0] is current and self._sets[1] is upcoming:
+            return self._diff
+        # Whatever happens below, this pair is not explained by the previous pair's changes,
+        # nor compared again at each difference.
+        self._sets, self._diff = (current, upcoming), SetsDiff((), ())
+        old, new = _sides(current, upcoming)
+        try:
+            report = upgrade_report(old, new)
+        except CatalogError as error:
+            # The sets compiled, so this is xmlschema reading a construct otherwise: the
+            # differences are still recorded, unexplained.
+            self.logger.error(
+                "shadow.diff-failed",
+                reason=str(error),
+                consequence="differences between the two XSD sets are recorded unexplained "
+                "until either set is reloaded",
+            )
+            return self._diff
+        self._diff = SetsDiff(
+            tuple(pair_schemas(current, upcoming)),
+            report.changes,
+        )
+        self.logger.info(
+            "shadow.diff-ready",
+            current=old.label,
+            next=new.label,
+            changes=len(report.changes),
+        )
+        return self._diff
