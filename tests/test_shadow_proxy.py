@@ -93,7 +93,7 @@ def differences(store: str) -> list[dict[str, Any]]:
     backend = open_backend(parse_store(store))  # type: ignore[arg-type]
     try:
         rows = backend.fetch(
-            """SELECT route, direction, current_schema, next_schema, next, violations,
+            """SELECT route, direction, schema_now, schema_next, verdict_next, violations,
                explained_by, request_id FROM next_set_differences ORDER BY id"""
         )
     finally:
@@ -188,9 +188,7 @@ def test_an_answer_with_adresse_postale_fails_today_and_passes_under_13_34(
         store=store,
     )
     with serve_gateway(settings) as gateway:
-        shadowed = exchange(
-            gateway.url, "GET", GDM, params={"depuis": "2025-04-28T15:36:00+02:00"}
-        )
+        shadowed = exchange(gateway.url, "GET", GDM, params={"depuis": "2025-04-28T15:36:00+02:00"})
         assert shadowed.content == today.content
         assert shadowed.headers["x-conformance"] == today.headers["x-conformance"] == "fail"
         wait_for(lambda: differences(store))
@@ -200,7 +198,10 @@ def test_an_answer_with_adresse_postale_fails_today_and_passes_under_13_34(
         "response",
         "pass",
     )
-    assert (found["current"], found["next_schema"]) == ("gdm-mouvements@13.33", "gdm-mouvements@13.34")
+    assert (found["current"], found["next_schema"]) == (
+        "gdm-mouvements@13.33",
+        "gdm-mouvements@13.34",
+    )
     assert {code for code, _, _, _ in found["violations"]} == {"xsd.unexpected-element"}
     assert [(kind, path) for _, kind, path, _ in found["explained_by"]] == [
         ("element-added", "interfaceNuu/listeMouvement/mouvement/demandeur/adressePostale")

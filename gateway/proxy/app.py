@@ -23,6 +23,8 @@ from litestar import Litestar, Request, Response, get
 from litestar.exceptions import ClientException
 from litestar.types import HTTPScope, Receive, Send
 
+from gateway.advice.advisor import GdmAdvisor
+from gateway.advice.history import CallHistory, MemoryHistory, StoreHistory
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
 from gateway.proxy.answer import XML_CONTENT_TYPE
@@ -142,6 +144,12 @@ def create_app(
             )
             gateway.taps += (shadowing.taps,)
             shadowing.start()
+        advisor = None
+        if settings.gdm_advice:
+            history: CallHistory = StoreHistory(store) if store else MemoryHistory()
+            advisor = GdmAdvisor(settings.gdm_path, history, logger, gateway.metrics.registry)
+            gateway.taps += (advisor,)
+            advisor.start()
         flushing = asyncio.create_task(gateway.metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
@@ -191,6 +199,8 @@ def create_app(
                 await flushing
             if "next" in shadows:
                 await shadows["next"].stop()
+            if advisor is not None:
+                await asyncio.to_thread(advisor.stop)
             if writer is not None:
                 # What it holds is written before the worker ends (10 s at most).
                 await asyncio.to_thread(writer.stop)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -23,6 +22,7 @@ from gateway.limits import DEFAULT_LIMITS
 from gateway.names import SOAP12, WS
 from gateway.parse import parse_xml
 from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer
 from gateway.simulator.demande import (
@@ -205,7 +205,7 @@ class SoapServices:
             base = self.data.rng("sequence").randrange(10**9)
             num_unique = fake.num_unique(
                 fake.department_of_guichet(guichet),
-                datetime.now(UTC).date(),
+                clock.now().date(),
                 base + self.registry.next_sequence(),
             )
             element = etree.Element(nuu("numUnique"))

@@ -101,7 +101,7 @@ def _tables(
         f"""CREATE TABLE IF NOT EXISTS next_set_differences (
             id {auto_key} PRIMARY KEY, at_ms {integer} NOT NULL, env {text} NOT NULL,
             route {text} NOT NULL, direction {text} NOT NULL, request_id {text} NOT NULL,
-            client {text}, current_schema {text}, next_schema {text}, next {text} NOT NULL,
+            client {text}, schema_now {text}, schema_next {text}, verdict_next {text} NOT NULL,
             violations {text} NOT NULL, explained_by {text} NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS next_set_differences_at ON next_set_differences (at_ms)",
         f"""CREATE TABLE IF NOT EXISTS gdm_calls (
@@ -197,9 +197,9 @@ NEXT_SET_COLUMNS = (
     "direction",
     "request_id",
     "client",
-    "current_schema",
-    "next_schema",
-    "next",
+    "schema_now",
+    "schema_next",
+    "verdict_next",
     "violations",
     "explained_by",
 )
