@@ -9,16 +9,22 @@ explains it.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import tarfile
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 
+from gateway.simulator.app import create_simulator
+from gateway.simulator.settings import SimulatorSettings
 from gateway.store.backend import open_backend
 from gateway.store.location import parse_store
 from tests.servers import (
@@ -111,6 +117,20 @@ def differences(store: str) -> list[dict[str, Any]]:
         }
         for route, direction, current, next_schema, verdict, violations, explained, request_id in rows
     ]
+
+
+class LoggedEvents:
+    """The JSON events in-process gateways write to stderr (captured by pytest)."""
+
+    def __init__(self, capfd: pytest.CaptureFixture[str]) -> None:
+        self.capfd = capfd
+        self.events: list[dict[str, Any]] = []
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        for line in self.capfd.readouterr().err.splitlines():
+            if line.startswith("{"):
+                self.events.append(json.loads(line))
+        return [event for event in self.events if event["event"] == name]
 
 
 def exchange(url: str, method: str, path: str, **options: Any) -> httpx.Response:
@@ -206,3 +226,150 @@ def test_an_answer_with_adresse_postale_fails_today_and_passes_under_13_34(
     assert [(kind, path) for _, kind, path, _ in found["explained_by"]] == [
         ("element-added", "interfaceNuu/listeMouvement/mouvement/demandeur/adressePostale")
     ]
+
+
+def export_with(application: bytes) -> bytes:
+    """The valid export, plus one CERFA member."""
+    output = io.BytesIO()
+    with (
+        tarfile.open(
+            fileobj=io.BytesIO((FIXTURES / "archives/export-valid.tgz").read_bytes())
+        ) as valid,
+        tarfile.open(fileobj=output, mode="w:gz") as tar,
+    ):
+        for member in valid.getmembers():
+            tar.addfile(member, valid.extractfile(member) if member.isfile() else None)
+        info = tarfile.TarInfo("CERFA/long-name.xml")
+        info.size = len(application)
+        tar.addfile(info, io.BytesIO(application))
+    return output.getvalue()
+
+
+def test_x_conformance_next_when_asked(
+    upstream: tuple[RunningServer, ScriptedUpstream], tmp_path: Path
+) -> None:
+    server, scripted = upstream
+    body, content_type = mtom_request()
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    next_set = str(next_set_with_short_nom(tmp_path))
+    application = (FIXTURES / "valid/13.34/demande/empty-adresse-postale.xml").read_bytes()
+    name = etree.fromstring(application).findtext(".//{http://nuu.application.i2/}nom")
+    assert name is not None
+    scripted.answer(
+        "/v1.0/exports/7/fichier",
+        Answer(
+            200,
+            "application/gzip",
+            export_with(application.replace(f">{name}<".encode(), b">" + FORTY + b"<", 1)),
+        ),
+    )
+    settings = gateway_settings(
+        server.url, version="13.34", shadow_xsd=next_set, store=store, conformance_next="asked"
+    )
+    with serve_gateway(settings) as gateway:
+        asked = {"content-type": content_type, "x-conformance-next": "?"}
+        answer = exchange(gateway.url, "POST", SOAP, content=body, headers=asked)
+        assert (answer.headers["x-conformance"], answer.headers["x-conformance-next"]) == (
+            "pass",
+            "fail",
+        )
+        # The header reached the upstream as sent; the request did too.
+        assert scripted.received[-1].headers["x-conformance-next"] == "?"
+        assert scripted.received[-1].body == body
+        unasked = exchange(
+            gateway.url, "POST", SOAP, content=body, headers={"content-type": content_type}
+        )
+        assert "x-conformance-next" not in unasked.headers
+        export = exchange(
+            gateway.url, "GET", "/v1.0/exports/7/fichier", headers={"x-conformance-next": "?"}
+        )
+        assert export.headers["x-conformance-next"] == "streaming"
+        wait_for(lambda: len(differences(store)) == 3)
+    found = [(d["route"], d["direction"], d["next"]) for d in differences(store)]
+    assert sorted(found) == [
+        ("exports-download", "response", "fail"),
+        ("getNumUnique", "request", "fail"),
+        ("getNumUnique", "request", "fail"),
+    ]
+    member = next(d for d in differences(store) if d["route"] == "exports-download")
+    assert [kind for _, kind, _, _ in member["explained_by"]] == ["facet-changed"]
+    off = gateway_settings(server.url, version="13.34", shadow_xsd=next_set)
+    with serve_gateway(off) as gateway:
+        answer = exchange(gateway.url, "POST", SOAP, content=body, headers=asked)
+        assert "x-conformance-next" not in answer.headers
+
+
+def test_what_the_queue_has_no_room_for_is_dropped_counted_and_said(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], logging_restored: None
+) -> None:
+    logged = LoggedEvents(capfd)
+    with serve_asgi(create_simulator(SimulatorSettings())) as simulator:
+        settings = gateway_settings(
+            simulator.url, shadow_xsd=str(SHIPPED_XSD / "13.33"), shadow_queue_mb=1
+        )
+        with serve_gateway(settings) as gateway:
+            depuis = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+            # About 3 MB of movements: more than the shadow's 1 MiB, never queued.
+            big = exchange(
+                gateway.url,
+                "GET",
+                GDM,
+                params={"depuis": depuis},
+                headers={"x-simulator-movements": "6000"},
+            )
+            assert big.status_code == 200
+            key = series("sne_gateway_shadow_documents_total", result="dropped")
+            wait_for(lambda: scraped(gateway.url).get(key) == 1.0)
+            small = exchange(
+                gateway.url,
+                "GET",
+                GDM,
+                params={"depuis": depuis},
+                headers={"x-simulator-movements": "3"},
+            )
+            assert small.status_code == 200
+            compared = series("sne_gateway_shadow_documents_total", result="compared")
+            wait_for(lambda: scraped(gateway.url).get(compared) == 1.0)
+            wait_for(lambda: logged.named("shadow.drops-ended"))
+    dropped = logged.named("shadow.dropped")
+    assert len(dropped) == 1 and "shadow_queue_mb" in dropped[0]["reason"]
+    assert logged.named("shadow.drops-ended")[0]["dropped"] == 1
+
+
+def test_the_next_set_is_hot_reloaded_and_a_broken_one_keeps_the_last_good(
+    upstream: tuple[RunningServer, ScriptedUpstream], tmp_path: Path
+) -> None:
+    server, _ = upstream
+    body, content_type = mtom_request()
+    headers = {"content-type": content_type}
+    next_set = tmp_path / "next"
+    shutil.copytree(SHIPPED_XSD / "13.34", next_set)
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    settings = gateway_settings(
+        server.url,
+        version="13.34",
+        shadow_xsd=str(next_set),
+        store=store,
+        reload=True,
+        reload_debounce_ms=50,
+    )
+    with serve_gateway(settings) as gateway:
+        health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
+        assert health()["next_xsd"]["version"] == "13.34"
+        exchange(gateway.url, "POST", SOAP, content=body, headers=headers)
+        compared = series("sne_gateway_shadow_documents_total", result="compared")
+        wait_for(lambda: scraped(gateway.url).get(compared) == 4.0)
+        assert differences(store) == []
+        shortened = next_set_with_short_nom(tmp_path / "shortened")
+        shutil.copy(shortened / "commun/NUU_Domaines.xsd", next_set / "commun/NUU_Domaines.xsd")
+        wait_for(lambda: health()["next_xsd"]["reloads"] == 1)
+        exchange(gateway.url, "POST", SOAP, content=body, headers=headers)
+        wait_for(lambda: len(differences(store)) == 1)
+        broken = next_set / "commun/NUU_Domaines.xsd"
+        broken.write_text(broken.read_text(encoding="utf-8")[:200], encoding="utf-8")
+        wait_for(lambda: health()["next_xsd"]["last_reload_error"] is not None)
+        state = health()
+        assert state["status"] == "ok"  # the set in service is fine
+        assert state["next_xsd"]["last_reload_error"]["file"].endswith("NUU_Domaines.xsd")
+        exchange(gateway.url, "POST", SOAP, content=body, headers=headers)
+        wait_for(lambda: len(differences(store)) == 2)

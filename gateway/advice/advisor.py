@@ -160,7 +160,7 @@ class GdmAdvisor:
             at=iso(call.at_ms),
             depuis=depuis,
             previous_at=previous,
-            communes=len(call.communes) or "all",
+            communes_asked=len(call.communes) or "all",
             **advisory.figures,
             found=sentence(advisory.kind, advisory.figures, str(depuis), str(previous)),
             rule=f"{rule.title} : {rule.sne}",

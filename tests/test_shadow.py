@@ -1,0 +1,151 @@
+"""The next XSD set's parts, in process: the comparison (schema verdicts only, business rules
+and unjudged documents aside), the queue's bound in bytes, the diff computed once per pair of
+loaded sets, the thread's records, and `X-Conformance-Next` from the directions judged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from gateway.catalog import Catalog, load_catalog
+from gateway.config import Settings
+from gateway.extract.document import Document
+from gateway.limits import DEFAULT_LIMITS
+from gateway.reload import SchemaHolder
+from gateway.rules import NO_RULES
+from gateway.shadow.comparison import compare
+from gateway.shadow.explanation import DiffCache
+from gateway.shadow.record import NextSetDifference
+from gateway.shadow.tap import NextSetTap
+from gateway.shadow.work import ITEM_OVERHEAD, Origin, ShadowQueue, ShadowWork
+from gateway.shadow.worker import NextSetJudge, ShadowMetrics, ShadowWorker
+from gateway.validate import validate_document
+from gateway.violation import DocumentReport, Violation
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+ADRESSE = FIXTURES / "valid/13.34/gdm-mouvements/empty-adresse-postale.xml"
+ORIGIN = Origin(0, "recette", "r-1", "gdm-mouvements", "response", "127.0.0.1")
+
+
+class Events:
+    """A logger that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, level: str) -> Any:
+        return lambda event, **fields: self.said.append((event, fields))
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Catalog:
+    return load_catalog(ROOT / "xsd")
+
+
+def document() -> Document:
+    return Document("gdm.xml", ADRESSE.read_bytes(), "gdm-mouvements")
+
+
+def test_the_next_set_judges_the_schema_verdict_only(shipped: Catalog) -> None:
+    today, upcoming = shipped.version("13.33"), replace(shipped.version("13.34"), rules=NO_RULES)
+    report = validate_document(document(), today)
+    assert not report.valid
+    comparison = compare([document()], [report], upcoming, DEFAULT_LIMITS)
+    assert (comparison.documents, comparison.conformance) == (1, "pass")
+    (difference,) = comparison.differences
+    assert difference.next_valid and difference.failing is report
+    # A business rule broken today is no difference, and still fails under the next set.
+    ruled = DocumentReport("gdm.xml", "gdm-mouvements@13.34", (Violation("rule.pays", "…"),))
+    comparison = compare([document()], [ruled], upcoming, DEFAULT_LIMITS)
+    assert (comparison.conformance, comparison.differences) == ("fail", [])
+    # A document the gateway could not judge today is not judged again.
+    unjudged = DocumentReport("body", None, (Violation("limits.size", "…"),))
+    comparison = compare([document()], [unjudged], upcoming, DEFAULT_LIMITS)
+    assert (comparison.conformance, comparison.differences) == ("fail", [])
+    assert compare([], [], upcoming, DEFAULT_LIMITS).conformance == "skipped"
+
+
+def test_the_queue_is_bounded_in_bytes_and_counts_documents_dropped(shipped: Catalog) -> None:
+    queue = ShadowQueue(max_bytes=3 * ITEM_OVERHEAD)
+    report = DocumentReport("x", None)
+    small = ShadowWork(ORIGIN, shipped.latest, (report,), documents=(Document("x", b"<a/>"),))
+    big = ShadowWork(
+        ORIGIN, shipped.latest, (report, report), documents=(Document("x", b"x" * 4096),) * 2
+    )
+    assert queue.offer(small) and queue.offer(small)
+    assert not queue.offer(big)
+    assert queue.dropped == 2
+    assert queue.take(0.01) is small and queue.held == small.size
+    assert queue.clear() == 1 and queue.take(0.01) is None
+
+
+def test_the_diff_is_computed_once_per_pair_of_sets(shipped: Catalog) -> None:
+    cache = DiffCache(Events())
+    old, new = shipped.version("13.33"), shipped.version("13.34")
+    first = cache.between(old, new)
+    assert cache.between(old, new) is first
+    assert [c.change.kind for c in first.changes].count("element-added") == 3
+    assert cache.between(new, old) is not first
+
+
+def test_the_thread_records_each_difference_with_its_explanation(tmp_path: Path) -> None:
+    settings = Settings(xsd=ROOT / "xsd", version="13.33")
+    today = SchemaHolder(settings).current.schema_set
+    upcoming = SchemaHolder(replace(settings, version="13.34"))
+    kept: list[NextSetDifference] = []
+    events = Events()
+    queue = ShadowQueue(1024 * 1024)
+    worker = ShadowWorker(
+        queue,
+        NextSetJudge(upcoming, DEFAULT_LIMITS),
+        events,
+        ShadowMetrics(CollectorRegistry()),
+        kept.append,
+    )
+    worker.handle(
+        ShadowWork(
+            ORIGIN,
+            today,
+            (validate_document(document(), today),),
+            documents=(document(),),
+        )
+    )
+    (found,) = kept
+    assert (found.next, found.audience, found.current_schema, found.next_schema) == (
+        "pass",
+        "consumers",
+        "gdm-mouvements@13.33",
+        "gdm-mouvements@13.34",
+    )
+    assert {v.code for v in found.violations} == {"xsd.unexpected-element"}
+    assert [(c.kind, c.path) for c in found.explained_by] == [
+        ("element-added", "interfaceNuu/listeMouvement/mouvement/demandeur/adressePostale")
+    ]
+    assert "13.33 rejects" in found.explained_by[0].why
+    (said,) = [fields for event, fields in events.said if event == "shadow.differs"]
+    assert said["next"] == "pass" and said["explained_by"][0]["kind"] == "element-added"
+    # No value of the document: codes, paths and positions only.
+    assert "38185" not in repr(found) and "38185" not in repr(said)
+
+
+@pytest.mark.parametrize(
+    ("judged", "streaming", "header"),
+    [
+        ({}, False, b"skipped"),
+        ({"request": "pass"}, False, b"pass"),
+        ({"request": "pass", "response": "fail"}, False, b"fail"),
+        ({"request": "pass"}, True, b"streaming"),
+    ],
+)
+def test_x_conformance_next_says_the_directions_judged(
+    judged: dict[str, str], streaming: bool, header: bytes
+) -> None:
+    tap = NextSetTap(None, None, inline=True)  # type: ignore[arg-type]
+    tap.conformance.update(judged)
+    assert tap.headers(streaming) == [(b"x-conformance-next", header)]
+    assert NextSetTap(None, None, inline=False).headers(streaming) == []  # type: ignore[arg-type]
