@@ -145,8 +145,18 @@ def test_the_sequence_through_two_workers(simulator: RunningServer, tmp_path: Pa
         assert f'sne_gateway_gdm_advisories_total{{advisory="{kind}"}} 1.0' in scrape
     assert 'sne_gateway_gdm_calls_total{result="judged"} 9.0' in scrape
     report = subprocess.run(
-        [sys.executable, "-m", "gateway.cli.main", "report", "--store", store, "--since", "3d"]
-        + ["--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli.main",
+            "report",
+            "--store",
+            store,
+            "--since",
+            "3d",
+            "--format",
+            "json",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -145,7 +145,13 @@ def test_a_call_at_a_round_hour() -> None:
 
 
 def test_every_advisory_names_a_rule_of_the_sne() -> None:
-    for kind in ("gdm.gap", "gdm.no-overlap", "gdm.per-commune", "gdm.too-frequent", "gdm.round-hour"):
+    for kind in (
+        "gdm.gap",
+        "gdm.no-overlap",
+        "gdm.per-commune",
+        "gdm.too-frequent",
+        "gdm.round-hour",
+    ):
         rule = RULES[kind]
         assert rule.title and rule.sne and rule.english
     assert "chevauchement" in RULES["gdm.gap"].sne
@@ -174,7 +180,9 @@ def test_the_answer_says_its_time_and_movements() -> None:
 
 
 @pytest.mark.parametrize("kind", ["memory", "store"])
-def test_a_history_judges_each_call_against_those_recorded_before(kind: str, tmp_path: Path) -> None:
+def test_a_history_judges_each_call_against_those_recorded_before(
+    kind: str, tmp_path: Path
+) -> None:
     history = (
         MemoryHistory()
         if kind == "memory"
@@ -186,7 +194,10 @@ def test_a_history_judges_each_call_against_those_recorded_before(kind: str, tmp
         call("16:41:07", "15:36"),
     ]
     found = [
-        [advisory.kind for advisory in history.record(later, lambda earlier, c=later: advise(c, earlier))]
+        [
+            advisory.kind
+            for advisory in history.record(later, lambda earlier, c=later: advise(c, earlier))
+        ]
         for later in calls
     ]
     history.close()

@@ -63,7 +63,8 @@ def test_an_answer_produced_at_the_moment_asked(simulator: RunningServer) -> Non
     root = etree.fromstring(answer.content)
     assert root.findtext(f"{NUU}entete/{NUU}dateFichier") == steered.isoformat()
     moments = [
-        datetime.fromisoformat(text) for text in root.xpath("//*[local-name()='dateMouvement']/text()")
+        datetime.fromisoformat(text)
+        for text in root.xpath("//*[local-name()='dateMouvement']/text()")
     ]
     assert len(moments) == 7
     assert all(datetime(2026, 3, 2, 13, 36, tzinfo=UTC) <= m <= steered for m in moments)
@@ -98,8 +99,18 @@ def test_a_bad_steering_value_is_refused(
 
 def test_simulate_serves_the_versions_given() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "gateway.cli.main", "simulate", "--version", "13.33"]
-        + ["--version", "13.99", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli.main",
+            "simulate",
+            "--version",
+            "13.33",
+            "--version",
+            "13.99",
+            "--port",
+            "0",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
