@@ -1,6 +1,7 @@
 """The next XSD set's parts, in process: the comparison (schema verdicts only, business rules
 and unjudged documents aside), the queue's bound in bytes, the diff computed once per pair of
-loaded sets, the thread's records, and `X-Conformance-Next` from the directions judged."""
+loaded sets, what the next set's process finds and records, and `X-Conformance-Next` from the
+directions judged."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from gateway.catalog import Catalog, load_catalog
 from gateway.config import Settings
@@ -17,12 +17,11 @@ from gateway.extract.document import Document
 from gateway.limits import DEFAULT_LIMITS
 from gateway.reload import SchemaHolder
 from gateway.rules import NO_RULES
+from gateway.shadow.child import COMPARED, DIFFERENCE, NextSetChild
 from gateway.shadow.comparison import compare
 from gateway.shadow.explanation import DiffCache
-from gateway.shadow.record import NextSetDifference
 from gateway.shadow.tap import NextSetTap
 from gateway.shadow.work import ITEM_OVERHEAD, Origin, ShadowQueue, ShadowWork
-from gateway.shadow.worker import NextSetJudge, ShadowMetrics, ShadowWorker
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
@@ -70,18 +69,19 @@ def test_the_next_set_judges_the_schema_verdict_only(shipped: Catalog) -> None:
     assert compare([], [], upcoming, DEFAULT_LIMITS).conformance == "skipped"
 
 
-def test_the_queue_is_bounded_in_bytes_and_counts_documents_dropped(shipped: Catalog) -> None:
+def test_the_queue_is_bounded_in_bytes_and_counts_documents_dropped() -> None:
     queue = ShadowQueue(max_bytes=3 * ITEM_OVERHEAD)
     report = DocumentReport("x", None)
-    small = ShadowWork(ORIGIN, shipped.latest, (report,), documents=(Document("x", b"<a/>"),))
-    big = ShadowWork(
-        ORIGIN, shipped.latest, (report, report), documents=(Document("x", b"x" * 4096),) * 2
-    )
+    small = ShadowWork(ORIGIN, (report,), documents=(Document("x", b"<a/>"),))
+    big = ShadowWork(ORIGIN, (report, report), documents=(Document("x", b"x" * 4096),) * 2)
     assert queue.offer(small) and queue.offer(small)
     assert not queue.offer(big)
     assert queue.dropped == 2
-    assert queue.take(0.01) is small and queue.held == small.size
-    assert queue.clear() == 1 and queue.take(0.01) is None
+    taken = queue.take_all()
+    assert taken == [small, small] and queue.held == 2 * small.size
+    queue.done(taken[0])
+    assert queue.held == small.size  # held until sent on
+    assert queue.offer(small) and queue.clear() == 1 and queue.take_all() == []
 
 
 def test_the_diff_is_computed_once_per_pair_of_sets(shipped: Catalog) -> None:
@@ -93,44 +93,38 @@ def test_the_diff_is_computed_once_per_pair_of_sets(shipped: Catalog) -> None:
     assert cache.between(new, old) is not first
 
 
-def test_the_thread_records_each_difference_with_its_explanation(tmp_path: Path) -> None:
+def test_the_next_sets_process_records_each_difference_with_its_explanation() -> None:
     settings = Settings(xsd=ROOT / "xsd", version="13.33")
-    today = SchemaHolder(settings).current.schema_set
-    upcoming = SchemaHolder(replace(settings, version="13.34"))
-    kept: list[NextSetDifference] = []
     events = Events()
-    queue = ShadowQueue(1024 * 1024)
-    worker = ShadowWorker(
-        queue,
-        NextSetJudge(upcoming, DEFAULT_LIMITS),
+    child = NextSetChild(
+        settings,
+        SchemaHolder(settings),
+        SchemaHolder(replace(settings, version="13.34")),
         events,
-        ShadowMetrics(CollectorRegistry()),
-        kept.append,
     )
-    worker.handle(
+    (compared, found), (difference, record) = child.handle(
         ShadowWork(
             ORIGIN,
-            today,
-            (validate_document(document(), today),),
+            (validate_document(document(), SchemaHolder(settings).current.schema_set),),
             documents=(document(),),
         )
     )
-    (found,) = kept
-    assert (found.next, found.audience, found.current_schema, found.next_schema) == (
+    assert (compared, found, difference) == (COMPARED, 1, DIFFERENCE)
+    assert (record.next, record.audience, record.current_schema, record.next_schema) == (
         "pass",
         "consumers",
         "gdm-mouvements@13.33",
         "gdm-mouvements@13.34",
     )
-    assert {v.code for v in found.violations} == {"xsd.unexpected-element"}
-    assert [(c.kind, c.path) for c in found.explained_by] == [
+    assert {v.code for v in record.violations} == {"xsd.unexpected-element"}
+    assert [(c.kind, c.path) for c in record.explained_by] == [
         ("element-added", "interfaceNuu/listeMouvement/mouvement/demandeur/adressePostale")
     ]
-    assert "13.33 rejects" in found.explained_by[0].why
+    assert "13.33 rejects" in record.explained_by[0].why
     (said,) = [fields for event, fields in events.said if event == "shadow.differs"]
     assert said["next"] == "pass" and said["explained_by"][0]["kind"] == "element-added"
     # No value of the document: codes, paths and positions only.
-    assert "38185" not in repr(found) and "38185" not in repr(said)
+    assert "38185" not in repr(record) and "38185" not in repr(said)
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ import io
 import json
 import shutil
 import tarfile
+import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,19 @@ class LoggedEvents:
             if line.startswith("{"):
                 self.events.append(json.loads(line))
         return [event for event in self.events if event["event"] == name]
+
+
+def changed(file: Path, text: str, seen: Callable[[], bool]) -> None:
+    """Write `text` into `file` until `seen` (every 2 s: a watch armed late saw nothing)."""
+    deadline = time.monotonic() + 30  # only bounds a failing test
+    while True:
+        file.write_text(text, encoding="utf-8")
+        written = time.monotonic()
+        while time.monotonic() - written < 2:
+            if seen():
+                return
+            assert time.monotonic() < deadline, "the change was not seen"
+            time.sleep(0.05)
 
 
 def exchange(url: str, method: str, path: str, **options: Any) -> httpx.Response:
@@ -355,18 +369,20 @@ def test_the_next_set_is_hot_reloaded_and_a_broken_one_keeps_the_last_good(
     )
     with serve_gateway(settings) as gateway:
         health = lambda: httpx.get(gateway.url + "/_gateway/health").json()  # noqa: E731
-        assert health()["next_xsd"]["version"] == "13.34"
+        wait_for(lambda: health()["next_xsd"].get("version") == "13.34")
         exchange(gateway.url, "POST", SOAP, content=body, headers=headers)
         compared = series("sne_gateway_shadow_documents_total", result="compared")
         wait_for(lambda: scraped(gateway.url).get(compared) == 4.0)
         assert differences(store) == []
         shortened = next_set_with_short_nom(tmp_path / "shortened")
-        shutil.copy(shortened / "commun/NUU_Domaines.xsd", next_set / "commun/NUU_Domaines.xsd")
-        wait_for(lambda: health()["next_xsd"]["reloads"] == 1)
+        domains = next_set / "commun/NUU_Domaines.xsd"
+        written = (shortened / "commun/NUU_Domaines.xsd").read_text(encoding="utf-8")
+        # The next set's process arms its watch once its sets are compiled: written again
+        # until it has seen a change.
+        changed(domains, written, lambda: health()["next_xsd"]["reloads"] == 1)
         exchange(gateway.url, "POST", SOAP, content=body, headers=headers)
         wait_for(lambda: len(differences(store)) == 1)
-        broken = next_set / "commun/NUU_Domaines.xsd"
-        broken.write_text(broken.read_text(encoding="utf-8")[:200], encoding="utf-8")
+        domains.write_text(written[:200], encoding="utf-8")
         wait_for(lambda: health()["next_xsd"]["last_reload_error"] is not None)
         state = health()
         assert state["status"] == "ok"  # the set in service is fine

@@ -116,12 +116,15 @@ def _store_writer(
 def create_app(
     settings: Settings, holder: SchemaHolder | None = None, shadow: SchemaHolder | None = None
 ) -> Endpoints:
-    """The application for `settings`; compiles the XSD set unless `holder` is given, and the
-    next XSD set (`shadow_xsd`) unless `shadow` is."""
+    """The application for `settings`; compiles the XSD set unless `holder` is given. The next
+    XSD set (`shadow_xsd`) is judged by a process of its own; the worker keeps it compiled
+    (`shadow`, else compiled here) only for the answers that say its verdict
+    (`conformance_next`)."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
-    next_set = shadow or next_schemas(settings)
+    judges_inline = settings.shadow_xsd is not None and settings.conformance_next != "off"
+    inline_next = (shadow or next_schemas(settings)) if judges_inline else None
     store = parse_store(settings.store)
     state: dict[str, Gateway] = {}
     writers: dict[str, StoreWriter] = {}
@@ -134,10 +137,10 @@ def create_app(
         gateway.store = writer = _store_writer(store, settings, gateway.metrics, logger)
         if writer is not None:
             writers["store"] = writer
-        if next_set is not None:
+        if settings.shadow_xsd is not None:
             shadows["next"] = shadowing = ShadowService(
                 settings,
-                next_set,
+                inline_next,
                 gateway.metrics.registry,
                 logger,
                 writer.put if writer is not None else None,
@@ -165,7 +168,7 @@ def create_app(
             version=schemas.current.schema_set.version,
             policy=settings.policies[settings.env],
             routes=len(schemas.current.routes),
-            next_version=next_set.current.schema_set.version if next_set else None,
+            next_xsd=str(settings.shadow_xsd) if settings.shadow_xsd else None,
             allocator=in_use(),
             open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             store=store.shown() if store else "off",

@@ -1,5 +1,6 @@
-"""One worker's validation against the next XSD set: its holder, its queue, its thread, and
-the tap factory exchanges are shown to; started and stopped with the worker."""
+"""One worker's validation against the next XSD set: its queue, the process that judges
+(`gateway.shadow.process`), the tap factory exchanges are shown to, and, when answers say the
+next set's verdict (`conformance_next`), the next set compiled in the worker too."""
 
 from __future__ import annotations
 
@@ -12,35 +13,41 @@ from prometheus_client import CollectorRegistry
 
 from gateway.config import Settings
 from gateway.reload import SchemaHolder
+from gateway.shadow.judge import WithoutRules
+from gateway.shadow.process import ShadowMetrics, ShadowProcess
 from gateway.shadow.record import NextSetDifference
 from gateway.shadow.tap import NextSet
 from gateway.shadow.work import ShadowQueue
-from gateway.shadow.worker import NextSetJudge, ShadowMetrics, ShadowWorker
 
 
 class ShadowService:
     def __init__(
         self,
         settings: Settings,
-        holder: SchemaHolder,
+        holder: SchemaHolder | None,
         registry: CollectorRegistry,
         logger: Any,
         keep: Callable[[NextSetDifference], None] | None,
     ) -> None:
+        """`holder`: the next set in this worker, for `X-Conformance-Next` (None without)."""
         self.settings = settings
         self.holder = holder
-        metrics = ShadowMetrics(registry)
         self.queue = ShadowQueue(settings.shadow_queue_mb * 1024 * 1024)
-        judge = NextSetJudge(holder, settings.limits)
-        self.worker = ShadowWorker(self.queue, judge, logger, metrics, keep)
-        self.taps = NextSet(self.queue, judge, metrics, logger, settings.conformance_next)
+        self.process = ShadowProcess(settings, self.queue, ShadowMetrics(registry), logger, keep)
+        self.taps = NextSet(
+            self.queue,
+            WithoutRules(holder) if holder is not None else None,
+            settings.limits,
+            logger,
+            settings.conformance_next,
+        )
         self._watch: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
     def start(self) -> None:
-        """Start the thread and, with `reload`, the watch of the next set's files."""
-        self.worker.start()
-        if self.settings.reload:
+        """Start the process and, with `reload`, the watch of the worker's next set."""
+        self.process.start()
+        if self.holder is not None and self.settings.reload:
             self._watch = asyncio.create_task(
                 self.holder.watch(self.settings.reload_debounce_ms, self._stop)
             )
@@ -51,17 +58,12 @@ class ShadowService:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
-        await asyncio.to_thread(self.worker.stop)
+        await asyncio.to_thread(self.process.stop)
 
     def state(self) -> dict[str, Any]:
-        """The next set's state, for `/_gateway/health` and `/_gateway/schemas`."""
-        current = self.holder.current
+        """The next set's state (as its process last said it), for `/_gateway/health`."""
         return {
-            "source": str(current.catalog.source),
-            "version": current.schema_set.version,
-            "loaded_at": current.loaded_at.isoformat(),
-            "reloads": self.holder.reloads,
-            "last_reload_error": (self.holder.failure.to_dict() if self.holder.failure else None),
+            **(self.process.state or {"loading": True}),
             "queued_bytes": self.queue.held,
             "dropped_documents": self.queue.dropped,
             "conformance_next": self.settings.conformance_next,

@@ -1,13 +1,14 @@
 """The next XSD set as an observer of exchanges: each body the gateway checks (in either
 direction, whatever its carrier) and each export member is handed to the shadow's queue as it
-is checked, to be judged by the next set off the client's path.
+is checked, to be judged by the next set off the client's path (`gateway.shadow.process`).
 
 `X-Conformance-Next` (`conformance_next`): the next set's verdict cannot be known without
-waiting for it, so it is never guessed from whatever the thread happens to have finished.
-With `conformance_next = "asked"`, an exchange whose request carries an `X-Conformance-Next`
-header is judged by the next set on its own path, as it is by the set in service (the client
-that asks pays one more validation; the others nothing); with `"always"`, every exchange is.
-Its differences are still explained and recorded by the thread.
+waiting for it, so it is never guessed from whatever the next set's process happens to have
+finished. With `conformance_next = "asked"`, an exchange whose request carries an
+`X-Conformance-Next` header is judged by the next set on its own path, in the worker, as it
+is by the set in service (the client that asks pays one more validation; the others
+nothing); with `"always"`, every exchange is. Its documents still go to the process, which
+records what it judges otherwise.
 """
 
 from __future__ import annotations
@@ -17,36 +18,38 @@ from typing import Any
 
 from gateway.exchange_tap import CheckedBody, ExchangeStart
 from gateway.extract.document import Document
+from gateway.limits import Limits
 from gateway.record import ExchangeRecord
+from gateway.shadow.judge import WithoutRules, compared
 from gateway.shadow.work import Origin, ShadowQueue, ShadowWork
-from gateway.shadow.worker import NextSetJudge, ShadowMetrics
 from gateway.violation import DocumentReport
 
 HEADER = b"x-conformance-next"
 
 
 class NextSet:
-    """Makes a tap for each exchange (`gateway.exchange_tap.TapFactory`)."""
+    """Makes a tap for each exchange (`gateway.exchange_tap.TapFactory`). `inline` is the
+    next set in the worker, for the exchanges judged on their path (None: none is)."""
 
     def __init__(
         self,
         queue: ShadowQueue,
-        judge: NextSetJudge,
-        metrics: ShadowMetrics,
+        inline: WithoutRules | None,
+        limits: Limits,
         logger: Any,
         conformance_next: str,
     ) -> None:
         self.queue = queue
-        self.judge = judge
-        self.metrics = metrics
+        self.inline = inline
+        self.limits = limits
         self.logger = logger
         self.conformance_next = conformance_next
 
     def tap(self, start: ExchangeStart) -> NextSetTap:
-        inline = self.conformance_next == "always" or (
+        asked = self.conformance_next == "always" or (
             self.conformance_next == "asked" and start.asks_next
         )
-        return NextSetTap(self, start, inline)
+        return NextSetTap(self, start, asked and self.inline is not None)
 
 
 class NextSetTap:
@@ -67,15 +70,16 @@ class NextSetTap:
 
     def body_checked(self, body: CheckedBody) -> None:
         try:
-            if self.inline:
-                self._judge_now(body)
-                return
+            if self.inline and self.shadow.inline is not None:
+                _, comparison = compared(
+                    body.documents, body.reports, self.shadow.inline, self.shadow.limits
+                )
+                self.conformance[body.direction] = comparison.conformance
             self.shadow.queue.offer(
                 ShadowWork(
                     self._origin(body.direction),
-                    self.start.schema_set,
                     tuple(body.reports),
-                    body=replace(body, documents=()),
+                    body=replace(body, documents=(), reports=()),
                 )
             )
         except Exception:  # the exchange goes on whatever happens to the next set's copy
@@ -83,30 +87,10 @@ class NextSetTap:
                 "shadow.failed", request_id=self.start.request_id, direction=body.direction
             )
 
-    def _judge_now(self, body: CheckedBody) -> None:
-        next_set, comparison = self.shadow.judge.compare(body.documents, body.reports)
-        self.conformance[body.direction] = comparison.conformance
-        self.shadow.metrics.documents.labels("compared").inc(comparison.documents)
-        if comparison.differences:
-            self.shadow.queue.offer(
-                ShadowWork(
-                    self._origin(body.direction),
-                    self.start.schema_set,
-                    tuple(difference.current for difference in comparison.differences),
-                    differences=tuple(comparison.differences),
-                    next_set=next_set,
-                )
-            )
-
     def member_checked(self, document: Document, report: DocumentReport) -> None:
         try:
             self.shadow.queue.offer(
-                ShadowWork(
-                    self._origin("response"),
-                    self.start.schema_set,
-                    (report,),
-                    documents=(document,),
-                )
+                ShadowWork(self._origin("response"), (report,), documents=(document,))
             )
         except Exception:
             self.shadow.logger.exception(

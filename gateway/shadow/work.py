@@ -1,7 +1,7 @@
 """The documents waiting to be judged by the next XSD set, and their bound.
 
 Exchanges hand their checked bodies (and export members) over without waiting; a thread of
-the worker takes them in turn (`gateway.shadow.worker`). What waits is bounded in bytes
+the worker hands them in turn to the next set's process (`gateway.shadow.process`). What waits is bounded in bytes
 (`shadow_queue_mb`): past it, work is dropped and counted, never waited for, so the client's
 path never pays for the next set, and memory does not grow with a backlog.
 """
@@ -12,10 +12,8 @@ import collections
 import threading
 from dataclasses import dataclass
 
-from gateway.catalog import SchemaSet
 from gateway.exchange_tap import CheckedBody
 from gateway.extract.document import Document
-from gateway.shadow.comparison import Difference
 from gateway.violation import DocumentReport
 
 #: What an item costs beyond its bytes (its reports, its objects), so that many tiny ones
@@ -37,19 +35,20 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class ShadowWork:
-    """Documents to judge by the next set: a body to read again (`body`, its documents left
-    out: their trees would take many times its bytes while waiting), or export members
-    (`documents`), each with its report in service, and the set in service that judged them.
-    Or documents already judged on the client's path (`X-Conformance-Next` was asked for),
-    whose `differences` by the `next_set` of then are only to be explained and recorded."""
+    """Documents to judge by the next set: a body to read again (`body`, without its
+    documents, whose trees could not cross to the next set's process and would take many
+    times its bytes while waiting), or export members (`documents`, as read); with each
+    document's report by the set in service (`reports`, in the same order)."""
 
     origin: Origin
-    current: SchemaSet
     reports: tuple[DocumentReport, ...]
     body: CheckedBody | None = None
     documents: tuple[Document, ...] = ()
-    differences: tuple[Difference, ...] = ()
-    next_set: SchemaSet | None = None
+
+    @property
+    def count(self) -> int:
+        """How many documents."""
+        return len(self.reports)
 
     @property
     def size(self) -> int:
@@ -58,46 +57,49 @@ class ShadowWork:
 
 
 class ShadowQueue:
-    """A queue bounded by the bytes it holds. `offer` never waits (any thread); `take` waits
-    up to `timeout` for an item (the shadow's thread)."""
+    """A queue bounded by the bytes it holds. `offer` never waits and wakes no thread (any
+    thread: waking the sending thread at every document would hand the interpreter's lock to
+    it in the middle of exchanges); the sending thread takes what is there a few times a
+    second (`take_all`)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.held = 0
-        #: Documents dropped for want of room, since the start (read by the shadow's thread).
+        #: Documents dropped for want of room, since the start (read by the sending thread).
         self.dropped = 0
         self._items: collections.deque[ShadowWork] = collections.deque()
-        self._ready = threading.Condition()
+        self._lock = threading.Lock()
 
     def offer(self, work: ShadowWork) -> bool:
         size = work.size
-        with self._ready:
+        with self._lock:
             if self.held + size > self.max_bytes:
-                self.dropped += len(work.reports)
+                self.dropped += work.count
                 return False
             self.held += size
             self._items.append(work)
-            self._ready.notify()
         return True
 
-    def take(self, timeout: float) -> ShadowWork | None:
-        with self._ready:
-            if not self._items and not self._ready.wait(timeout):
-                return None
-            if not self._items:
-                return None
-            work = self._items.popleft()
+    def take_all(self) -> list[ShadowWork]:
+        """What waits, oldest first. Its bytes still count against the bound until each piece
+        is `done` with (sent on, or dropped)."""
+        with self._lock:
+            taken = list(self._items)
+            self._items.clear()
+        return taken
+
+    def done(self, work: ShadowWork) -> None:
+        with self._lock:
             self.held -= work.size
-            return work
+
+    def count_dropped(self, documents: int) -> None:
+        """Count documents dropped after they left the queue."""
+        with self._lock:
+            self.dropped += documents
 
     def clear(self) -> int:
         """Empty the queue; how many documents it held."""
-        with self._ready:
-            documents = sum(len(work.reports) for work in self._items)
-            self._items.clear()
-            self.held = 0
-            return documents
-
-    def wake(self) -> None:
-        with self._ready:
-            self._ready.notify_all()
+        taken = self.take_all()
+        for work in taken:
+            self.done(work)
+        return sum(work.count for work in taken)
