@@ -4,266 +4,51 @@ libxml2 says `Element '{http://nuu.application.i2/}nom': [facet 'maxLength'] The
 length of '60'; this exceeds the allowed maximum length of '50'.` at a positional path such as
 `/*/*[2]/*[1]`. A violation says `<nuu:nom> is 60 characters long; at most 50 are allowed
 (maxLength).` at `/nuu:interfaceNuu/nuu:demande/nuu:nom`, with a stable code and a column.
-Element values (names, incomes, social-security numbers) only appear when the caller asks.
-Runs only for invalid documents, never on the hot path of a valid one.
+Each kind of libxml2 message has its rewrite (`gateway.rewrites`); element values (names,
+incomes, social-security numbers) only appear when the caller asks.
+
+One fault is one violation: the messages libxml2 gives about one value (its length and its
+pattern, an item and its list) are joined; those that follow from a fault already reported (the
+value of an element whose content is wrong, the abstract type of an element whose xsi:type is
+wrong) are left out. Where libxml2 reports a required child missing in the middle of a sequence
+as the next child being unexpected (`Expected is ( X )`), the document is checked again with an
+empty X put in (at most `MAX_RECHECKS` times, documents up to 4 MiB): if the next child is then
+accepted, the violation is `xsd.missing-element` at the parent. Runs only for invalid
+documents, never on the hot path of a valid one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from gateway.names import display_name
+from gateway.rewrites import reword
 from gateway.violation import Violation
-
-_CODE_BY_TYPE = {
-    "SCHEMAV_CVC_ELT_1": "xsd.unexpected-element",
-    "SCHEMAV_CVC_PATTERN_VALID": "xsd.pattern",
-    "SCHEMAV_CVC_ENUMERATION_VALID": "xsd.enumeration",
-    **dict.fromkeys(
-        (
-            f"SCHEMAV_CVC_{facet}_VALID"
-            for facet in (
-                "LENGTH",
-                "MINLENGTH",
-                "MAXLENGTH",
-                "MININCLUSIVE",
-                "MAXINCLUSIVE",
-                "MINEXCLUSIVE",
-                "MAXEXCLUSIVE",
-                "TOTALDIGITS",
-                "FRACTIONDIGITS",
-            )
-        ),
-        "xsd.facet",
-    ),
-}
-_CODE_BY_TYPE_PREFIX = (
-    ("SCHEMAV_CVC_DATATYPE_VALID", "xsd.type"),
-    ("SCHEMAV_CVC_TYPE_", "xsd.type"),
-    ("SCHEMAV_CVC_COMPLEX_TYPE_2", "xsd.type"),
-    ("SCHEMAV_CVC_ELT_", "xsd.type"),
-    ("SCHEMAV_CVC_COMPLEX_TYPE_3", "xsd.attribute"),
-    ("SCHEMAV_CVC_COMPLEX_TYPE_4", "xsd.attribute"),
-    ("SCHEMAV_CVC_ATTRIBUTE", "xsd.attribute"),
-    ("SCHEMAV_CVC_AU", "xsd.attribute"),
+from gateway.wording import (
+    CONTENT,
+    TYPE_SUBSTITUTION,
+    VALUE,
+    Said,
+    expected_names,
+    listed_as_is,
+    shown_name,
 )
 
 _SUBJECT = re.compile(
     r"Element '(?P<element>[^']+)'(?:, attribute '(?P<attribute>[^']+)')?: ", re.S
 )
-_EXPECTED = re.compile(r"Expected is (?:one of )?\( (?P<names>.*) \)\.$", re.S)
-_CLARK = re.compile(r"(\{[^}]*\}[\w.\-]+|[\w.\-]+)")
-
-
-def _code(entry: etree._LogEntry, reason: str) -> str:
-    if entry.type_name == "SCHEMAV_ELEMENT_CONTENT":
-        if reason.startswith("Missing child"):
-            return "xsd.missing-element"
-        if "not expected" in reason:
-            return "xsd.unexpected-element"
-        return "xsd.type"
-    if code := _CODE_BY_TYPE.get(entry.type_name):
-        return code
-    for prefix, code in _CODE_BY_TYPE_PREFIX:
-        if entry.type_name.startswith(prefix):
-            return code
-    return "xsd.invalid"
-
-
-def _expected(reason: str) -> str:
-    match = _EXPECTED.search(reason)
-    if not match:
-        return ""
-    names = [display_name(name) for name in _CLARK.findall(match["names"])]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    return f"; expected: {listed}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Facet:
-    """How to read one libxml2 facet message and say it again without the value."""
-
-    pattern: re.Pattern[str]
-    render: Callable[[dict[str, str], str], str]
-
-
-def _facet(pattern: str, render: Callable[[dict[str, str], str], str]) -> _Facet:
-    return _Facet(re.compile(pattern, re.S), render)
-
-
-_FACETS = {
-    "length": _facet(
-        r"The value has a length of '(?P<n>\d+)'; this differs from the allowed length of '(?P<limit>\d+)'",
-        lambda m, s: (
-            f"{s} is {m['n']} characters long; exactly {m['limit']} are required (length)."
-        ),
-    ),
-    "minLength": _facet(
-        r"The value has a length of '(?P<n>\d+)'; this underruns the allowed minimum length of '(?P<limit>\d+)'",
-        lambda m, s: (
-            f"{s} is {m['n']} characters long; at least {m['limit']} are required (minLength)."
-        ),
-    ),
-    "maxLength": _facet(
-        r"The value has a length of '(?P<n>\d+)'; this exceeds the allowed maximum length of '(?P<limit>\d+)'",
-        lambda m, s: (
-            f"{s} is {m['n']} characters long; at most {m['limit']} are allowed (maxLength)."
-        ),
-    ),
-    "pattern": _facet(
-        r"The value '(?P<value>.*)' is not accepted by the pattern '(?P<limit>.*)'\.$",
-        lambda m, s: f"{s}: the value{m['shown']} does not match the pattern {m['limit']}.",
-    ),
-    "enumeration": _facet(
-        r"The value '(?P<value>.*)' is not an element of the set \{(?P<limit>.*)\}\.$",
-        lambda m, s: (
-            f"{s}: the value{m['shown']} is not one of the allowed values "
-            f"{m['limit'].replace(chr(39), '')}."
-        ),
-    ),
-    "minInclusive": _facet(
-        r"The value '(?P<value>.*)' is less than the minimum value allowed \('(?P<limit>.*)'\)\.$",
-        lambda m, s: (
-            f"{s}: the value{m['shown']} is below the minimum {m['limit']} (minInclusive)."
-        ),
-    ),
-    "maxInclusive": _facet(
-        r"The value '(?P<value>.*)' is greater than the maximum value allowed \('(?P<limit>.*)'\)\.$",
-        lambda m, s: (
-            f"{s}: the value{m['shown']} is above the maximum {m['limit']} (maxInclusive)."
-        ),
-    ),
-    "minExclusive": _facet(
-        r"The value '(?P<value>.*)' must be greater than '(?P<limit>.*)'\.$",
-        lambda m, s: (
-            f"{s}: the value{m['shown']} must be greater than {m['limit']} (minExclusive)."
-        ),
-    ),
-    "maxExclusive": _facet(
-        r"The value '(?P<value>.*)' must be less than '(?P<limit>.*)'\.$",
-        lambda m, s: f"{s}: the value{m['shown']} must be less than {m['limit']} (maxExclusive).",
-    ),
-    "totalDigits": _facet(
-        r"The value '(?P<value>.*)' has more digits than are allowed \('(?P<limit>.*)'\)\.$",
-        lambda m, s: f"{s}: the value{m['shown']} has more than {m['limit']} digits (totalDigits).",
-    ),
-    "fractionDigits": _facet(
-        r"The value '(?P<value>.*)' has more fractional digits than are allowed \('(?P<limit>.*)'\)\.$",
-        lambda m, s: (
-            f"{s}: the value{m['shown']} has more than {m['limit']} decimals (fractionDigits)."
-        ),
-    ),
-}
-_FACET = re.compile(r"\[facet '(?P<facet>\w+)'\] (?P<detail>.*)", re.S)
-_BAD_VALUE = re.compile(
-    r"'(?P<value>.*)' is not a valid value of the (?P<kind>(?:local )?(?:atomic|list|union) type)"
-    r"(?: '(?P<type>[^']+)')?\.$",
-    re.S,
-)
-_ATTRIBUTE_NOT_ALLOWED = re.compile(r"The attribute '(?P<name>[^']+)' is not allowed\.")
-_ATTRIBUTE_MISSING = re.compile(r"The attribute '(?P<name>[^']+)' is required but missing\.")
-_FIXED = re.compile(
-    r"The actual value '(?P<value>.*)' does not match the fixed value constraint '(?P<fixed>.*)'\.$",
-    re.S,
-)
-_ANY_QUOTED_VALUE = re.compile(r"(?:The (?:actual )?value )?'[^']*'(?= is| does| must| has)")
-#: Messages that quote the document's text without saying "value": what they say instead.
-_XSI_TYPE_UNRESOLVED = re.compile(
-    r"The QName value '(?P<value>.*)' of the xsi:type attribute does not resolve to a type "
-    r"definition\.$",
-    re.S,
-)
-_QNAME_UNBOUND = re.compile(
-    r"The QName value '(?P<value>.*)' has no corresponding namespace declaration in scope\.$",
-    re.S,
-)
-_KEY_DUPLICATE = re.compile(
-    r"Duplicate key-sequence \[(?P<value>.*)\] in (?P<kind>\w+) identity-constraint "
-    r"'(?P<name>[^']*)'\.$",
-    re.S,
-)
-_KEYREF_UNMATCHED = re.compile(
-    r"No match found for key-sequence \[(?P<value>.*)\] of keyref '(?P<name>[^']*)'\.$", re.S
-)
-#: From the first quote to the last: whatever libxml2 quoted, a value containing quotes too.
-_QUOTED = re.compile(r"'.*'", re.S)
-
-
-def _with_value(match: re.Match[str], show_values: bool) -> dict[str, str]:
-    """The match's groups, plus `shown`: the quoted value when values may be shown."""
-    groups = match.groupdict(default="")
-    groups["shown"] = f" '{groups['value']}'" if show_values and "value" in groups else ""
-    return groups
-
-
-def _message(
-    reason: str, code: str, element: str, attribute: str | None, show_values: bool
-) -> tuple[str, str | None]:
-    """The message, and the attribute the violation is about (if any)."""
-    subject = f"Attribute '{attribute}' of <{element}>" if attribute else f"<{element}>"
-    if facet := _FACET.match(reason):
-        known = _FACETS.get(facet["facet"])
-        detail = known.pattern.search(facet["detail"]) if known else None
-        if known and detail:
-            return known.render(_with_value(detail, show_values), subject), attribute
-    if bad := _BAD_VALUE.match(reason):
-        shown = _with_value(bad, show_values)["shown"]
-        type_name = display_name(bad["type"]) if bad["type"] else "its type"
-        return f"{subject}: the value{shown} is not a valid {type_name}.", attribute
-    if code == "xsd.unexpected-element":
-        if "global declaration" in reason:
-            return f"<{element}> is not a root element this schema declares.", None
-        return f"<{element}> is not expected here{_expected(reason)}.", None
-    if code == "xsd.missing-element":
-        return f"<{element}> is missing a required child element{_expected(reason)}.", None
-    if match := _ATTRIBUTE_NOT_ALLOWED.match(reason):
-        name = display_name(match["name"])
-        return f"Attribute '{name}' is not allowed on <{element}>.", name
-    if match := _ATTRIBUTE_MISSING.match(reason):
-        name = display_name(match["name"])
-        return f"<{element}> lacks its required attribute '{name}'.", name
-    if "content type is 'element-only'" in reason:
-        return f"<{element}> may only contain elements, not text.", attribute
-    if "content type is empty" in reason:
-        return f"<{element}> must be empty.", attribute
-    if fixed := _FIXED.match(reason):
-        shown = _with_value(fixed, show_values)["shown"]
-        return (
-            f"{subject}: the value{shown} differs from the fixed value {fixed['fixed']}.",
-            attribute,
-        )
-    if xsi_type := _XSI_TYPE_UNRESOLVED.match(reason):
-        shown = _with_value(xsi_type, show_values)["shown"]
-        return f"{subject}: the type{shown} it names is not one the schema defines.", attribute
-    if unbound := _QNAME_UNBOUND.match(reason):
-        shown = _with_value(unbound, show_values)["shown"]
-        return (
-            f"{subject}: the value{shown} is a prefixed name whose prefix no namespace "
-            "declaration binds.",
-            attribute,
-        )
-    if duplicate := _KEY_DUPLICATE.match(reason):
-        shown = f" [{duplicate['value']}]" if show_values else ""
-        return (
-            f"{subject}: the value{shown} is already used; the {duplicate['kind']} "
-            f"constraint '{duplicate['name']}' allows it once.",
-            attribute,
-        )
-    if unmatched := _KEYREF_UNMATCHED.match(reason):
-        shown = f" [{unmatched['value']}]" if show_values else ""
-        return (
-            f"{subject}: the value{shown} matches no key the keyref '{unmatched['name']}' "
-            "refers to.",
-            attribute,
-        )
-    if not show_values:
-        # A message of another kind: nothing it quoted may be the document's text.
-        reason = _QUOTED.sub("…", _ANY_QUOTED_VALUE.sub("The value", reason))
-    return f"{subject}: {reason}", attribute
+#: Checks a copy of the validated element again (the schema's `errors`).
+Recheck = Callable[[etree._Element], list[etree._LogEntry]]
+#: Times a document is checked again, to tell a missing element from an unexpected one: each
+#: check costs one validation of the document, so documents over `MAX_RECHECK_BYTES` are not.
+MAX_RECHECKS = 8
+MAX_RECHECK_BYTES = 4 * 1024 * 1024
+#: Elements of libxml2's `Expected is ( ... )` tried in turn as the missing one.
+MAX_CANDIDATES = 6
 
 
 def element_path(element: etree._Element) -> str:
@@ -342,28 +127,155 @@ def _node_at(validated: etree._Element, path: str | None) -> etree._Element | No
     return node
 
 
+@dataclass
+class _Fault:
+    """One fault: the first message about it and the clauses of the others about the same
+    value; `node` is the element it is about (in the validated tree)."""
+
+    entry: etree._LogEntry
+    said: Said
+    node: etree._Element | None
+    clauses: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[int, str | None]:
+        return self.entry.line, self.entry.path
+
+    def message(self) -> str:
+        if not self.clauses:
+            return self.said.message
+        return self.said.message.rstrip(".") + "".join(f", and {c}" for c in self.clauses) + "."
+
+
+def _follows(fault: _Fault, said: Said) -> bool:
+    """Whether `said`, about the same element as `fault`, adds nothing to it: a consequence,
+    or another message about the same value."""
+    if said.about == VALUE and fault.said.about == CONTENT and said.attribute is None:
+        return True  # the value of an element whose content is wrong
+    if said.kind == "abstract-type" and fault.said.attribute == "xsi:type":
+        return True  # the declared type stands because the xsi:type does not
+    return (
+        said.about == VALUE and fault.said.about == VALUE and said.attribute == fault.said.attribute
+    )
+
+
+def _lengths(node: etree._Element | None, attribute: str | None) -> frozenset[int] | None:
+    """The length in characters of the value libxml2 speaks of, as written and with its
+    whitespace collapsed (types normalise it before counting)."""
+    if node is None:
+        return None
+    if attribute is None:
+        text = node.text or ""
+    else:
+        local = attribute.rpartition(":")[2].rpartition("}")[2]
+        text = next((v for k, v in node.attrib.items() if k.rpartition("}")[2] == local), "")
+    return frozenset({len(text), len(" ".join(text.split()))})
+
+
+def _faults(
+    entries: Iterable[etree._LogEntry], validated: etree._Element, show_values: bool
+) -> list[_Fault]:
+    faults: list[_Fault] = []
+    last: dict[tuple[int, str | None], _Fault] = {}
+    for entry in entries:
+        subject = _SUBJECT.match(entry.message)
+        element = shown_name(subject["element"]) if subject else "?"
+        attribute = shown_name(subject["attribute"]) if subject and subject["attribute"] else None
+        reason = entry.message[subject.end() :] if subject else entry.message
+        node = _node_at(validated, entry.path)
+        said = reword(
+            entry.type_name, reason, element, attribute, show_values, _lengths(node, attribute)
+        )
+        previous = last.get((entry.line, entry.path))
+        if previous is not None and _follows(previous, said):
+            joined = said.about == VALUE and previous.said.about == VALUE and said.clause
+            if joined and said.kind != "datatype-list-or-union":
+                previous.clauses.append(said.clause)
+            continue
+        fault = _Fault(entry, said, node)
+        faults.append(fault)
+        if said.about in (VALUE, CONTENT, TYPE_SUBSTITUTION) or said.attribute == "xsi:type":
+            last[fault.key] = fault
+    return faults
+
+
+class _MissingChild:
+    """Tells a required child missing before an element from that element being unexpected,
+    by checking a copy of the document with the expected child put in."""
+
+    def __init__(self, validated: etree._Element, recheck: Recheck) -> None:
+        self.validated = validated
+        self.recheck = recheck
+        self.left = MAX_RECHECKS
+
+    def accepted_with(self, path: str, candidate: str) -> bool:
+        """Whether the element at libxml2's `path` is accepted once an empty `candidate` is
+        put before it (the other errors do not matter). The candidate goes into the validated
+        tree itself, and out again, rather than into a copy of the whole document."""
+        self.left -= 1
+        target = _node_at(self.validated, path)
+        if target is None or (parent := target.getparent()) is None:
+            return False
+        inserted = etree.Element(candidate)
+        parent.insert(parent.index(target), inserted)
+        try:
+            errors = self.recheck(self.validated)
+            return not any(
+                _node_at(self.validated, error.path) is target
+                and error.type_name == "SCHEMAV_ELEMENT_CONTENT"
+                for error in errors
+            )
+        finally:
+            parent.remove(inserted)
+
+    def missing(self, fault: _Fault, reason_names: list[str]) -> list[str]:
+        """The expected children whose absence is the fault (empty: it is not that)."""
+        node, path = fault.node, fault.entry.path
+        if node is None or node.getparent() is None or not path:
+            return []
+        later = {child.tag for child in node.itersiblings() if isinstance(child.tag, str)}
+        found = []
+        for candidate in reason_names[:MAX_CANDIDATES]:
+            if candidate in later or candidate == node.tag or self.left <= 0:
+                continue  # present further on: an order problem, not a missing child
+            if self.accepted_with(path, candidate):
+                found.append(candidate)
+        return found
+
+
 def violations_from_log(
     entries: Iterable[etree._LogEntry],
     validated: etree._Element,
     data: bytes,
     *,
     show_values: bool = False,
-    limit: int = 100,
+    limit: int | None = 100,
+    recheck: Recheck | None = None,
 ) -> list[Violation]:
     """Translate libxml2's log for `validated` (parsed from `data`) into at most `limit`
-    distinct violations."""
+    violations, one per fault. With `recheck` (the schema's check of an element), a required
+    child missing before another is told apart from that other being unexpected."""
     lines = _Lines(data)
+    children = None
+    if recheck is not None and len(data) <= MAX_RECHECK_BYTES:
+        children = _MissingChild(validated, recheck)
     violations: list[Violation] = []
     seen: set[tuple[str | None, str]] = set()
-    for entry in entries:
-        subject = _SUBJECT.match(entry.message)
-        element_name = display_name(subject["element"]) if subject else "?"
-        attribute = display_name(subject["attribute"]) if subject and subject["attribute"] else None
-        reason = entry.message[subject.end() :] if subject else entry.message
-        code = _code(entry, reason)
-        message, about = _message(reason, code, element_name, attribute, show_values)
-        element = _node_at(validated, entry.path)
-        path = element_path(element) if element is not None else None
+    for fault in _faults(entries, validated, show_values):
+        code, message, node, line = fault.said.code, fault.message(), fault.node, fault.entry.line
+        about = fault.said.attribute
+        if fault.said.kind == "not-expected" and children is not None and node is not None:
+            names = expected_names(fault.entry.message)
+            if lacking := children.missing(fault, names):
+                parent = node.getparent()
+                shown = [f"<{shown_name(name)}>" for name in lacking]
+                either = shown[0] if len(shown) == 1 else "one of " + listed_as_is(shown)
+                message = (
+                    f"<{display_name(parent.tag)}> lacks {either}, required before "
+                    f"<{display_name(node.tag)}>."
+                )
+                code, node, about, line = "xsd.missing-element", parent, None, parent.sourceline
+        path = element_path(node) if node is not None else None
         if path is not None and about:
             path += f"/@{about}"
         if (path, message) in seen:
@@ -373,11 +285,11 @@ def violations_from_log(
             Violation(
                 code=code,
                 message=message,
-                line=entry.line or None,
-                column=lines.column(entry.line, element, about),
+                line=line or None,
+                column=lines.column(line, node, about),
                 path=path,
             )
         )
-        if len(violations) == limit:
+        if limit is not None and len(violations) == limit:
             break
     return violations

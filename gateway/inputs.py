@@ -43,12 +43,20 @@ def _read_bounded(stream: IO[bytes], source: str, limits: Limits, schema: str | 
 
 def _read_file(path: Path, limits: Limits, schema: str | None) -> Document:
     try:
-        if path.stat().st_size > limits.max_bytes:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
             return Document(printable(path), schema=schema, problem=too_large(limits))
         with path.open("rb") as stream:
-            return _read_bounded(stream, printable(path), limits, schema)
+            # Read as much as the file holds, not the limit: asking for the limit allocates it
+            # (tens of MB) for every file, which made reading a 15 KB file three times slower.
+            data = stream.read(size + 1)
+            if len(data) > size:  # it grew since: read on, as far as the limit
+                data += stream.read(limits.max_bytes + 1 - len(data))
     except OSError as error:
         raise InputError(f"{printable(path)}: {error.strerror or error}") from None
+    if len(data) > limits.max_bytes:
+        return Document(printable(path), schema=schema, problem=too_large(limits))
+    return Document(printable(path), data, schema)
 
 
 def iter_inputs(
@@ -70,7 +78,9 @@ def iter_inputs(
         path = Path(name)
         if path.is_dir():
             files = (p for p in path.rglob("*") if p.suffix.lower() == XML_SUFFIX and p.is_file())
-            for file in sorted(files):
+            # Sorted as paths sort (part by part), comparing the parts rather than Path
+            # objects: a third of the time to list 5,000 files.
+            for file in sorted(files, key=lambda file: file.parts):
                 yield _read_file(file, limits, schema)
         elif is_archive(path):
             try:

@@ -64,26 +64,26 @@ def _report(
     candidates: tuple[str, ...] = (),
     note: str | None = None,
 ) -> DocumentReport:
+    # Every fault is counted; those beyond the cap are `omitted`.
     violations = (
         violations_from_log(
-            errors, element, data, show_values=show_values, limit=limits.max_violations
+            errors, element, data, show_values=show_values, limit=None, recheck=schema.errors
         )
         if errors
         else []
     )
-    omitted = (
-        max(0, len(errors) - len(violations)) if len(violations) == limits.max_violations else 0
-    )
+    kept = violations[: limits.max_violations]
+    omitted = max(0, len(violations) - limits.max_violations)
     broken, unlisted = rules.check(
         element,
         show_values=show_values,
-        room=limits.max_violations - len(violations),
+        room=limits.max_violations - len(kept),
         reported=frozenset(violation.path for violation in violations),
     )
-    if not violations and not broken and not unlisted:
+    if not kept and not broken and not omitted and not unlisted:
         return DocumentReport(source, schema.label, candidates=candidates, note=note)
     return DocumentReport(
-        source, schema.label, (*violations, *broken), omitted + unlisted, candidates, note
+        source, schema.label, (*kept, *broken), omitted + unlisted, candidates, note
     )
 
 

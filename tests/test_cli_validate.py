@@ -280,3 +280,41 @@ def test_documents_read_before_an_input_error_are_reported(
     assert "not a file or a directory" in err
     sources = [document["source"] for document in json.loads(out)["documents"]]
     assert sources == [str(VALID), str(INVALID)]
+
+
+def test_many_documents_or_a_large_export_use_every_core_by_default(tmp_path, monkeypatch):
+    """500 documents or a 1 MB export: one process per core; fewer: one; `--jobs 1` still
+    forces one (given, it is never replaced)."""
+    from gateway.cli import validate as command
+
+    monkeypatch.setattr(command.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    few = tmp_path / "few"
+    few.mkdir()
+    for index in range(3):
+        (few / f"d{index}.xml").write_bytes(b"<a/>")
+    many = tmp_path / "many"
+    many.mkdir()
+    for index in range(command.AUTO_DOCUMENTS):
+        (many / f"d{index}.xml").write_bytes(b"<a/>")
+    small, large = tmp_path / "small.tgz", tmp_path / "large.tgz"
+    small.write_bytes(b"x" * 100)
+    large.write_bytes(b"x" * command.AUTO_ARCHIVE_BYTES)
+    assert command.default_jobs([str(few)]) == 1
+    assert command.default_jobs([str(many)]) == 4
+    assert command.default_jobs([str(few), str(small)]) == 1
+    assert command.default_jobs([str(large)]) == 4
+    named = [str(few / "d0.xml")] * command.AUTO_DOCUMENTS
+    assert command.default_jobs(named) == 4
+    monkeypatch.setattr(command.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert command.default_jobs([str(many)]) == 1
+
+
+def test_the_default_jobs_give_the_report_one_process_gives(capsys, tmp_path) -> None:
+    from gateway.cli.validate import AUTO_DOCUMENTS
+
+    for index in range(AUTO_DOCUMENTS):
+        (tmp_path / f"demande-{index:04d}.xml").write_bytes(VALID.read_bytes())
+    status, default, _ = run(capsys, "validate", str(tmp_path), "--format", "json")
+    _, single, _ = run(capsys, "validate", str(tmp_path), "--format", "json", "--jobs", "1")
+    assert status == 0
+    assert default == single

@@ -31,8 +31,20 @@ def run(case: str, *options: str) -> int:
         ("element-removed-optional", "consumers", 0),
         ("element-removed-optional", "any", 1),
         ("element-removed-optional", "none", 0),
+        # Patterns decided: narrowed breaks producers, widened consumers, incomparable both,
+        # equivalent (rewritten) nobody.
+        *[
+            (case, fail_on, status)
+            for case, statuses in {
+                "pattern-narrowed": (1, 0, 1),
+                "pattern-widened": (0, 1, 1),
+                "pattern-incomparable": (1, 1, 1),
+                "pattern-equivalent": (0, 0, 0),
+            }.items()
+            for fail_on, status in zip(("producers", "consumers", "any"), statuses, strict=True)
+        ],
         # A change to review breaks nobody until a sample shows it does.
-        ("pattern-changed", "any", 0),
+        ("pattern-undecided", "any", 0),
     ],
 )
 def test_exit_status_follows_fail_on(case: str, fail_on: str, status: int, capsys) -> None:
@@ -62,13 +74,13 @@ def test_equivalent_sets_exit_0_with_no_change(capsys) -> None:
 
 
 def test_a_sample_that_confirms_a_review_makes_it_fail(capsys) -> None:
-    samples = CASES / "pattern-changed" / "samples"
-    assert run("pattern-changed", "--samples", str(samples / "corse.xml")) == 1
+    samples = CASES / "pattern-undecided" / "samples"
+    assert run("pattern-undecided", "--samples", str(samples / "corse.xml")) == 1
     assert (
-        run("pattern-changed", "--samples", str(samples / "corse.xml"), "--fail-on", "consumers")
+        run("pattern-undecided", "--samples", str(samples / "corse.xml"), "--fail-on", "consumers")
         == 0
     )
-    assert run("pattern-changed", "--samples", str(samples / "paris.xml")) == 0
+    assert run("pattern-undecided", "--samples", str(samples / "paris.xml")) == 0
     capsys.readouterr()
 
 
@@ -122,5 +134,7 @@ def test_one_schema_of_the_shipped_catalog(capsys) -> None:
     status = main(["diff", "13.33", "13.34", "--schema", "gdm-mouvements", "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     assert status == 1
-    assert {change["schema"] for change in report["changes"]} == {"gdm-mouvements"}
+    assert {(change["schema"]["old"], change["schema"]["new"]) for change in report["changes"]} == {
+        ("gdm-mouvements", "gdm-mouvements")
+    }
     assert (report["old"]["label"], report["new"]["label"]) == ("13.33", "13.34")

@@ -13,7 +13,7 @@ from gateway.diff.side import open_sides
 from gateway.inputs import iter_inputs
 from gateway.limits import DEFAULT_LIMITS
 
-CASE = Path(__file__).resolve().parent.parent / "fixtures" / "xsd-diff" / "pattern-changed"
+CASE = Path(__file__).resolve().parent.parent / "fixtures" / "xsd-diff" / "pattern-undecided"
 SAMPLES = CASE / "samples"
 
 
@@ -23,12 +23,16 @@ def diff(*samples: Path | str) -> UpgradeReport:
     return upgrade_report(old, new, samples=documents)
 
 
-def test_without_samples_a_pattern_change_is_left_to_review() -> None:
+def test_a_pattern_the_translation_cannot_compare_is_left_to_review_naming_why() -> None:
     (change,) = diff().changes
     assert change.change.kind == "pattern-changed"
+    assert change.change.effects == ("undecided",)
     assert (change.producers.level, change.consumers.level) == (REVIEW, REVIEW)
     assert change.evidence == {}
     assert "sample" not in change.producers.why
+    assert change.producers.why.endswith(
+        "Not decided: the repetition {1,150} of a group (over 100)."
+    )
 
 
 def test_a_sample_rejected_by_new_confirms_the_break_for_producers() -> None:
@@ -131,3 +135,42 @@ def test_the_shipped_upgrade_links_each_regression_to_its_change(fixtures: Path)
         "listeContenuPiece"
     ]
     assert all(sample.explained_by for sample in report.samples)
+
+
+def test_a_sample_using_three_new_elements_is_explained_by_the_three_changes() -> None:
+    """libxml2 stops at the first unexpected element; the document's content names all three."""
+    case = CASE.parent / "element-added-complex"
+    old, new = open_sides(str(case / "old.xsd"), str(case / "new.xsd"), case)
+    samples = iter_inputs([str(case / "samples")], DEFAULT_LIMITS)
+    report = upgrade_report(old, new, samples=samples)
+    (sample,) = report.samples
+    assert [v.code for v in sample.violations] == ["xsd.unexpected-element"]
+    added = {c.change.path.rpartition("/")[2]: c.id for c in report.changes}
+    assert sample.explained_by == (
+        added["refInterne"],
+        added["canalDepot"],
+        added["informationTraitement"],
+    )
+
+
+def test_a_value_change_explains_only_the_documents_whose_values_it_refuses(
+    tmp_path: Path,
+) -> None:
+    """A narrowed code type: a document whose codes are all digits does not depend on it even
+    if another change breaks it; one holding a letter does, at whichever use of the type."""
+    case = CASE.parent / "pattern-narrowed"
+    document = (
+        '<interfaceNuu xmlns="http://nuu.application.i2/" versionInterface="1">'
+        "<demande><numGuichet>G</numGuichet><codeGuichet>{guichet}</codeGuichet>"
+        '<evenement><typeEvenement code="{code}">X</typeEvenement></evenement>'
+        "</demande></interfaceNuu>"
+    )
+    (tmp_path / "letter-in-attribute.xml").write_text(document.format(guichet="12", code="AB1"))
+    (tmp_path / "digits.xml").write_text(document.format(guichet="12", code="42"))
+    old, new = open_sides(str(case / "old.xsd"), str(case / "new.xsd"), case)
+    report = upgrade_report(old, new, samples=iter_inputs([str(tmp_path)], DEFAULT_LIMITS))
+    (change,) = report.changes
+    (sample,) = report.samples
+    assert Path(sample.source).name == "letter-in-attribute.xml"
+    assert sample.regression == "producers"
+    assert sample.explained_by == (change.id,)

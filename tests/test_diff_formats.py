@@ -19,7 +19,7 @@ from gateway.inputs import iter_inputs
 from gateway.limits import DEFAULT_LIMITS
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "xsd-diff"
-SAMPLES = CASES / "pattern-changed" / "samples"
+SAMPLES = CASES / "pattern-undecided" / "samples"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def shipped() -> UpgradeReport:
 
 @pytest.fixture(scope="module")
 def with_review() -> UpgradeReport:
-    case = CASES / "pattern-changed"
+    case = CASES / "pattern-undecided"
     old, new = open_sides(str(case / "old.xsd"), str(case / "new.xsd"), case)
     return upgrade_report(
         old, new, samples=iter_inputs([str(SAMPLES / "corse.xml")], DEFAULT_LIMITS)
@@ -132,3 +132,60 @@ def test_every_format_says_when_nothing_changed() -> None:
     assert json.loads(render_json(report))["changes"] == []
     assert "**No change.**" in render_markdown(report)
     assert "No change." in render_html(report)
+
+
+def _fixture_report(name: str) -> UpgradeReport:
+    case = CASES / name
+    old, new = open_sides(str(case / "old.xsd"), str(case / "new.xsd"), case)
+    return upgrade_report(old, new)
+
+
+def test_a_shared_type_is_one_change_listing_its_uses_in_every_format() -> None:
+    report = _fixture_report("pattern-narrowed")
+    (change,) = json.loads(render_json(report))["changes"]
+    assert change["schema"] == {"old": "old", "new": "new"}
+    assert change["path"] == "interfaceNuu/demande/codeGuichet"
+    assert len(change["uses"]) == 4 and change["uses"][0] == change["path"]
+    assert change["examples"] == {"dropped": "A", "gained": None}
+    assert change["why"]["producers"].startswith("The type codeType accepts fewer values")
+    lines = render_markdown(report).splitlines()
+    (row,) = [line for line in lines if line.startswith("| C1 |")]
+    assert "`interfaceNuu/demande/codeGuichet` and 3 other paths" in row
+    listed = lines.index("  - Used at 4 paths:")
+    assert lines[listed + 4] == "    - `interfaceNuu/demande/listeCode/code`"
+    page = html.fromstring(render_html(report))
+    assert len(page.findall(".//tr[@class='why']//details//li")) == 4
+
+
+def test_an_added_element_is_shown_with_its_children() -> None:
+    report = _fixture_report("element-added-complex")
+    (change,) = [c for c in report.changes if c.change.path.endswith("informationTraitement")]
+    outline = change.change.outline
+    assert outline is not None
+    assert [(c.name, c.occurs, c.type) for c in outline.children] == [
+        ("accordTransmission", "1..1", "xs:boolean"),
+        ("accordCnil", "1..1", "xs:boolean"),
+        ("dateTraitement", "0..1", "xs:date"),
+    ]
+    assert [a.name for a in outline.attributes] == ["source"]
+    dumped = json.loads(render_json(report))["changes"][2]["outline"]
+    assert dumped["children"][0] == {
+        "name": "accordTransmission",
+        "occurs": "1..1",
+        "type": "xs:boolean",
+    }
+    text = render_markdown(report)
+    assert "      - `accordCnil` 1..1, xs:boolean\n" in text
+    assert "`informationTraitement` 0..1, informationTraitementType; attributes: source" in text
+    # A simple element's declaration says it all: no outline.
+    assert report.changes[0].change.outline is None
+
+
+def test_files_given_as_files_title_the_report_as_given() -> None:
+    report = _fixture_report("element-added-optional")
+    old = str(CASES / "element-added-optional" / "old.xsd")
+    new = str(CASES / "element-added-optional" / "new.xsd")
+    assert render_markdown(report).splitlines()[0] == f"# XSD upgrade report: {old} → {new}"
+    assert f"<h1>XSD upgrade report: {old} → {new}</h1>" in render_html(report)
+    dumped = json.loads(render_json(report))
+    assert (dumped["old"]["argument"], dumped["new"]["argument"]) == (old, new)

@@ -45,6 +45,20 @@ def test_each_pair_reports_exactly_its_changes_with_both_verdicts(case: Path) ->
     assert found == expected(case)
 
 
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.name)
+def test_decided_changes_give_their_examples_and_shared_causes_their_uses(case: Path) -> None:
+    """`dropped` (a value OLD accepts and NEW refuses) and `gained` (the reverse), where the
+    fixture gives them; `uses`, the paths one change stands for."""
+    found = {(c.change.kind, c.change.path): c.change for c in diff(case).changes}
+    for wanted in settings(case)["changes"]:
+        change = found[(wanted["kind"], wanted["path"])]
+        decision = change.decision
+        for name in ("dropped", "gained"):
+            if name in wanted:
+                assert decision is not None and getattr(decision, name) == wanted[name]
+        assert list(change.paths) == wanted.get("uses", [wanted["path"]])
+
+
 def test_every_kind_has_a_fixture_pair() -> None:
     covered = {kind for case in ALL_CASES for kind, *_ in expected(case)}
     assert covered == set(KINDS)

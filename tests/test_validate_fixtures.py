@@ -1,5 +1,6 @@
 """Every fixture gets exactly the report `fixtures/invalid/expected.toml` (or its directory)
-promises: each violation code is triggered and its code, path and line checked."""
+promises: each violation code is triggered and its code, path and line checked (and its
+message, where the fixture gives one)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ def test_invalid_and_hostile_fixtures_report_exactly(catalog: Catalog, name: str
     found = [
         {
             key: value
-            for key, value in (("code", v.code), ("path", v.path), ("line", v.line))
+            for key, value in (
+                ("code", v.code),
+                ("path", v.path),
+                ("line", v.line),
+                ("message", v.message),
+            )
             if key in wanted
         }
         for v, wanted in zip(report.violations, expected["violations"], strict=False)

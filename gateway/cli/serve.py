@@ -19,14 +19,18 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.allocator import allocator_library, restart_with
 from gateway.cli.arguments import fail, positive_int
 from gateway.config import ENVIRONMENTS, SHIPPED_CONFIG, ConfigError, Settings, load_settings
-from gateway.reload import SchemaHolder
 from gateway.schema import CatalogError
 from gateway.shadow.schemas import next_schemas
+
+if TYPE_CHECKING:
+    # Imported where `serve` runs: the reloader brings structlog and watchfiles, which every
+    # other command (validate, diff) would otherwise load at start.
+    from gateway.reload import SchemaHolder
 
 CONFIG_VARIABLE = "SNE_GATEWAY_CONFIG"
 FLAGS = ("env", "upstream", "host", "port", "workers", "xsd", "referential", "shadow_xsd")
@@ -132,6 +136,7 @@ def _serve(
 def _serve_with_simulator(config: Path | None, overrides: dict[str, Any]) -> int:
     """No upstream: start the SNE école simulator, proxy to it (in école mode unless an
     environment was chosen), stop it after."""
+    from gateway.reload import SchemaHolder
     from gateway.simulator.embedded import EmbeddedSimulator, SimulatorStartError, simulated_version
     from gateway.simulator.quickstart import banner
 
@@ -161,6 +166,7 @@ def run(arguments: argparse.Namespace) -> int:
     }
     # Imported here rather than at the top: prometheus-client, as the web stack in `_serve`, is
     # for `serve` only, not for every command's start.
+    from gateway.reload import SchemaHolder
     from gateway.report.metrics import multiprocess_directory_problem
 
     if problem := multiprocess_directory_problem():

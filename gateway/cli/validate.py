@@ -8,6 +8,8 @@ XSD set, a referential that is not a COG export).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import os
 import sys
 from contextlib import ExitStack, nullcontext
@@ -21,7 +23,15 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from gateway.batch import validate_all
 from gateway.catalog import SchemaNotFound, load_catalog
 from gateway.cli.arguments import default_referential, default_xsd, fail, positive_int
-from gateway.inputs import UNREADABLE_CODES, InputError, check_inputs, iter_inputs
+from gateway.extract.archive import XML_SUFFIX
+from gateway.inputs import (
+    STDIN,
+    UNREADABLE_CODES,
+    InputError,
+    check_inputs,
+    is_archive,
+    iter_inputs,
+)
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.report.console import render_report, render_summary
 from gateway.report.json_report import json_report
@@ -31,6 +41,11 @@ from gateway.schema import CatalogError
 from gateway.violation import DocumentReport
 
 FORMATS = ("text", "json", "junit")
+#: From this many documents, or an export this large (compressed: about 10 MB of XML), the
+#: work outweighs starting the worker processes, which compile the catalog each (measured in
+#: docs/benchmarks.md: one process is faster below about 500 applications of 15 KB).
+AUTO_DOCUMENTS = 500
+AUTO_ARCHIVE_BYTES = 1_000_000
 
 
 def register(commands: Any) -> None:
@@ -59,8 +74,10 @@ def register(commands: Any) -> None:
         "--jobs",
         "-j",
         type=positive_int,
-        default=1,
-        help="validate in N parallel processes (default: 1)",
+        default=None,
+        help=f"validate in N parallel processes (default: one per core available when the "
+        f"paths hold {AUTO_DOCUMENTS} documents or more, or an export of "
+        f"{AUTO_ARCHIVE_BYTES // 1_000_000} MB or more; else 1)",
     )
     parser.add_argument(
         "--max-bytes",
@@ -102,6 +119,42 @@ def _progress(console: Console) -> Progress:
         console=console,
         transient=True,
     )
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _large(paths: list[str]) -> bool:
+    """Whether `paths` hold `AUTO_DOCUMENTS` documents or more, or an export of
+    `AUTO_ARCHIVE_BYTES` or more; directories are counted no further than that."""
+    documents = 0
+    for name in paths:
+        path = Path(name)
+        if name == STDIN:
+            documents += 1
+        elif path.is_dir():
+            found = (p for p in path.rglob("*") if p.suffix.lower() == XML_SUFFIX)
+            documents += sum(1 for _ in itertools.islice(found, AUTO_DOCUMENTS))
+        elif is_archive(path):
+            with contextlib.suppress(OSError):
+                if path.stat().st_size >= AUTO_ARCHIVE_BYTES:
+                    return True
+            documents += 1
+        else:
+            documents += 1
+        if documents >= AUTO_DOCUMENTS:
+            return True
+    return False
+
+
+def default_jobs(paths: list[str]) -> int:
+    """One process per core for a large workload (see `_large`), else one."""
+    cores = _cores()
+    return cores if cores > 1 and _large(paths) else 1
 
 
 def _shown_path(path: Path) -> str:
@@ -148,7 +201,7 @@ def run(arguments: argparse.Namespace) -> int:
                 xsd=xsd,
                 limits=limits,
                 show_values=arguments.show_values,
-                jobs=arguments.jobs,
+                jobs=arguments.jobs or default_jobs(arguments.paths),
             ):
                 reports.append(report)
                 if streaming:

@@ -2,7 +2,7 @@
 
 Elements are matched by name under the same parent path; one that keeps its local name but
 changes namespace is a `namespace-changed`, not a removal and an addition. Values are compared
-by value space (`gateway.diff.values`), content by structure (`gateway.diff.content`).
+by value space (`gateway.diff.value_changes`), content by structure (`gateway.diff.content`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from gateway.diff.change import Change
+from gateway.diff.change import Bounds, Change, Outline
 from gateway.diff.content import differences, occurs_effects, reduced
 from gateway.diff.locate import Source
 from gateway.diff.model import AnyElement, AttributeNode, ElementNode, Group, Particle, Wildcard
-from gateway.diff.values import LOWER_BOUNDS, SimpleValue
-
-_WHITE_SPACE_ORDER = {"preserve": 0, "replace": 1, "collapse": 2}
+from gateway.diff.outline import structure
+from gateway.diff.value_changes import ValueComparison, type_name
 
 Named = TypeVar("Named", ElementNode, AttributeNode)
 
@@ -49,23 +48,12 @@ def _declaration(node: ElementNode) -> str:
     return f"{node.occurs}, {node.type_name or 'anonymous type'}"
 
 
-def _patterns(patterns: frozenset[frozenset[str]]) -> str:
-    return " and ".join(" | ".join(sorted(step)) for step in sorted(patterns, key=sorted))
-
-
-def _values(values: Iterable[str]) -> str:
-    return ", ".join(sorted(values))
-
-
-def _type_name(value: SimpleValue) -> str:
-    return value.name or value.builtin
-
-
 class _Comparison:
     """Accumulates the changes of one global element."""
 
     def __init__(self) -> None:
         self.changes: list[Change] = []
+        self.values = ValueComparison()
 
     def add(
         self,
@@ -77,10 +65,26 @@ class _Comparison:
         new: str | None,
         source: Source | None,
         detail: str = "",
+        *,
+        outline: Outline | None = None,
+        bounds: tuple[Bounds, Bounds] | None = None,
     ) -> None:
         effects = tuple(effects)
         if effects:
-            self.changes.append(Change(kind, path, effects, subject, old, new, source, detail))
+            self.changes.append(
+                Change(
+                    kind,
+                    path,
+                    effects,
+                    subject,
+                    old,
+                    new,
+                    source,
+                    detail,
+                    outline=outline,
+                    bounds=bounds,
+                )
+            )
 
     def element(self, old: ElementNode, new: ElementNode, *, root: bool = False) -> None:
         subject = f"<{new.local_name}>"
@@ -104,6 +108,7 @@ class _Comparison:
                 old.occurs,
                 new.occurs,
                 new.source,
+                bounds=((old.min_occurs, old.max_occurs), (new.min_occurs, new.max_occurs)),
             )
         if old.nillable != new.nillable:
             self.add(
@@ -127,7 +132,7 @@ class _Comparison:
                 new.type_source or new.source,
             )
         elif old.simple is not None and new.simple is not None:
-            self.value(path, subject, old.simple, new.simple, new.source)
+            self.changes += self.values.changes(path, subject, old.simple, new.simple, new.source)
         else:
             self.complex_content(old, new, subject)
         self.attributes(old, new, subject)
@@ -193,6 +198,7 @@ class _Comparison:
                 None,
                 _declaration(child),
                 child.source,
+                outline=structure(child),
             )
         for child in removed:
             accepted = any(w.accepts(child.namespace) for w in new_wildcards)
@@ -204,6 +210,7 @@ class _Comparison:
                 _declaration(child),
                 None,
                 child.source,
+                outline=structure(child),
             )
 
     def attributes(self, old: ElementNode, new: ElementNode, element: str) -> None:
@@ -236,7 +243,7 @@ class _Comparison:
                 [attribute.use + ("+wildcard" if accepted else "")],
                 f"attribute '{attribute.local_name}' of {element}",
                 None,
-                f"{attribute.use}, {_type_name(attribute.value)}",
+                f"{attribute.use}, {type_name(attribute.value)}",
                 attribute.source,
             )
         for attribute in removed:
@@ -246,7 +253,7 @@ class _Comparison:
                 f"{new.path}/@{attribute.local_name}",
                 [attribute.use + ("+wildcard" if accepted else "")],
                 f"attribute '{attribute.local_name}' of {element}",
-                f"{attribute.use}, {_type_name(attribute.value)}",
+                f"{attribute.use}, {type_name(attribute.value)}",
                 None,
                 attribute.source,
             )
@@ -277,139 +284,7 @@ class _Comparison:
                 new.source,
             )
         self.constraints(path, subject, old.fixed, new.fixed, old.default, new.default, new.source)
-        self.value(path, subject, old.value, new.value, new.source)
-
-    def value(
-        self,
-        path: str,
-        subject: str,
-        old: SimpleValue,
-        new: SimpleValue,
-        declared: Source | None,
-    ) -> None:
-        if old == new:
-            return
-        source = new.source or declared
-        if old.variety != new.variety:
-            effect = "changed" if "union" in (old.variety, new.variety) else "unrelated"
-            self.add(
-                "type-changed", path, [effect], subject, _type_name(old), _type_name(new), source
-            )
-            return
-        if old.variety == "union":
-            self.add(
-                "type-changed", path, ["changed"], subject, _type_name(old), _type_name(new), source
-            )
-            return
-        if old.variety == "list" and old.item is not None and new.item is not None:
-            self.value(path, f"the items of {subject}", old.item, new.item, source)
-        elif old.builtin != new.builtin:
-            if new.builtin in old.lineage:
-                effect = "widened"
-            elif old.builtin in new.lineage:
-                effect = "narrowed"
-            else:
-                self.add(
-                    "type-changed", path, ["unrelated"], subject, old.builtin, new.builtin, source
-                )
-                return
-            self.add("type-changed", path, [effect], subject, old.builtin, new.builtin, source)
-        elif old.white_space != new.white_space and old.white_space and new.white_space:
-            tighter = _WHITE_SPACE_ORDER[new.white_space] < _WHITE_SPACE_ORDER[old.white_space]
-            self.add(
-                "facet-changed",
-                path,
-                ["tightened" if tighter else "relaxed"],
-                subject,
-                old.white_space,
-                new.white_space,
-                source,
-                "whiteSpace",
-            )
-        self.facets(path, subject, old, new, source)
-        if old.patterns != new.patterns:
-            effect = "added" if not old.patterns else "removed" if not new.patterns else "changed"
-            self.add(
-                "pattern-changed",
-                path,
-                [effect],
-                subject,
-                _patterns(old.patterns) or None,
-                _patterns(new.patterns) or None,
-                new.pattern_source or old.pattern_source or source,
-            )
-        self.enumeration(path, subject, old, new, source)
-
-    def facets(
-        self, path: str, subject: str, old: SimpleValue, new: SimpleValue, source: Source | None
-    ) -> None:
-        for name in [*old.facets, *(name for name in new.facets if name not in old.facets)]:
-            before, after = old.facets.get(name), new.facets.get(name)
-            if before == after:
-                continue
-            if before is None:
-                effect = "tightened"
-            elif after is None:
-                effect = "relaxed"
-            elif name == "length":
-                effect = "changed"
-            else:
-                try:
-                    larger = after.value > before.value
-                except TypeError:
-                    effect = "incomparable"
-                else:
-                    effect = "tightened" if larger == (name in LOWER_BOUNDS) else "relaxed"
-            self.add(
-                "facet-changed",
-                path,
-                [effect],
-                subject,
-                before.text if before else None,
-                after.text if after else None,
-                (after.source if after else before.source if before else None) or source,
-                name,
-            )
-
-    def enumeration(
-        self, path: str, subject: str, old: SimpleValue, new: SimpleValue, source: Source | None
-    ) -> None:
-        if old.enumeration == new.enumeration:
-            return
-        where = new.enumeration_source or old.enumeration_source or source
-        if old.enumeration is None or new.enumeration is None:
-            effect = "introduced" if old.enumeration is None else "dropped"
-            self.add(
-                "enumeration-changed",
-                path,
-                [effect],
-                subject,
-                _values(old.enumeration) if old.enumeration else None,
-                _values(new.enumeration) if new.enumeration else None,
-                where,
-            )
-            return
-        added = new.enumeration - old.enumeration
-        removed = old.enumeration - new.enumeration
-        effects = (["values-removed"] if removed else []) + (["values-added"] if added else [])
-        detail = "; ".join(
-            part
-            for part in (
-                f"removed: {_values(removed)}" if removed else "",
-                f"added: {_values(added)}" if added else "",
-            )
-            if part
-        )
-        self.add(
-            "enumeration-changed",
-            path,
-            effects,
-            subject,
-            _values(old.enumeration),
-            _values(new.enumeration),
-            where,
-            detail,
-        )
+        self.changes += self.values.changes(path, subject, old.value, new.value, new.source)
 
 
 def _wildcards(particle: Particle | None) -> Iterator[Wildcard]:
@@ -434,6 +309,7 @@ def compare_roots(old: dict[str, ElementNode], new: dict[str, ElementNode]) -> l
             None,
             root.type_name,
             root.source,
+            outline=structure(root),
         )
     for root in removed:
         comparison.add(
@@ -444,6 +320,7 @@ def compare_roots(old: dict[str, ElementNode], new: dict[str, ElementNode]) -> l
             root.type_name,
             None,
             root.source,
+            outline=structure(root),
         )
     for old_root, new_root in pairs:
         comparison.element(old_root, new_root, root=True)

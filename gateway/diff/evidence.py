@@ -2,9 +2,11 @@
 
 Every sample is validated against OLD and NEW (the engine's own validation, so the verdicts
 are the gateway's). A document valid under OLD and invalid under NEW proves a producer-side
-break; valid under NEW and invalid under OLD, a consumer-side break. Its violations are linked
-to the changes at the same path (or at the violating element's children, whose absence or
-presence the violation is about).
+break; valid under NEW and invalid under OLD, a consumer-side break. It is linked to every
+change its verdict depends on: those its content exercises (`gateway.diff.dependence`: an
+element a change added, a value a change refuses, wherever the document holds them), and
+those at the paths of its violations (or at the violating element's children, whose absence
+or presence the violation is about).
 
 A change judged `review` is then settled for each audience: `confirmed` (breaking) when a
 sample shows the break, `refuted` (compatible) when samples reach its path and none breaks,
@@ -17,11 +19,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 from lxml import etree
 
 from gateway.catalog import SchemaSet
+from gateway.diff.dependence import DocumentIndex, concerns
 from gateway.diff.judge import (
     AUDIENCES,
     BREAKING,
@@ -66,6 +69,7 @@ class SampleResult:
     new_valid: bool
     violations: tuple[Violation, ...]
     explained_by: tuple[str, ...]
+    schemas: tuple[str | None, str | None] = (None, None)
 
     @property
     def regression(self) -> str | None:
@@ -78,7 +82,7 @@ class SampleResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "schema": self.schema,
+            "schema": {"old": self.schemas[0], "new": self.schemas[1]},
             "old_valid": self.old_valid,
             "new_valid": self.new_valid,
             "violations": [violation.to_dict() for violation in self.violations],
@@ -100,17 +104,6 @@ class Evidence:
     @property
     def documents(self) -> int:
         return self.examined + self.skipped
-
-
-def _element_paths(root: etree._Element) -> set[str]:
-    paths = set()
-    stack: list[tuple[etree._Element, str]] = [(root, etree.QName(root).localname)]
-    while stack:
-        element, path = stack.pop()
-        paths.add(path)
-        for child in element.iterchildren(etree.Element):
-            stack.append((child, f"{path}/{etree.QName(child).localname}"))
-    return paths
 
 
 def _tree(document: Document, limits: Limits) -> etree._Element | None:
@@ -180,8 +173,8 @@ def examine(
     reviewed: dict[str, set[str]] = {}
     for change in changes:
         if REVIEW in (change.producers.level, change.consumers.level):
-            anchor = reach(change.change.kind, change.change.path)
-            reviewed.setdefault(change.schema, set()).add(anchor)
+            for path in change.change.paths:
+                reviewed.setdefault(change.schema, set()).add(reach(change.change.kind, path))
     evidence = Evidence()
     for document in documents:
         root = _tree(document, limits)
@@ -191,12 +184,14 @@ def examine(
             continue
         pair, old_report, new_report = found
         evidence.examined += 1
+        index = DocumentIndex(root)
         if old_report.valid and new_report.valid:
             if anchors := reviewed.get(pair.label):
-                reached = anchors & _element_paths(root)
+                reached = anchors & index.paths()
                 evidence.harmless.update((pair.label, anchor) for anchor in reached)
             continue
         failing = new_report if old_report.valid else old_report
+        audience = PRODUCERS if old_report.valid else CONSUMERS
         evidence.regressions.append(
             SampleResult(
                 source=document.source,
@@ -204,21 +199,44 @@ def examine(
                 old_valid=old_report.valid,
                 new_valid=new_report.valid,
                 violations=failing.violations,
-                explained_by=explaining(failing.violations, changes, pair.label),
+                explained_by=explained_by(index, failing.violations, changes, pair.label, audience),
+                schemas=(
+                    pair.old.name if pair.old else None,
+                    pair.new.name if pair.new else None,
+                ),
             )
         )
     return evidence
 
 
-def explaining(
-    violations: Sequence[Violation], changes: Sequence[AssessedChange], schema: str
+def explained_by(
+    index: DocumentIndex,
+    violations: Sequence[Violation],
+    changes: Sequence[AssessedChange],
+    schema: str,
+    audience: str,
 ) -> tuple[str, ...]:
-    """What explains a document of the schema pair `schema` (its label) that one version
-    rejects with `violations` and the other accepts: the ids of that pair's changes at a
-    violation's path, at its children's paths, or (for an unexpected element) at its
-    parent's path. The proxy's validation against the next XSD set says the same of live
-    documents as `diff --samples` of samples."""
-    changes = [change for change in changes if change.schema == schema]
+    """The ids of the changes that explain a document of the schema pair `schema` (its label,
+    the document in `index`) that one version rejects with `violations` and the other accepts,
+    breaking `audience`: among that pair's changes not compatible for it (which cannot explain
+    it), those the document's content depends on and those at its violations' paths. The
+    proxy's validation against the next XSD set (`gateway.shadow`) says this of live documents
+    as `diff --samples` does of samples."""
+    candidates = [
+        change
+        for change in changes
+        if change.schema == schema and change.verdict(audience).level != COMPATIBLE
+    ]
+    linked = {c.id for c in candidates if concerns(c.change, index, audience)}
+    linked.update(_explaining(violations, candidates))
+    return tuple(c.id for c in candidates if c.id in linked)
+
+
+def _explaining(
+    violations: Sequence[Violation], changes: Sequence[AssessedChange]
+) -> tuple[str, ...]:
+    """The ids of the changes at a violation's path, at its children's paths, or (for an
+    unexpected element) at its parent's path."""
     ids = []
     for violation in violations:
         if not violation.path:
@@ -226,12 +244,12 @@ def explaining(
         where = change_path(violation.path)
         element = where.partition("/@")[0]
         for change in changes:
-            path = change.change.path
-            related = path == where or _parent(path) == element
-            if violation.code == "xsd.unexpected-element":
-                related = related or path == _parent(where)
-            if related and change.id not in ids:
-                ids.append(change.id)
+            for path in change.change.paths:
+                related = path == where or _parent(path) == element
+                if violation.code == "xsd.unexpected-element":
+                    related = related or path == _parent(where)
+                if related and change.id not in ids:
+                    ids.append(change.id)
     return tuple(ids)
 
 
@@ -255,9 +273,9 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
         settled = replace(verdict, level=BREAKING, why=f"{verdict.why} Confirmed by {shown}.")
         outcome = "confirmed"
     else:
-        anchor = reach(change.change.kind, change.change.path)
+        anchors = {reach(change.change.kind, path) for path in change.change.paths}
         # Documents valid under both versions that reach the change show it did them no harm.
-        harmless = evidence.harmless[(change.schema, anchor)]
+        harmless = sum(evidence.harmless[(change.schema, anchor)] for anchor in anchors)
         if harmless:
             reaching = (
                 f"{harmless} documents reach it and stay"
@@ -273,12 +291,10 @@ def _settled(change: AssessedChange, audience: str, evidence: Evidence) -> Asses
         else:
             settled = replace(verdict, why=f"{verdict.why} No sample exercised it.")
             outcome = "unexercised"
-    return replace(
-        change,
-        **cast(
-            dict[str, Any], {audience: settled, "evidence": {**change.evidence, audience: outcome}}
-        ),
-    )
+    outcomes = {**change.evidence, audience: outcome}
+    if audience == PRODUCERS:
+        return replace(change, producers=settled, evidence=outcomes)
+    return replace(change, consumers=settled, evidence=outcomes)
 
 
 def settle(change: AssessedChange, evidence: Evidence) -> AssessedChange:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
+from gateway.diff.change import Change, Outline
 from gateway.diff.evidence import SampleResult
 from gateway.diff.judge import AUDIENCES, LEVELS, AssessedChange, worst
 from gateway.diff.report import UpgradeReport
@@ -78,19 +79,44 @@ def _summary(report: UpgradeReport) -> str:
     return f"<table><tr><th>audience</th><th>verdict</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def _outline(outline: Outline) -> str:
+    name, _, rest = str(outline).partition(" ")
+    children = "".join(_outline(child) for child in outline.children)
+    inner = f"<ul>{children}</ul>" if children else ""
+    return f"<li>{_code(name)} {escape(rest)}{inner}</li>"
+
+
+def _details(data: Change) -> str:
+    """The paths a change's cause shows at, and the structure of an element added or
+    removed."""
+    parts = []
+    if len(data.paths) > 1:
+        paths = "".join(f"<li>{_code(path)}</li>" for path in data.paths)
+        parts.append(
+            f"<details><summary>Used at {len(data.paths)} paths</summary><ul>{paths}</ul></details>"
+        )
+    if data.outline is not None:
+        parts.append(
+            f"<details open><summary>Structure</summary><ul>{_outline(data.outline)}</ul></details>"
+        )
+    return "".join(parts)
+
+
 def _change_rows(change: AssessedChange) -> str:
     data = change.change
     source = f" · {_code(str(data.source))}" if data.source else ""
     why = " ".join(
         f"<b>{audience}</b>: {escape(change.verdict(audience).why)}" for audience in AUDIENCES
     )
+    others = len(data.paths) - 1
+    more = f" and {others} other path{'s' if others > 1 else ''}" if others else ""
     return (
         f'<tr class="change" id="{change.id}" data-producers="{change.producers.level}" '
         f'data-consumers="{change.consumers.level}"><td>{change.id}</td>'
-        f"<td>{_code(data.path)}</td><td>{data.kind}</td><td>{_code(data.old)}</td>"
+        f"<td>{_code(data.path)}{more}</td><td>{data.kind}</td><td>{_code(data.old)}</td>"
         f"<td>{_code(data.new)}</td><td>{_level(change.producers.level)}</td>"
         f"<td>{_level(change.consumers.level)}</td></tr>"
-        f'<tr class="why"><td></td><td colspan="6">{why}{source}</td></tr>'
+        f'<tr class="why"><td></td><td colspan="6">{why}{source}{_details(data)}</td></tr>'
     )
 
 
@@ -147,7 +173,7 @@ def render_html(report: UpgradeReport) -> str:
     title, sentence = report.headline()
     old, new = report.old, report.new
     level = worst([report.verdict(audience) for audience in AUDIENCES])
-    heading = f"XSD upgrade report: {old.label} → {new.label}"
+    heading = f"XSD upgrade report: {old.title} → {new.title}"
     sides = "".join(
         f"<li>{name}: {_code(side.argument)} ({escape(side.description)})</li>"
         for name, side in (("OLD", old), ("NEW", new))

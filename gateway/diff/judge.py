@@ -39,7 +39,9 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class AssessedChange:
-    """A change of the schema pair `schema`, numbered, with both audiences' verdicts.
+    """A change of the schema pair `schema` (its label: `demande`, or `old → new` when the
+    names differ; `schemas` holds the OLD and NEW names apart), numbered, with both audiences'
+    verdicts.
 
     `evidence` says, for an audience whose verdict was `review` when samples were given,
     whether they `confirmed` it, `refuted` it or left it `unexercised`.
@@ -51,6 +53,7 @@ class AssessedChange:
     producers: Verdict
     consumers: Verdict
     evidence: dict[str, str] = field(default_factory=dict)
+    schemas: tuple[str | None, str | None] = (None, None)
 
     @property
     def root(self) -> str:
@@ -64,8 +67,9 @@ class AssessedChange:
         change = self.change
         result: dict[str, Any] = {
             "id": self.id,
-            "schema": self.schema,
+            "schema": {"old": self.schemas[0], "new": self.schemas[1]},
             "path": change.path,
+            "uses": list(change.paths),
             "kind": change.kind,
             "effects": list(change.effects),
             "old": change.old,
@@ -75,6 +79,14 @@ class AssessedChange:
             "why": {"producers": self.producers.why, "consumers": self.consumers.why},
             "source": change.source.to_dict() if change.source else None,
         }
+        decision = change.decision
+        if decision is not None and (decision.dropped is not None or decision.gained is not None):
+            # A value each audience's verdict rests on: OLD accepts `dropped` and NEW refuses it.
+            result["examples"] = {"dropped": decision.dropped, "gained": decision.gained}
+        if decision is not None and decision.reason:
+            result["undecided"] = decision.reason
+        if change.outline is not None:
+            result["outline"] = change.outline.to_dict()
         if self.evidence:
             result["evidence"] = dict(self.evidence)
         return result
@@ -83,7 +95,8 @@ class AssessedChange:
 @dataclass(frozen=True, slots=True)
 class Rule:
     """What `effect` of a change of `kind` means for each audience, and why (a template with
-    `{subject}`, `{detail}`, `{old}`, `{new}`, and the version labels `{OLD}`, `{NEW}`)."""
+    `{subject}`, `{detail}`, `{old}`, `{new}`, `{what}` (`maxLength 8 → 5`: the detail, old
+    and new), and the version labels `{OLD}`, `{NEW}`)."""
 
     kind: str
     effect: str
@@ -246,18 +259,17 @@ RULES: dict[tuple[str, str], Rule] = _rules(
         "tightened",
         BREAKING,
         COMPATIBLE,
-        "the {detail} of {subject} is stricter ({old} → {new}): values valid under {OLD} may "
-        "be rejected",
-        "values produced under {NEW} also meet {OLD}'s looser {detail}",
+        "{subject} accepts fewer values ({what}): values valid under {OLD} may be refused",
+        "every value {NEW} accepts for {subject} is valid under {OLD} too",
     ),
     (
         "facet-changed",
         "relaxed",
         COMPATIBLE,
         BREAKING,
-        "values valid under {OLD} also meet {NEW}'s looser {detail}",
-        "the {detail} of {subject} is looser ({old} → {new}): values produced under {NEW} may "
-        "be rejected by {OLD}",
+        "every value {OLD} accepts for {subject} is valid under {NEW} too",
+        "{subject} accepts more values ({what}): values produced under {NEW} may be refused by "
+        "{OLD}",
     ),
     (
         "facet-changed",
@@ -265,43 +277,58 @@ RULES: dict[tuple[str, str], Rule] = _rules(
         BREAKING,
         BREAKING,
         "the exact {detail} of {subject} changed ({old} → {new}): values valid under {OLD} are "
-        "rejected",
+        "refused",
         "the exact {detail} of {subject} changed ({old} → {new}): values produced under {NEW} "
-        "are rejected by {OLD}",
+        "are refused by {OLD}",
     ),
     (
         "facet-changed",
         "incomparable",
+        BREAKING,
+        BREAKING,
+        "{subject} accepts other values ({what}): values valid under {OLD} are refused",
+        "{subject} accepts other values ({what}): values produced under {NEW} are refused by {OLD}",
+    ),
+    (
+        "facet-changed",
+        "unordered",
         REVIEW,
         REVIEW,
-        "the {detail} of {subject} changed ({old} → {new}) in a way that cannot be ordered",
-        "the {detail} of {subject} changed ({old} → {new}) in a way that cannot be ordered",
+        "the {detail} of {subject} changed ({what}) in a way that cannot be ordered",
+        "the {detail} of {subject} changed ({what}) in a way that cannot be ordered",
     ),
     (
         "pattern-changed",
-        "added",
-        REVIEW,
+        "narrowed",
+        BREAKING,
         COMPATIBLE,
-        "{subject} must now match {new}: values valid under {OLD} may not",
-        "values produced under {NEW} meet every constraint {OLD} has on {subject}",
+        "{subject} accepts fewer values ({what}): values valid under {OLD} are refused",
+        "every value {NEW} accepts for {subject} is valid under {OLD} too",
     ),
     (
         "pattern-changed",
-        "removed",
+        "widened",
         COMPATIBLE,
-        REVIEW,
-        "{NEW} drops the pattern of {subject}: values valid under {OLD} stay valid",
-        "{subject} need no longer match {old}: values produced under {NEW} may not",
+        BREAKING,
+        "every value {OLD} accepts for {subject} is valid under {NEW} too",
+        "{subject} accepts more values ({what}): values produced under {NEW} are refused by {OLD}",
     ),
     (
         "pattern-changed",
-        "changed",
+        "incomparable",
+        BREAKING,
+        BREAKING,
+        "{subject} accepts other values ({what}): values valid under {OLD} are refused",
+        "{subject} accepts other values ({what}): values produced under {NEW} are refused by {OLD}",
+    ),
+    (
+        "pattern-changed",
+        "undecided",
         REVIEW,
         REVIEW,
-        "the pattern of {subject} changed ({old} → {new}): values valid under {OLD} may not "
-        "match the new one",
-        "the pattern of {subject} changed ({old} → {new}): values produced under {NEW} may not "
-        "match the old one",
+        "the values of {subject} changed ({what}): values valid under {OLD} may be refused",
+        "the values of {subject} changed ({what}): values produced under {NEW} may be refused "
+        "by {OLD}",
     ),
     (
         "enumeration-changed",
@@ -574,35 +601,79 @@ RULES: dict[tuple[str, str], Rule] = _rules(
 
 
 def _sentence(template: str, change: Change, old_label: str, new_label: str) -> str:
+    old = change.old if change.old is not None else "none"
+    new = change.new if change.new is not None else "none"
     text = template.format(
         subject=change.subject,
         detail=change.detail,
-        old=change.old if change.old is not None else "none",
-        new=change.new if change.new is not None else "none",
+        old=old,
+        new=new,
+        what=f"{change.detail} {old} → {new}" if change.detail else f"{old} → {new}",
         OLD=old_label,
         NEW=new_label,
     )
     return text[0].upper() + text[1:] + "."
 
 
+def quoted(value: str) -> str:
+    """A value in a sentence: quoted, line breaks and other invisible characters escaped."""
+    shown = []
+    for char in value:
+        if char in "'\\":
+            shown.append("\\" + char)
+        elif char.isprintable():
+            shown.append(char)
+        else:
+            shown.append(char.encode("unicode_escape").decode("ascii"))
+    return "'" + "".join(shown) + "'"
+
+
+def _example(change: Change, audience: str, level: str, old_label: str, new_label: str) -> str:
+    """The sentence that a decided change adds to an audience's reason: an example value it
+    breaks, or what could not be decided."""
+    decision = change.decision
+    if decision is None:
+        return ""
+    if level == REVIEW and decision.reason:
+        return f" Not decided: {decision.reason}."
+    if level != BREAKING:
+        return ""
+    if audience == PRODUCERS and decision.dropped is not None:
+        return (
+            f" For example, {quoted(decision.dropped)} is valid under {old_label} and refused "
+            f"under {new_label}."
+        )
+    if audience == CONSUMERS and decision.gained is not None:
+        return (
+            f" For example, {quoted(decision.gained)} is valid under {new_label} and refused "
+            f"by {old_label}."
+        )
+    return ""
+
+
 def judge(
-    change: Change, change_id: str, schema: str, old_label: str, new_label: str
+    change: Change,
+    change_id: str,
+    schema: str,
+    old_label: str,
+    new_label: str,
+    schemas: tuple[str | None, str | None] = (None, None),
 ) -> AssessedChange:
     """`change` with the producers' and the consumers' verdicts; `old_label` and `new_label`
-    name the versions in the sentences."""
+    name the versions in the sentences, `schemas` the OLD and NEW schemas."""
     rules = [RULES[(change.kind, effect)] for effect in change.effects]
     producers = max(rules, key=lambda rule: _SEVERITY[rule.producers])
     consumers = max(rules, key=lambda rule: _SEVERITY[rule.consumers])
+    verdicts = {}
+    for audience, level, why in (
+        (PRODUCERS, producers.producers, producers.producers_why),
+        (CONSUMERS, consumers.consumers, consumers.consumers_why),
+    ):
+        sentence = _sentence(why, change, old_label, new_label)
+        example = _example(change, audience, level, old_label, new_label)
+        verdicts[audience] = Verdict(level, sentence + example)
     return AssessedChange(
-        change_id,
-        schema,
-        change,
-        Verdict(
-            producers.producers, _sentence(producers.producers_why, change, old_label, new_label)
-        ),
-        Verdict(
-            consumers.consumers, _sentence(consumers.consumers_why, change, old_label, new_label)
-        ),
+        change_id, schema, change, verdicts[PRODUCERS], verdicts[CONSUMERS], schemas=schemas
     )
 
 

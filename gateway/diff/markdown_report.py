@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from gateway.diff.change import Outline
 from gateway.diff.evidence import SampleResult
 from gateway.diff.judge import AUDIENCES, BREAKING, LEVELS, AssessedChange, Verdict
 from gateway.diff.report import UpgradeReport
@@ -59,13 +60,36 @@ def _summary(report: UpgradeReport) -> list[str]:
     return lines
 
 
-def _why(change: AssessedChange) -> str:
+def _outline(outline: Outline, depth: int) -> list[str]:
+    name, _, rest = str(outline).partition(" ")
+    lines = ["  " * depth + f"- {_code(name)} {_text(rest)}"]
+    for child in outline.children:
+        lines += _outline(child, depth + 1)
+    return lines
+
+
+def _why(change: AssessedChange) -> list[str]:
     where = f" ({_code(str(change.change.source))})" if change.change.source else ""
     parts = []
     for audience in AUDIENCES:
         verdict: Verdict = change.verdict(audience)
         parts.append(f"{audience} {_level(verdict.level)}: {_text(verdict.why)}")
-    return f"- **{change.id}**{where}. " + " ".join(parts)
+    lines = [f"- **{change.id}**{where}. " + " ".join(parts)]
+    paths = change.change.paths
+    if len(paths) > 1:
+        lines.append(f"  - Used at {len(paths)} paths:")
+        lines += [f"    - {_code(path)}" for path in paths]
+    if change.change.outline is not None:
+        lines.append("  - Structure:")
+        lines += _outline(change.change.outline, 2)
+    return lines
+
+
+def _path(change: AssessedChange) -> str:
+    """The change's path, and how many other paths share its cause."""
+    others = len(change.change.paths) - 1
+    more = f" and {others} other path{'s' if others > 1 else ''}" if others else ""
+    return f"{_code(change.change.path)}{more}"
 
 
 def _changes(report: UpgradeReport) -> list[str]:
@@ -81,12 +105,13 @@ def _changes(report: UpgradeReport) -> list[str]:
         ]
         for change in changes:
             lines.append(
-                f"| {change.id} | {_code(change.change.path)} | {change.change.kind} "
+                f"| {change.id} | {_path(change)} | {change.change.kind} "
                 f"| {_code(change.change.old)} | {_code(change.change.new)} "
                 f"| {_level(change.producers.level)} | {_level(change.consumers.level)} |"
             )
         lines.append("")
-        lines += [_why(change) for change in changes]
+        for change in changes:
+            lines += _why(change)
         lines.append("")
     return lines
 
@@ -139,7 +164,7 @@ def render_markdown(report: UpgradeReport) -> str:
     title, sentence = report.headline()
     old, new = report.old, report.new
     lines = [
-        f"# XSD upgrade report: {_text(old.label)} → {_text(new.label)}",
+        f"# XSD upgrade report: {_text(old.title)} → {_text(new.title)}",
         "",
         f"**{title}.** {_text(sentence)}",
         "",

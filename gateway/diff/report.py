@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.diff.causes import by_cause
 from gateway.diff.compare import compare_roots
 from gateway.diff.components import load_components
 from gateway.diff.evidence import Evidence, SampleResult, examine, settle
@@ -145,8 +146,11 @@ def _trees(schema: Schema | None, side: Side) -> dict[str, ElementNode]:
 def _assessed(pairs: list[SchemaPair], old: Side, new: Side) -> list[AssessedChange]:
     changes: list[AssessedChange] = []
     for pair in pairs:
-        for change in compare_roots(_trees(pair.old, old), _trees(pair.new, new)):
-            changes.append(judge(change, f"C{len(changes) + 1}", pair.label, old.label, new.label))
+        found = by_cause(compare_roots(_trees(pair.old, old), _trees(pair.new, new)))
+        names = (pair.old.name if pair.old else None, pair.new.name if pair.new else None)
+        for change in found:
+            number = f"C{len(changes) + 1}"
+            changes.append(judge(change, number, pair.label, old.label, new.label, names))
     return changes
 
 

@@ -37,6 +37,11 @@ class Side:
         return None if version == UNVERSIONED else version
 
     @property
+    def title(self) -> str:
+        """How the report's title names this side: its version, else the path as given."""
+        return self.argument if self.label in ("OLD", "NEW") else self.label
+
+    @property
     def description(self) -> str:
         """`version 13.34, 12 schemas`, or `1 schema` for a set without a version."""
         count = len(self.schema_set.schemas)

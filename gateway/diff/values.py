@@ -7,6 +7,7 @@ patterns of every step (a value must match one pattern of each step), the enumer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,8 @@ class SimpleValue:
     `builtin` is the nearest built-in type and `lineage` its built-in ancestors, nearest first
     (`xs:int`, `xs:long`, `xs:integer`, `xs:decimal`). `patterns` holds one set of
     alternatives per derivation step. `item` is the item type of a list, `members` the member
-    types of a union.
+    types of a union. `accepts` is the type's own validator (xmlschema's), which confirms the
+    example values the diff gives.
     """
 
     variety: str
@@ -64,6 +66,34 @@ class SimpleValue:
     source: Source | None = field(default=None, compare=False)
     pattern_source: Source | None = field(default=None, compare=False)
     enumeration_source: Source | None = field(default=None, compare=False)
+    accepts: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def counts_characters(self) -> bool:
+        """Whether length facets count characters (an atomic type derived from xs:string); a
+        list counts items, binary types count octets."""
+        return self.variety == "atomic" and "xs:string" in self.lineage
+
+    @property
+    def integer_valued(self) -> bool:
+        """Whether every value is an integer (xs:integer and its derivations, or a decimal
+        restricted to no fraction digits)."""
+        if "xs:integer" in self.lineage:
+            return True
+        digits = self.facets.get("fractionDigits")
+        return "xs:decimal" in self.lineage and digits is not None and digits.value == 0
+
+    def key(self) -> tuple[object, ...]:
+        """What decides the values accepted, hashable (to decide a shared type once)."""
+        return (
+            self.variety,
+            self.builtin,
+            self.white_space,
+            self.patterns,
+            self.enumeration,
+            tuple(sorted((name, facet.text) for name, facet in self.facets.items())),
+            self.item.key() if self.item else None,
+        )
 
 
 def _short(name: str) -> str:
@@ -155,4 +185,5 @@ def _described(
         source=sources.source(xsd_type),
         pattern_source=pattern_source,
         enumeration_source=sources.source(enumeration_facet) if enumeration_facet else None,
+        accepts=xsd_type.is_valid,
     )

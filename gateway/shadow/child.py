@@ -84,7 +84,9 @@ class NextSetChild:
         if comparison.differences:
             diff = self.diffs.between(self.current.current.schema_set, next_set)
             for difference in comparison.differences:
-                record = self._record(work.origin, difference, diff.explain(difference))
+                record = self._record(
+                    work.origin, difference, diff.explain(difference, self.limits)
+                )
                 found.append((DIFFERENCE, record))
         return found
 

@@ -37,6 +37,7 @@ def _judged(report: DocumentReport) -> bool:
 class Difference:
     """A document judged otherwise by the two sets, with both reports."""
 
+    document: Document
     current: DocumentReport
     next: DocumentReport
 
@@ -93,5 +94,5 @@ def compare(
         if not valid_next or breaks_a_rule:
             comparison.fails = True
         if valid_now != valid_next:
-            comparison.differences.append(Difference(report, judged))
+            comparison.differences.append(Difference(document, report, judged))
     return comparison

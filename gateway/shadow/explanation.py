@@ -1,7 +1,8 @@
 """Which change of the next XSD set explains a document it judges otherwise: the changes
 between the set in service and the next one, as `sne-gateway diff` finds and judges them,
 compared once per pair of loaded sets (a reload of either compares them again), and linked
-to a document as `diff --samples` links a sample (`gateway.diff.evidence.explaining`).
+to a document as `diff --samples` links a sample (`gateway.diff.evidence.explained_by`: the
+changes its content depends on, and those at its violations' paths).
 
 Comparing two sets reads them with xmlschema's component model, which takes seconds: it is
 done on the shadow's own thread, the first time a difference needs explaining after a load.
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.catalog import SchemaSet
-from gateway.diff.evidence import explaining
+from gateway.diff.dependence import DocumentIndex
+from gateway.diff.evidence import explained_by
 from gateway.diff.judge import CONSUMERS, PRODUCERS, AssessedChange
 from gateway.diff.pairing import SchemaPair, pair_schemas
 from gateway.diff.report import upgrade_report
 from gateway.diff.side import Side
+from gateway.limits import Limits
+from gateway.parse import DocumentRejected, parse_xml
 from gateway.schema import CatalogError
 from gateway.shadow.comparison import Difference
 from gateway.shadow.record import ExplainingChange
@@ -40,13 +44,24 @@ class SetsDiff:
                 return pair
         return None
 
-    def explain(self, difference: Difference) -> tuple[ExplainingChange, ...]:
+    def explain(self, difference: Difference, limits: Limits) -> tuple[ExplainingChange, ...]:
         """The changes that explain `difference` (none when none does)."""
         pair = self._pair(difference)
         if pair is None:
             return ()
+        document = difference.document
+        try:
+            root = (
+                document.element
+                if document.element is not None
+                else parse_xml(document.data, limits)
+            )
+        except DocumentRejected:
+            return ()  # judged otherwise, it was read by both: only a limit can refuse it now
         audience = CONSUMERS if difference.next_valid else PRODUCERS
-        ids = explaining(difference.failing.violations, self.changes, pair.label)
+        ids = explained_by(
+            DocumentIndex(root), difference.failing.violations, self.changes, pair.label, audience
+        )
         by_id = {change.id: change for change in self.changes}
         return tuple(
             ExplainingChange(
