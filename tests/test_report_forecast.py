@@ -28,7 +28,7 @@ SHORTER = ExplainingChange(
     "C2",
     "facet-changed",
     "interfaceNuu/demande/demandeLogement/personnePhysique/demandeur/nom",
-    "The maxLength of <nom> is stricter (50 → 30): values valid under 13.34 may be rejected.",
+    "The type nomDomaine accepts fewer values (maxLength 50 → 30): values valid under 13.34 may be refused.",
 )
 ADDED = ExplainingChange(
     "C6",

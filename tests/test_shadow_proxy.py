@@ -205,7 +205,7 @@ def test_a_request_too_long_for_the_next_set_goes_as_today_and_is_recorded(
     ]
     change_id, _, _, why = found["explained_by"][0]
     assert change_id.startswith("C")
-    assert "(50 → 30)" in why
+    assert "maxLength 50 → 30" in why
 
 
 def test_an_answer_with_adresse_postale_fails_today_and_passes_under_13_34(

@@ -15,7 +15,7 @@ from typing import Any
 
 from gateway.catalog import SchemaSet
 from gateway.diff.dependence import DocumentIndex
-from gateway.diff.evidence import explained_by
+from gateway.diff.evidence import change_path, explained_by
 from gateway.diff.judge import CONSUMERS, PRODUCERS, AssessedChange
 from gateway.diff.pairing import SchemaPair, pair_schemas
 from gateway.diff.report import upgrade_report
@@ -63,15 +63,28 @@ class SetsDiff:
             DocumentIndex(root), difference.failing.violations, self.changes, pair.label, audience
         )
         by_id = {change.id: change for change in self.changes}
+        places = {change_path(v.path) for v in difference.failing.violations if v.path}
         return tuple(
             ExplainingChange(
                 id=change_id,
                 kind=by_id[change_id].change.kind,
-                path=by_id[change_id].change.path,
+                path=_nearest(by_id[change_id].change.paths, places),
                 why=by_id[change_id].verdict(audience).why,
             )
             for change_id in ids
         )
+
+
+def _nearest(paths: tuple[str, ...], places: set[str]) -> str:
+    """Of the paths where one change shows (one cause, several uses), the one at a violation
+    of the document, or above or below one; else the change's first."""
+    for path in paths:
+        if any(place == path or f"{place}/".startswith(f"{path}/") for place in places):
+            return path
+    for path in paths:
+        if any(path.startswith(f"{place}/") for place in places):
+            return path
+    return paths[0]
 
 
 def _sides(current: SchemaSet, upcoming: SchemaSet) -> tuple[Side, Side]:
