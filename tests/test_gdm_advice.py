@@ -31,6 +31,7 @@ from tests.test_proxy_metrics import serve_workers
 ROOT = Path(__file__).resolve().parent.parent
 GDM = "/v1.0/gdm/mouvements"
 SUBJECT = "CN=guichet-essai,O=Editeur SI,C=FR"
+CANARY = "zzcanary7f3a91"
 #: Yesterday, so that every steered time is in the past, within the store's retention and
 #: the simulator's 31 days.
 DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
@@ -82,9 +83,10 @@ def rows(store: str, sql: str) -> list[tuple[object, ...]]:
 
 def play(urls: list[str], store: str) -> None:
     """The sequence, each call on a connection of its own, through `urls` in turn; each call
-    judged before the next is sent (a client's calls come minutes apart)."""
+    judged before the next is sent (a client's calls come minutes apart). Each query also
+    carries a personal-data canary, which is read nowhere."""
     for index, call in enumerate(SEQUENCE):
-        params = {"depuis": moment(call.depuis).isoformat()}
+        params = {"depuis": moment(call.depuis).isoformat(), "nom": CANARY}
         if call.commune:
             params["communes"] = call.commune
         answer = httpx.get(
@@ -132,6 +134,8 @@ def test_the_sequence_through_two_workers(simulator: RunningServer, tmp_path: Pa
         play([url], store)
         scrape = httpx.get(url + "/_gateway/metrics").text
     assert advisories(store) == expected()
+    assert not [line for line in log if CANARY in line]
+    assert CANARY.encode() not in (tmp_path / "store.db").read_bytes()
     events = [json.loads(line) for line in log if line.startswith("{")]
     said = [(e["event"], e["request_id"]) for e in events if e["event"].startswith("gdm.")]
     assert said == [(kind, request_id) for kind, request_id, _ in expected()]
@@ -162,6 +166,7 @@ def test_the_sequence_through_two_workers(simulator: RunningServer, tmp_path: Pa
         text=True,
         timeout=120,
     )
+    assert CANARY not in report.stdout
     usage = json.loads(report.stdout)["gdm_usage"]
     assert [(c["client"], c["calls"]) for c in usage["clients"]] == [(SUBJECT, 9)]
     assert {(a["advisory"], a["count"]) for a in usage["advisories"]} == {

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.advice.gdm_call import GdmCall, read_answer, read_query
 from gateway.advice.gdm_rules import LARGE_VOLUME, advise, daily_volume
@@ -202,3 +204,17 @@ def test_a_history_judges_each_call_against_those_recorded_before(
     ]
     history.close()
     assert found == [[], ["gdm.gap"], []]
+
+
+@given(st.binary(max_size=2048))
+def test_any_query_reads_as_a_time_and_commune_codes_or_nothing(query: bytes) -> None:
+    depuis, communes = read_query(query)
+    assert depuis is None or isinstance(depuis, int)
+    assert all(len(code) == 5 for code in communes)
+
+
+@given(st.binary(max_size=2048))
+def test_any_answer_reads_as_a_time_and_a_count_or_nothing(answer: bytes) -> None:
+    produced, movements = read_answer(answer)
+    assert produced is None or isinstance(produced, int)
+    assert movements is None or movements >= 0
