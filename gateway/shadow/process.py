@@ -81,6 +81,8 @@ class ShadowProcess:
         self._stopping = threading.Event()
         self._dropped_counted = 0
         self._drop_episode = 0
+        #: Documents taken from the queue but not sent on, the gateway stopping.
+        self._abandoned = 0
         self._sender = threading.Thread(target=self._send, name="sne-gateway-shadow", daemon=True)
 
     def start(self) -> None:
@@ -90,7 +92,7 @@ class ShadowProcess:
         """Stop handing work over; the child ends when its input closes."""
         self._stopping.set()
         self._sender.join(STOP_SECONDS)
-        if left := self.queue.clear():
+        if left := self.queue.clear() + self._abandoned:
             self.logger.info(
                 "shadow.abandoned",
                 documents=left,
@@ -143,7 +145,8 @@ class ShadowProcess:
             for work in self.queue.take_all():
                 try:
                     if self._stopping.is_set():
-                        continue  # said abandoned by `stop`
+                        self._abandoned += work.count  # said by `stop`
+                        continue
                     writing = self._writing or self._start_child()
                     writing.send_bytes(pickle.dumps(work))
                     delay = RESTART_FIRST_SECONDS
