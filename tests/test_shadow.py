@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from gateway.catalog import Catalog, load_catalog
 from gateway.config import Settings
@@ -20,10 +21,12 @@ from gateway.rules import NO_RULES
 from gateway.shadow.child import COMPARED, DIFFERENCE, NextSetChild
 from gateway.shadow.comparison import compare
 from gateway.shadow.explanation import DiffCache
+from gateway.shadow.process import ShadowMetrics, ShadowProcess
 from gateway.shadow.tap import NextSetTap
 from gateway.shadow.work import ITEM_OVERHEAD, Origin, ShadowQueue, ShadowWork
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
+from tests.servers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -143,3 +146,40 @@ def test_x_conformance_next_says_the_directions_judged(
     tap.conformance.update(judged)
     assert tap.headers(streaming) == [(b"x-conformance-next", header)]
     assert NextSetTap(None, None, inline=False).headers(streaming) == []  # type: ignore[arg-type]
+
+
+def test_a_next_set_process_that_ends_is_said_and_started_again(tmp_path: Path) -> None:
+    settings = Settings(
+        xsd=ROOT / "xsd", version="13.33", shadow_xsd=ROOT / "xsd" / "13.34", reload=False
+    )
+    events = Events()
+    registry = CollectorRegistry()
+    queue = ShadowQueue(1024 * 1024)
+    process = ShadowProcess(settings, queue, ShadowMetrics(registry), events, None)
+    today = SchemaHolder(settings).current.schema_set
+    work = ShadowWork(ORIGIN, (validate_document(document(), today),), documents=(document(),))
+
+    def compared() -> float:
+        return (
+            registry.get_sample_value("sne_gateway_shadow_documents_total", {"result": "compared"})
+            or 0
+        )
+
+    process.start()
+    try:
+        wait_for(lambda: process.state is not None)
+        queue.offer(work)
+        wait_for(lambda: compared() == 1)
+        assert process._child is not None
+        process._child.kill()
+        process._child.wait()
+        # The work handed over while it is gone is dropped, said, and the process started again.
+        queue.offer(work)
+        wait_for(lambda: any(event == "shadow.process-ended" for event, _ in events.said))
+        queue.offer(work)
+        wait_for(lambda: compared() == 2)
+    finally:
+        process.stop()
+    assert (
+        registry.get_sample_value("sne_gateway_shadow_documents_total", {"result": "dropped"}) == 1
+    )
