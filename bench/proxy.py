@@ -48,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 
 from gateway.allocator import allocator_library, in_use  # noqa: E402
 from gateway.catalog import load_catalog  # noqa: E402
-from gateway.config import DirectionRule  # noqa: E402
 from gateway.extract.message import extract_documents  # noqa: E402
 from gateway.limits import DEFAULT_LIMITS  # noqa: E402
+from gateway.routing.route import DirectionRule  # noqa: E402
 from gateway.validate import validate_document  # noqa: E402
 
 APPLICATION = (ROOT / "fixtures/valid/13.33/demande/complete-household.xml").read_bytes()

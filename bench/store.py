@@ -48,9 +48,10 @@ from bench.proxy import (  # noqa: E402
     wait_ready,
     wrk,
 )
-from gateway.record import DirectionRecord, ExchangeRecord, ViolationRecord  # noqa: E402
+from gateway.record import DirectionRecord, ExchangeRecord  # noqa: E402
 from gateway.store.backend import Backend, open_backend  # noqa: E402
 from gateway.store.location import parse_store  # noqa: E402
+from gateway.violation import DocumentReport, Violation  # noqa: E402
 
 CLIENTS = 16
 ROUTES = ("getNumUnique", "drm-ressources", "exports-download", "ajouterEvenementDemande")
@@ -63,11 +64,14 @@ PATHS = (
 def synthetic(index: int, now_ms: int, rng: random.Random) -> ExchangeRecord:
     failing = index % 10 == 0
     violations = (
-        tuple(ViolationRecord("xsd.facet", "demande@13.34", path, 17, 11) for path in PATHS)
+        tuple(Violation("xsd.facet", "what the engine says", 17, 11, path) for path in PATHS)
         if failing
         else ()
     )
-    schemas = ("ws-demande-logement@13.34", "demande@13.34")
+    reports = (
+        DocumentReport("ws:demandeLogement", "ws-demande-logement@13.34"),
+        DocumentReport("fichierDemande", "demande@13.34", violations),
+    )
     return ExchangeRecord(
         at_ms=now_ms - (1_000_000 - index) * 50,
         env="recette",
@@ -84,16 +88,16 @@ def synthetic(index: int, now_ms: int, rng: random.Random) -> ExchangeRecord:
                 "request",
                 "fail" if failing else "pass",
                 "blocked" if failing else "forwarded",
-                schemas,
+                reports,
                 2,
-                len(violations),
-                violations,
-                1.8,
+                validation_ms=1.8,
             ),
             *(
                 ()
                 if failing
-                else (DirectionRecord("response", "pass", "forwarded", schemas, 2, 0, (), 1.7),)
+                else (
+                    DirectionRecord("response", "pass", "forwarded", reports, 2, validation_ms=1.7),
+                )
             ),
         ),
     )

@@ -1,7 +1,8 @@
 """`sne-gateway validate` against the xmllint pipeline a user would otherwise run, and the
 engine against `xmllint --noout --schema` on one core, on the same files, in the same run.
 
-    uv run python bench/validate.py [--documents 5000] [--archive-mb 50] [--rounds 3] [--rules-only]
+    uv run python bench/validate.py [--documents 5000] [--archive-mb 50] [--rounds 3]
+                                    [--every-core-only | --rules-only]
 
 Requires xmllint (Debian: `apt-get install -y libxml2-utils`); without it the benchmark says
 so and stops (exit status 0).
@@ -13,7 +14,11 @@ start-up included, the median of `--rounds` rounds taken in turns:
 - an XML TGZ export (`--archive-mb` MB of XML, 3,410 members at 50): `sne-gateway validate
   --schema demande export.tgz` against `tar -xzf export.tgz` then xmllint on the members.
 The commands run with Python's bytecode cache, as installed (PYTHONDONTWRITEBYTECODE unset):
-without it, every start compiles the modules again (0.3 to 0.6 s).
+without it, every start compiles the modules again (0.3 to 0.6 s). From the same rounds, each
+command's CPU time (its children's included), and sne-gateway's main process's apart from its
+workers' (per document), with its start-up on one document: on a shared machine the clock
+counts the time other processes take the cores, the CPU time much less. `--every-core-only`
+stops there.
 
 Then two workloads on one core (the process and xmllint are pinned to CPU 0):
 1. the 15 KB application of fixtures/valid/13.33/demande/complete-household.xml, written as
@@ -22,8 +27,8 @@ Then two workloads on one core (the process and xmllint are pinned to CPU 0):
    texts); xmllint validates the extracted members, the engine reads the archive itself
    (gunzip and tar included, in process), and `sne-gateway validate` runs on it in a child
    process whose duration (start-up included) and peak memory are reported.
-It prints documents/s, MB/s and the ratio engine / xmllint (goal: >= 0.9), and the peak RSS of
-the archive run (goal: < 150 MB). Requires xmllint (Debian: libxml2-utils).
+It prints documents/s, MB/s and the ratio engine / xmllint (goal: >= 0.9), the engine's CPU
+time per document by stage, and the peak RSS of the archive run (goal: < 150 MB).
 3. the rule stage: the engine's cost per 15 KB application with and without the business rules
    (`gateway.rules`), on the same application given a foreign address (a `pays`) and page
    metadata for one of its pieces (a `listeContenuPiece`), so that both rules have work to do,
@@ -47,14 +52,18 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway.catalog import load_catalog  # noqa: E402
 from gateway.extract.archive import iter_archive  # noqa: E402
+from gateway.inputs import FileToRead  # noqa: E402
 from gateway.limits import Limits  # noqa: E402
+from gateway.parse import parse_xml  # noqa: E402
 from gateway.rules import NO_RULES, shipped_rules  # noqa: E402
 from gateway.validate import validate, validate_document  # noqa: E402
 
@@ -64,52 +73,103 @@ NAME = re.compile(rb"(<(?:nom|prenom|nomPatronymique|nomHebergeant|profession)>)
 FREE_TEXT = re.compile(rb"(<(?:precision|precisionMotif)>)([^<]+)<")
 
 
-def median_of(rounds: int, *runs: Callable[[], float]) -> list[float]:
-    """Each run's median over `rounds`, the runs taken in turns."""
-    times: list[list[float]] = [[] for _ in runs]
+@dataclass(frozen=True)
+class Run:
+    """One command's wall-clock seconds and CPU seconds (its own and its children's); for
+    sne-gateway, also its main process's alone (`parent`): the rest is its workers'."""
+
+    wall: float
+    cpu: float
+    parent: float = 0.0
+
+
+def median_of(rounds: int, *runs: Callable[[], Run]) -> list[Run]:
+    """Each run's medians (wall, CPU, parent CPU apart) over `rounds`, the runs taken in turns."""
+    measured: list[list[Run]] = [[] for _ in runs]
     for _ in range(rounds):
         for index, run in enumerate(runs):
-            times[index].append(run())
-    return [statistics.median(measured) for measured in times]
+            measured[index].append(run())
+    return [
+        Run(
+            *(
+                statistics.median(getattr(one, name) for one in runs_)
+                for name in ("wall", "cpu", "parent")
+            )
+        )
+        for runs_ in measured
+    ]
 
 
-def sne_gateway(*arguments: str) -> float:
-    """Seconds of `sne-gateway validate --quiet ARGUMENTS` in a child process, start-up
-    included, with the bytecode cache a normal installation has."""
-    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+#: `sne-gateway` as its entry point runs it, saying at the end its main process's CPU time.
+MEASURED_MAIN = """import resource, sys
+from gateway.cli.main import main
+status = main(sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("main process CPU:", usage.ru_utime + usage.ru_stime, file=sys.stderr)
+raise SystemExit(status)
+"""
+
+
+def timed(command: list[str], **options: Any) -> tuple[Run, bytes]:
+    """`command`'s wall-clock and CPU seconds (its children's included, as `wait4` counts
+    them), and what it wrote on stderr; stops the benchmark if it fails."""
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "gateway.cli.main", "validate", "--quiet", *arguments],
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **options
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} exited {process.returncode}: {errors[-300:]!r}")
+    return Run(wall, usage.ru_utime + usage.ru_stime), errors
+
+
+def sne_gateway(*arguments: str) -> Run:
+    """`sne-gateway validate --quiet ARGUMENTS` in a child process, start-up included, with
+    the bytecode cache a normal installation has."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    run, errors = timed(
+        [sys.executable, "-c", MEASURED_MAIN, "validate", "--quiet", *arguments],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        check=False,
     )
-    if completed.returncode != 0:
-        raise SystemExit(f"sne-gateway validate exited {completed.returncode}")
-    return time.perf_counter() - started
+    parent = float(errors.rsplit(b"main process CPU:", 1)[1])
+    return Run(run.wall, run.cpu, parent)
 
 
-def xmllint_pipeline(archive: Path, scratch: Path, parts: list[tuple[float, float]]) -> float:
-    """Seconds of `tar -xzf` then `xmllint --schema` on the extracted members (each part
-    appended to `parts`: extracting to disk depends much on the file system)."""
+def xmllint_pipeline(archive: Path, scratch: Path, parts: list[tuple[Run, Run]]) -> Run:
+    """`tar -xzf` then `xmllint --schema` on the extracted members (each part appended to
+    `parts`: extracting to disk depends much on the file system)."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
-    started = time.perf_counter()
-    subprocess.run(["tar", "-xzf", str(archive), "-C", str(scratch)], check=True)
-    members = sorted(scratch.rglob("*.xml"))
-    extracting = time.perf_counter() - started
-    validating = xmllint([], members)
+    extracting, _ = timed(["tar", "-xzf", str(archive), "-C", str(scratch)])
+    validating = xmllint([], sorted(scratch.rglob("*.xml")))
     parts.append((extracting, validating))
-    return extracting + validating
+    return Run(extracting.wall + validating.wall, extracting.cpu + validating.cpu)
+
+
+def cpu_line(name: str, run: Run, documents: int) -> str:
+    """Where the CPU time of a run went; for sne-gateway, its main process apart."""
+    if not run.parent:
+        return f"  {name:<26} CPU {run.cpu:.2f} s"
+    workers = run.cpu - run.parent
+    return (
+        f"  {name:<26} CPU {run.cpu:.2f} s: main process {run.parent:.2f} s, workers "
+        f"{workers:.2f} s ({workers / documents * 1e3:.3f} ms a document)"
+    )
 
 
 def against_the_pipeline(rounds: int, directory: Path, archive: Path, megabytes: float) -> None:
     files = sorted(directory.glob("*.xml"))
     cores = len(os.sched_getaffinity(0))
     sne_gateway("--schema", "demande", str(files[0]))  # the bytecode cache and page cache
-    pipeline, ours = median_of(
+    print(f"Load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    one, pipeline, ours = median_of(
         rounds,
+        lambda: sne_gateway("--schema", "demande", str(files[0])),
         lambda: xmllint([], files),
         lambda: sne_gateway("--schema", "demande", str(directory)),
     )
@@ -117,24 +177,35 @@ def against_the_pipeline(rounds: int, directory: Path, archive: Path, megabytes:
     print(
         f"A directory of {len(files)} documents ({size:.1f} MB), on {cores} cores, start-up included:"
     )
-    print(line("xmllint --schema *.xml", len(files), size, pipeline))
-    print(line("sne-gateway validate DIR", len(files), size, ours))
-    print(f"  ratio sne-gateway / pipeline: {pipeline / ours:.2f}x (goal >= 1.5x on 2 cores)")
+    print(line("xmllint --schema *.xml", len(files), size, pipeline.wall))
+    print(line("sne-gateway validate DIR", len(files), size, ours.wall))
+    print(
+        f"  ratio sne-gateway / pipeline: {pipeline.wall / ours.wall:.2f}x (goal >= 1.5x on 2 cores)"
+    )
+    print(f"  sne-gateway's start-up (one document): {one.wall:.2f} s, CPU {one.cpu:.2f} s")
+    print(cpu_line("xmllint", pipeline, len(files)))
+    print(cpu_line("sne-gateway", ours, len(files)))
     scratch = archive.parent / "extracted"
-    parts: list[tuple[float, float]] = []
+    parts: list[tuple[Run, Run]] = []
     pipeline, ours = median_of(
         rounds,
         lambda: xmllint_pipeline(archive, scratch, parts),
         lambda: sne_gateway("--schema", "demande", str(archive)),
     )
     count = sum(1 for _ in scratch.rglob("*.xml"))
-    extracting = statistics.median(part[0] for part in parts)
-    validating = statistics.median(part[1] for part in parts)
+    extracting = statistics.median(part[0].wall for part in parts)
+    validating = statistics.median(part[1].wall for part in parts)
     print(f"An XML TGZ export of {count} members ({megabytes:.1f} MB of XML), on {cores} cores:")
-    print(line("tar -xzf, then xmllint", count, megabytes, pipeline))
+    print(line("tar -xzf, then xmllint", count, megabytes, pipeline.wall))
     print(f"    (medians: tar -xzf {extracting:.2f} s, xmllint {validating:.2f} s)")
-    print(line("sne-gateway validate .tgz", count, megabytes, ours))
-    print(f"  ratio sne-gateway / pipeline: {pipeline / ours:.2f}x (goal >= 1.5x on 2 cores)")
+    print(line("sne-gateway validate .tgz", count, megabytes, ours.wall))
+    print(
+        f"  ratio sne-gateway / pipeline: {pipeline.wall / ours.wall:.2f}x (goal >= 1.5x on 2 cores)"
+    )
+    tar_cpu = statistics.median(part[0].cpu for part in parts)
+    print(cpu_line(f"tar -xzf ({tar_cpu:.2f} s), xmllint", pipeline, count))
+    print(cpu_line("sne-gateway", ours, count))
+    print(f"Load average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 
 
 def pin_to_one_core() -> list[str]:
@@ -155,19 +226,13 @@ def varied(document: bytes, rng: random.Random) -> bytes:
     )
 
 
-def xmllint(prefix: list[str], files: list[Path]) -> float:
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [*prefix, "xmllint", "--noout", "--schema", str(SCHEMA_ENTRY), *map(str, files)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
+def xmllint(prefix: list[str], files: list[Path]) -> Run:
+    run, errors = timed(
+        [*prefix, "xmllint", "--noout", "--schema", str(SCHEMA_ENTRY), *map(str, files)]
     )
-    elapsed = time.perf_counter() - started
-    failed = completed.stderr.count(b" fails to validate")
-    if completed.returncode != 0 or failed:
-        raise SystemExit(f"xmllint found {failed} invalid file(s): the benchmark needs valid ones")
-    return elapsed
+    if b" fails to validate" in errors:
+        raise SystemExit("xmllint found invalid files: the benchmark needs valid ones")
+    return run
 
 
 def engine(files: list[Path]) -> float:
@@ -190,14 +255,47 @@ def line(name: str, documents: int, megabytes: float, seconds: float) -> str:
 def compare(label: str, files: list[Path], prefix: list[str]) -> float:
     megabytes = sum(file.stat().st_size for file in files) / 1e6
     engine(files[:50])  # warm the page cache and the catalog code paths
-    reference = xmllint(prefix, files)
+    reference = xmllint(prefix, files).wall
     ours = engine(files)
     ratio = reference / ours
     print(f"{label}: {len(files)} documents, {megabytes:.1f} MB")
     print(line("xmllint --schema", len(files), megabytes, reference))
     print(line("sne-gateway engine", len(files), megabytes, ours))
     print(f"  ratio engine / xmllint: {ratio:.2f}x (goal >= 0.9x)")
+    engine_stages(files)
     return ratio
+
+
+def engine_stages(files: list[Path]) -> None:
+    """The CPU time of each stage of validating a file, per document, as a worker does it."""
+    schema_set = load_catalog(ROOT / "xsd").version("13.34")
+    schema = schema_set.schema("demande")
+    limits = Limits()
+    stages = ("read", "parse", "XSD", "rules", "freeing the tree")
+    spent = dict.fromkeys(stages, 0.0)
+    clock = time.thread_time
+    for file in files:
+        started = clock()
+        document = FileToRead(str(file), "demande").read(limits)
+        read = clock()
+        root = parse_xml(document.data, limits)
+        parsed = clock()
+        errors = schema.errors(root)
+        validated = clock()
+        schema_set.rules.check(root)
+        checked = clock()
+        del root
+        freed = clock()
+        times = (read - started, parsed - read, validated - parsed, checked - validated)
+        for stage, seconds in zip(stages, (*times, freed - checked), strict=True):
+            spent[stage] += seconds
+        assert not errors
+    print(
+        "  the engine's CPU time a document: "
+        + ", ".join(
+            f"{stage} {seconds / len(files) * 1e6:.0f} us" for stage, seconds in spent.items()
+        )
+    )
 
 
 def build_archive(directory: Path, megabytes: int, rng: random.Random) -> tuple[Path, list[Path]]:
@@ -233,7 +331,7 @@ def engine_on_archive(archive: Path) -> float:
 
 def archive_run(prefix: list[str], archive: Path, files: list[Path]) -> None:
     megabytes = sum(file.stat().st_size for file in files) / 1e6
-    reference = xmllint(prefix, files)
+    reference = xmllint(prefix, files).wall
     in_process = engine_on_archive(archive)
     started = time.perf_counter()
     completed = subprocess.run(
@@ -341,6 +439,11 @@ def main() -> None:
     parser.add_argument(
         "--rules-only", action="store_true", help="only the rule stage (workload 3)"
     )
+    parser.add_argument(
+        "--every-core-only",
+        action="store_true",
+        help="only the comparison with the xmllint pipeline on every core",
+    )
     arguments = parser.parse_args()
     if arguments.rules_only:
         pin_to_one_core()
@@ -364,6 +467,8 @@ def main() -> None:
         megabytes = sum(member.stat().st_size for member in members) / 1e6
         # On every core first: pinning this process to one core would pin its children too.
         against_the_pipeline(arguments.rounds, applications, archive, megabytes)
+        if arguments.every_core_only:
+            return
         prefix = pin_to_one_core()
         compare(f"15 KB application x {arguments.documents}", files, prefix)
         archive_run(prefix, archive, members)

@@ -2,7 +2,7 @@
 
 libxml2 allocates every node of a parsed tree with malloc and frees them all a few hundred
 microseconds later, between the HTTP stack's own allocations. mimalloc serves that pattern
-faster than glibc's malloc: a validating worker does about 8 % more exchanges per second with it
+faster than glibc's malloc: a validating worker does more exchanges per second with it
 (`docs/benchmarks.md`). mimalloc is a system library (Debian and Ubuntu: `libmimalloc2.0`), not a
 Python package, so it is loaded with `LD_PRELOAD`, which only takes effect when a program
 starts: `serve` starts itself again with it, once, before doing anything else. Workers spawned

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.config import Policy
+from gateway.routing.route import Policy
 from gateway.violation import DocumentReport
 
 Conformance = Literal["pass", "fail", "skipped"]

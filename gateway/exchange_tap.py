@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.catalog import SchemaSet
-from gateway.config import DirectionRule
 from gateway.extract.document import Document
 from gateway.record import ExchangeRecord
+from gateway.routing.route import DirectionRule
 from gateway.violation import DocumentReport
 
 
@@ -31,7 +31,8 @@ class ExchangeStart:
     request_id: str
     env: str
     method: str
-    #: The canonical path routes match (`gateway.proxy.target`), and the raw query string.
+    #: The canonical path routes match (`gateway.proxy.request.RequestHead`), and the raw query
+    #: string.
     routed_path: str
     query: bytes
     route: str | None

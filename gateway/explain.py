@@ -51,39 +51,68 @@ MAX_RECHECK_BYTES = 4 * 1024 * 1024
 MAX_CANDIDATES = 6
 
 
-def element_path(element: etree._Element) -> str:
-    """The XPath of `element`, with a position only where same-named siblings exist."""
+class _Positions:
+    """Each element's position among its same-named siblings, counted once per parent and name:
+    the paths of the faults in a long list of siblings would otherwise count them again for
+    each (quadratic). For a tree that does not change meanwhile."""
+
+    def __init__(self) -> None:
+        self.counted: dict[tuple[etree._Element, object], dict[etree._Element, int]] = {}
+
+    def of(self, node: etree._Element, parent: etree._Element) -> tuple[int, int]:
+        """`node`'s position among its siblings of its name (from 1), and how many they are."""
+        positions = self.counted.get((parent, node.tag))
+        if positions is None:
+            siblings = parent.iterchildren(node.tag)
+            positions = {sibling: index for index, sibling in enumerate(siblings, 1)}
+            self.counted[parent, node.tag] = positions
+        return positions[node], len(positions)
+
+
+def element_path(element: etree._Element, positions: _Positions | None = None) -> str:
+    """The XPath of `element`, with a position only where same-named siblings exist
+    (`positions` counts them once for many paths of one tree)."""
+    positions = positions or _Positions()
     steps = []
     node: etree._Element | None = element
     while node is not None:
         parent = node.getparent()
         step = display_name(node.tag)
         if parent is not None:
-            siblings = list(parent.iterchildren(node.tag))
-            if len(siblings) > 1:
-                step += f"[{siblings.index(node) + 1}]"
+            position, siblings = positions.of(node, parent)
+            if siblings > 1:
+                step += f"[{position}]"
         steps.append(step)
         node = parent
     return "/" + "/".join(reversed(steps))
 
 
 class _Lines:
-    """Start offsets of the document's lines, built once for all its violations."""
+    """Start offsets of the document's lines, built once for all its violations, and the
+    columns found on them, each found once: a line may hold thousands of faulty elements (a
+    long list written on one line), whose columns are the same search on the same text."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.starts = [0, *(match.end() for match in re.finditer(b"\n", data))]
+        self.found: dict[tuple[int, str, str | None], int | None] = {}
 
     def column(
         self, line: int, element: etree._Element | None, attribute: str | None
     ) -> int | None:
         if element is None or not 1 <= line <= len(self.starts):
             return None
+        local = etree.QName(element).localname
+        tag = f"<{element.prefix}:{local}" if element.prefix else f"<{local}"
+        key = (line, tag, attribute)
+        if key not in self.found:
+            self.found[key] = self._search(line, tag, attribute)
+        return self.found[key]
+
+    def _search(self, line: int, tag: str, attribute: str | None) -> int | None:
         start = self.starts[line - 1]
         end = self.starts[line] if line < len(self.starts) else len(self.data)
         text = self.data[start:end].decode("utf-8", errors="replace")
-        local = etree.QName(element).localname
-        tag = f"<{element.prefix}:{local}" if element.prefix else f"<{local}"
         found = re.search(re.escape(tag) + r"(?=[\s/>])", text)
         if not found:
             return None
@@ -98,32 +127,54 @@ class _Lines:
 _STEP = re.compile(r"(?P<name>[^/\[]+)(?:\[(?P<position>\d+)\])?")
 
 
-def _node_at(validated: etree._Element, path: str | None) -> etree._Element | None:
+class _Children:
+    """The element children of each element, all or of one name, listed once: each error in a
+    long list of siblings names its own (`contenuPiece[19999]`), and listing them again for each
+    error made a long list's errors quadratic. For a tree that does not change meanwhile."""
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[etree._Element, str], list[etree._Element]] = {}
+
+    def of(self, node: etree._Element, name: str) -> list[etree._Element]:
+        """`node`'s element children named `name` as libxml2 writes it (`*`: all of them)."""
+        listed = self.lists.get((node, name))
+        if listed is None:
+            listed = [child for child in node.iterchildren() if isinstance(child.tag, str)]
+            if name != "*":
+                prefix, _, local = name.rpartition(":")
+                listed = [
+                    child
+                    for child in listed
+                    if etree.QName(child).localname == local
+                    and (child.prefix or "") == prefix
+                    and (prefix or etree.QName(child).namespace is None)
+                ]
+            self.lists[node, name] = listed
+        return listed
+
+
+def _node_at(
+    validated: etree._Element, path: str | None, children: _Children | None = None
+) -> etree._Element | None:
     """The element at libxml2's path, which starts at the validated element (libxml2 validates
     a copy when that element is not its document's root). libxml2 writes a step as
     `prefix:name[k]` (k-th sibling of that name and prefix), `name[k]` (no namespace), or `*[k]`
-    (k-th element child) where the namespace is a default one, which XPath cannot name."""
+    (k-th element child) where the namespace is a default one, which XPath cannot name.
+    `children` lists each element's children once for every path looked up in an unchanged
+    tree."""
     if not path or not path.startswith("/"):
         return None
+    children = children or _Children()
     node = validated
     for step in path.split("/")[2:]:
         match = _STEP.fullmatch(step)
         if match is None:
             return None
-        name, position = match["name"], int(match["position"] or 1)
-        children = [child for child in node.iterchildren() if isinstance(child.tag, str)]
-        if name != "*":
-            prefix, _, local = name.rpartition(":")
-            children = [
-                child
-                for child in children
-                if etree.QName(child).localname == local
-                and (child.prefix or "") == prefix
-                and (prefix or etree.QName(child).namespace is None)
-            ]
-        if len(children) < position:
+        named = children.of(node, match["name"])
+        position = int(match["position"] or 1)
+        if len(named) < position:
             return None
-        node = children[position - 1]
+        node = named[position - 1]
     return node
 
 
@@ -177,12 +228,13 @@ def _faults(
 ) -> list[_Fault]:
     faults: list[_Fault] = []
     last: dict[tuple[int, str | None], _Fault] = {}
+    children = _Children()
     for entry in entries:
         subject = _SUBJECT.match(entry.message)
         element = shown_name(subject["element"]) if subject else "?"
         attribute = shown_name(subject["attribute"]) if subject and subject["attribute"] else None
         reason = entry.message[subject.end() :] if subject else entry.message
-        node = _node_at(validated, entry.path)
+        node = _node_at(validated, entry.path, children)
         said = reword(
             entry.type_name, reason, element, attribute, show_values, _lengths(node, attribute)
         )
@@ -220,8 +272,9 @@ class _MissingChild:
         parent.insert(parent.index(target), inserted)
         try:
             errors = self.recheck(self.validated)
+            children = _Children()
             return not any(
-                _node_at(self.validated, error.path) is target
+                _node_at(self.validated, error.path, children) is target
                 and error.type_name == "SCHEMAV_ELEMENT_CONTENT"
                 for error in errors
             )
@@ -261,6 +314,7 @@ def violations_from_log(
         children = _MissingChild(validated, recheck)
     violations: list[Violation] = []
     seen: set[tuple[str | None, str]] = set()
+    positions = _Positions()
     for fault in _faults(entries, validated, show_values):
         code, message, node, line = fault.said.code, fault.message(), fault.node, fault.entry.line
         about = fault.said.attribute
@@ -275,7 +329,7 @@ def violations_from_log(
                     f"<{display_name(node.tag)}>."
                 )
                 code, node, about, line = "xsd.missing-element", parent, None, parent.sourceline
-        path = element_path(node) if node is not None else None
+        path = element_path(node, positions) if node is not None else None
         if path is not None and about:
             path += f"/@{about}"
         if (path, message) in seen:

@@ -8,7 +8,6 @@ file read.
 
 from __future__ import annotations
 
-import codecs
 import re
 import threading
 from functools import lru_cache
@@ -94,8 +93,8 @@ def _keeps_blanks(data: bytes) -> bool:
     if prolog_end is None:
         return True
     # A comment and a CDATA section begin with "<!", a processing instruction with "<?". The
-    # rare "!" and "?" are looked for, not "<", which begins every tag (24 µs against 0.5 µs
-    # on a 15 KB application).
+    # rare "!" and "?" are looked for, not "<", which begins every tag: this scan runs on every
+    # document and must cost next to nothing (docs/benchmarks.md).
     for mark in (b"!", b"?"):
         position = data.find(mark, prolog_end)
         while position >= 0:
@@ -145,117 +144,6 @@ def _prolog_end(data: bytes, position: int) -> int | None:
         position = end + closing
 
 
-#: The charsets both the gateway (Python's codecs) and the SNE (Java's `Charset.forName`) know
-#: by these names, read alike. Others are refused rather than guessed at: Java and Python each
-#: know names the other does not (`utf-7`, `latin-1`, `windows-31j`), and a label from a client
-#: is never handed to `codecs.lookup`, whose cache would keep every one.
-_SHARED_CHARSETS = re.compile(
-    r"utf-?8|utf-(?:16|32)(?:be|le)?|(?:us-)?ascii|iso[-_]?8859[-_](?:1[35]?|[2-9])|latin1"
-    r"|windows-125[0-8]|cp125[0-8]",
-    re.IGNORECASE,
-)
-#: Byte-order marks and the byte order each says; the four-byte ones first.
-_BYTE_ORDER_MARKS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xfe\xff", "utf-16-be"),
-    (b"\xff\xfe", "utf-16-le"),
-)
-#: Where a Content-Type names its charset, in any spelling a servlet container accepts.
-_CHARSET_PARAMETER = re.compile(r"charset\s*=", re.IGNORECASE)
-
-
-def _encoding_name(label: str) -> str | None:
-    """The codec a charset or an encoding declaration names, as one spelling; None when it is
-    not one of `_SHARED_CHARSETS`."""
-    return codecs.lookup(label).name if _SHARED_CHARSETS.fullmatch(label) else None
-
-
-def _charset_refused(message: str) -> DocumentRejected:
-    return DocumentRejected(Violation(code="http.charset", message=message))
-
-
-def charset_of(content_type: str) -> str | None:
-    """The charset a Content-Type names, read as the SNE's CXF reads it
-    (`HttpHeaderHelper.findCharset`): from the first `charset=` anywhere in the value (in that
-    case, even inside another parameter) to the next `;`, without quotes. Named more than once,
-    or spelled otherwise (`Charset=`, `charset =`, which CXF misses and its servlet container
-    may read), receivers could take different ones: refused (`http.charset`)."""
-    named = _CHARSET_PARAMETER.findall(content_type)
-    if not named:
-        return None
-    if named != ["charset="]:
-        raise _charset_refused(
-            "The Content-Type names a charset more than once, or spells it other than "
-            "'charset='; receivers could read different ones. Name it once, as 'charset='."
-        )
-    return content_type.split("charset=", 1)[1].split(";", 1)[0].replace('"', "").strip()
-
-
-def read_with_charset(data: bytes, charset: str | None) -> bytes:
-    """The document as its receiver reads it when the Content-Type names `charset` (RFC 7303
-    makes that parameter authoritative, and the SNE's Apache CXF decodes with it): re-encoded
-    in UTF-8 when the document declares no encoding of its own. Refused (`http.charset`) where
-    receivers could read it differently: a charset not in `_SHARED_CHARSETS`, or one that
-    disagrees with the document's declaration or byte-order mark; UTF-16 and UTF-32 only with a
-    byte-order mark of the charset's byte order (Java and Python read a document without one in
-    opposite orders)."""
-    if charset is None:
-        return data
-    shown = charset[:40]
-    wanted = _encoding_name(charset)
-    if wanted is None:
-        raise _charset_refused(
-            f"The Content-Type's charset {shown!r} is not one the gateway reads as the SNE "
-            "does (UTF-8, UTF-16, UTF-32, US-ASCII, ISO-8859-n, windows-125n); send UTF-8."
-        )
-    mark = next((order for bom, order in _BYTE_ORDER_MARKS if data.startswith(bom)), None)
-    if mark is not None or wanted.startswith(("utf-16", "utf-32")):
-        if mark is None or wanted not in (mark, mark[:-3]):
-            raise _charset_refused(
-                f"The Content-Type's charset {shown!r} does not agree with the document's "
-                f"byte-order mark ({mark or 'none'}), and receivers would read it differently; "
-                "send UTF-8 (in UTF-16 or UTF-32, with a byte-order mark of the charset's "
-                "byte order)."
-            )
-        return data
-    if data[:1] == b"\x00" or data[1:2] == b"\x00":
-        raise _charset_refused(
-            f"The document's first bytes are UTF-16 or UTF-32, not {shown!r} as the "
-            "Content-Type's charset says; send UTF-8."
-        )
-    declaration = _XML_DECLARATION.match(data)
-    declared = declaration and _DECLARED_ENCODING.search(declaration.group())
-    if declared:
-        label = declared.group(1).decode("ascii", errors="replace")
-        declared_name = _encoding_name(label)
-        if declared_name != wanted:
-            # A label that is no charset's name may be anything the document holds: not quoted.
-            named = f"({label!r})" if declared_name else "(not one the gateway reads)"
-            raise _charset_refused(
-                f"The Content-Type's charset {shown!r} and the encoding the document declares "
-                f"{named} differ, and receivers read it differently (the SNE follows the "
-                "charset); make them the same."
-            )
-        return data
-    if wanted == "utf-8":
-        return data
-    try:
-        return data.decode(wanted).encode("utf-8")
-    except UnicodeDecodeError as error:
-        line, column = _line_and_column(data, error.start)  # one byte per character here
-        raise DocumentRejected(
-            Violation(
-                code="xml.malformed",
-                message=f"Not well-formed XML: the document is not valid {shown!r} (the "
-                "Content-Type's charset).",
-                line=line,
-                column=column,
-            )
-        ) from None
-
-
 def _doctype_position(data: bytes) -> tuple[int, int] | None:
     """Line and column of a DOCTYPE in the prolog, found without parsing (and so without
     letting libxml2 read the internal subset), in any encoding. Linear in the prolog's size."""
@@ -267,7 +155,7 @@ def _doctype_position(data: bytes) -> tuple[int, int] | None:
     position = _prolog_end(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0)
     if position is None or not data.startswith(b"<!DOCTYPE", position):
         return None
-    return _line_and_column(data, position)
+    return line_and_column(data, position)
 
 
 def syntax_error_message(error: etree.XMLSyntaxError) -> str:
@@ -277,9 +165,17 @@ def syntax_error_message(error: etree.XMLSyntaxError) -> str:
     return _POSITION_SUFFIX.sub("", str(error.msg)).split("\n", 1)[0].rstrip()
 
 
-def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    """The line and column of byte `offset` in a document of one byte per character."""
     line_start = data.rfind(b"\n", 0, offset) + 1
     return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def declared_encoding(data: bytes) -> bytes | None:
+    """The encoding the document's XML declaration names, if it begins with one that does."""
+    declaration = _XML_DECLARATION.match(data)
+    declared = declaration and _DECLARED_ENCODING.search(declaration.group())
+    return declared.group(1) if declared else None
 
 
 @lru_cache(maxsize=8)

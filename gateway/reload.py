@@ -2,7 +2,7 @@
 
 The proxy validates against `SchemaHolder.current`: the catalog version chosen in the
 settings, plus any schema file a route names directly, with the routes fitted to that set
-(`gateway.delivery_routes`) and the business rules in service with their country referential
+(`gateway.routing.delivery`) and the business rules in service with their country referential
 (`SchemaSet.rules`). When files change under the watched directories (or the referential file
 changes), a new set is compiled in a worker thread beside the old one and swapped in (one
 reference assignment), routes and all, only if it compiles and its referential reads as a COG
@@ -23,8 +23,10 @@ import structlog
 from watchfiles import Change, awatch
 
 from gateway.catalog import SCHEMA_SUFFIXES, Catalog, SchemaNotFound, SchemaSet, load_catalog
-from gateway.config import DIRECTIONS, Route, Settings, first_route
-from gateway.delivery_routes import WsdlService, fit_routes
+from gateway.config import Settings
+from gateway.routing.delivery import WsdlService, fit_routes
+from gateway.routing.route import DIRECTIONS, Route
+from gateway.routing.router import first_route
 from gateway.rules import ReferentialError, RuleSet, actions, load_rules
 from gateway.schema import CatalogError, compile_schema
 
@@ -41,7 +43,7 @@ log = structlog.get_logger("gateway.reload")
 class LoadedSchemas:
     """One compiled set: the catalog, the version the gateway validates against (with the
     schema files routes name directly, keyed by their path), the routes in service for it
-    (`gateway.delivery_routes`: the configured ones fitted to the set, then its WSDLs'), and
+    (`gateway.routing.delivery`: the configured ones fitted to the set, then its WSDLs'), and
     what the load had to decide, to say at start."""
 
     catalog: Catalog

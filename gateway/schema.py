@@ -324,7 +324,8 @@ class Schema:
     carries in a delivery, else None (any).
     Validation reads the error log of the compiled object, so each thread validates with its
     own copy: the one compiled at load goes to the first thread that asks, the others compile
-    theirs (about 2 ms) from the files as read at load time, never from the disk as it is now.
+    theirs (once per thread) from the files as read at load time, never from the disk as it is
+    now.
     """
 
     name: str

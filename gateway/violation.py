@@ -136,6 +136,8 @@ CODES: dict[str, Code] = {
     "rule.pj-annee": Code("PJ04", "A PJ content's annee is after the year of the piece's deposit."),
     "rule.pj-page-beyond": Code("PJ05", "A PJ content ends past the piece's nombrePages."),
 }
+#: Violations meaning an input could not be read, rather than a document found invalid.
+UNREADABLE_CODES = frozenset({"archive.corrupt", "archive.truncated"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.record import DirectionRecord, ExchangeRecord, ViolationRecord
+from gateway.record import DirectionRecord, ExchangeRecord
+from gateway.violation import DocumentReport, Violation
 
 #: A direction's violations, as (code, path); [] for a direction that passed.
 Found = list[tuple[str, str | None]]
@@ -29,19 +30,17 @@ def exchange(
             continue
         conformance = "fail" if found else "pass"
         blocked = bool(found) and direction == "request"
+        violations = tuple(
+            Violation(code, "what the engine says", 12, 7, path) for code, path in found
+        )
         directions.append(
             DirectionRecord(
                 direction,
                 conformance,
                 "blocked" if blocked else "forwarded",
-                ("drm-ressources@13.34",),
+                (DocumentReport("body", "drm-ressources@13.34", violations),),
                 1,
-                len(found),
-                tuple(
-                    ViolationRecord(code, "drm-ressources@13.34", path, 12, 7)
-                    for code, path in found
-                ),
-                0.4,
+                validation_ms=0.4,
             )
         )
     states = {direction.conformance for direction in directions}

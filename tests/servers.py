@@ -158,8 +158,9 @@ def gateway_settings(
 
 
 @contextlib.contextmanager
-def serve_gateway(settings: Settings) -> Iterator[RunningServer]:
-    with serve_asgi(create_app(settings), gateway_protocol(settings)) as running:
+def serve_gateway(settings: Settings, **options: Any) -> Iterator[RunningServer]:
+    """The gateway for `settings` on loopback; `options` are uvicorn's."""
+    with serve_asgi(create_app(settings), gateway_protocol(settings), **options) as running:
         yield running
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.extract.archive import ArchiveError, iter_archive
+from gateway.extract.archive import TGZ, ArchiveError, iter_archive
 from gateway.extract.document import Document
+from gateway.extract.extractor import StreamingExtractor
 from gateway.extract.member_name import unsafe_link, unsafe_name
 from gateway.limits import Limits
 from gateway.proxy import archive_stream
@@ -314,12 +315,13 @@ def test_global_records_are_bounded() -> None:
     )
 
 
-def _check(tar: bytes) -> ArchiveCheck:
-    """Stream the gzip-compressed `tar` through an `ArchiveCheck`, as the proxy does."""
+def _check(tar: bytes, extractor: StreamingExtractor = TGZ) -> ArchiveCheck:
+    """Stream the gzip-compressed `tar` through an `ArchiveCheck` of `extractor`, as the proxy
+    does."""
 
     async def check_all() -> ArchiveCheck:
         # No schema is loaded: the tests below validate no member with one.
-        check = ArchiveCheck("x.tgz", None, "demande", Limits(), False)  # type: ignore[arg-type]
+        check = ArchiveCheck(extractor, "x.tgz", None, "demande", Limits(), False)  # type: ignore[arg-type]
         data = gzip.compress(tar)
         for start in range(0, len(data), 4096):
             await check.feed(data[start : start + 4096])
@@ -360,9 +362,8 @@ def test_a_bug_reading_an_archive_fails_it(monkeypatch: pytest.MonkeyPatch) -> N
     def valid(document: Document, *_: object, **__: object) -> DocumentReport:
         return DocumentReport(document.source, "demande@13.34")
 
-    monkeypatch.setattr(archive_stream, "iter_archive", broken)
     monkeypatch.setattr(archive_stream, "validate_document", valid)
-    check = _check(FIRST + END)
+    check = _check(FIRST + END, StreamingExtractor(name="tgz", documents=broken))
     assert check.documents == 1 and check.invalid.is_set()
     assert _verdict(check) == [
         (
@@ -583,7 +584,7 @@ def test_exports_waiting_on_their_validation_leave_the_default_executor_free(
     async def scenario() -> str:
         loop = asyncio.get_running_loop()
         loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=2))
-        checks = [ArchiveCheck(f"{n}.tgz", None, None, Limits(), False) for n in range(3)]  # type: ignore[arg-type]
+        checks = [ArchiveCheck(TGZ, f"{n}.tgz", None, None, Limits(), False) for n in range(3)]  # type: ignore[arg-type]
         feeding = [asyncio.create_task(feed(check)) for check in checks]
         try:
             async with asyncio.timeout(60):  # bounds a failure only

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gateway.catalog import Catalog
-from gateway.config import DirectionRule
 from gateway.extract.message import extract_documents
 from gateway.limits import DEFAULT_LIMITS
+from gateway.routing.route import DirectionRule
 from gateway.validate import validate_document
 from gateway.violation import CODES
 

@@ -14,8 +14,8 @@ import pytest
 from gateway.catalog import load_catalog
 from gateway.cli.main import main
 from gateway.config import load_settings
-from gateway.delivery_routes import wsdl_services
 from gateway.reload import load_schemas
+from gateway.routing.delivery import wsdl_services
 from tests.servers import RunningServer, serve_asgi, serve_process
 from tests.upstream import Answer, ScriptedUpstream
 

@@ -309,12 +309,47 @@ def test_many_documents_or_a_large_export_use_every_core_by_default(tmp_path, mo
     assert command.default_jobs([str(many)]) == 1
 
 
-def test_the_default_jobs_give_the_report_one_process_gives(capsys, tmp_path) -> None:
-    from gateway.cli.validate import AUTO_DOCUMENTS
+def test_a_directory_is_listed_as_rglob_lists_it(tmp_path: Path, monkeypatch) -> None:
+    """Hidden files and any case of the suffix found; links to files followed, links to
+    directories not; a directory or a broken link named .xml left out; paths sorted part by
+    part (a/b.xml before a-b.xml), spelt as Path spells them (from ".": no "./")."""
+    from gateway.inputs import xml_files
 
-    for index in range(AUTO_DOCUMENTS):
-        (tmp_path / f"demande-{index:04d}.xml").write_bytes(VALID.read_bytes())
-    status, default, _ = run(capsys, "validate", str(tmp_path), "--format", "json")
-    _, single, _ = run(capsys, "validate", str(tmp_path), "--format", "json", "--jobs", "1")
-    assert status == 0
-    assert default == single
+    for name in (
+        "a/b.xml",
+        "a-b.xml",
+        "a-b/c.XML",
+        ".hidden/h.xml",
+        "sub/deep/z.xml",
+        "x.xml/inner.xml",
+        ".xml",
+        "q.xml.",
+        "b..xml",
+        "Z.Xml",
+        "notes.txt",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"<a/>")
+    (tmp_path / "linked-dir").symlink_to(tmp_path / "sub")
+    (tmp_path / "link.xml").symlink_to(tmp_path / "a-b.xml")
+    (tmp_path / "broken.xml").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(tmp_path / "fifo.xml")
+
+    def by_rglob(directory: Path) -> list[str]:
+        found = (p for p in directory.rglob("*") if p.suffix.lower() == ".xml" and p.is_file())
+        return [str(p) for p in sorted(found, key=lambda p: p.parts)]
+
+    assert list(xml_files(tmp_path)) == by_rglob(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert list(xml_files(Path("."))) == by_rglob(Path("."))
+    assert list(xml_files(Path("."))) == [
+        ".hidden/h.xml",
+        "Z.Xml",
+        "a/b.xml",
+        "a-b/c.XML",
+        "a-b.xml",
+        "b..xml",
+        "link.xml",
+        "sub/deep/z.xml",
+        "x.xml/inner.xml",
+    ]

@@ -1,4 +1,4 @@
-"""Configuration: precedence (flags > file > environment > defaults), the shipped file, and
+"""Configuration: precedence (flags > environment > file > defaults), the shipped file, and
 errors that name the file, the key and the reason."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import DEFAULT_POLICIES, ConfigError, Route, load_settings
+from gateway.config import DEFAULT_POLICIES, ConfigError, load_settings
 from gateway.proxy.target import canonical_target
 from gateway.reload import load_schemas
+from gateway.routing.route import Route
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "gateway.toml"
@@ -35,13 +36,60 @@ def test_defaults_without_file_or_environment() -> None:
     assert settings.policy("response", None) == "log"
 
 
-def test_precedence_flags_over_file_over_environment(tmp_path: Path) -> None:
-    file = write(tmp_path, '[gateway]\nenv = "prod"\nport = 9000\n')
+def test_precedence_flags_over_environment_over_file(tmp_path: Path) -> None:
+    file = write(tmp_path, '[gateway]\nenv = "prod"\nport = 9000\nhost = "0.0.0.0"\n')
     environ = {"SNE_GATEWAY_ENV": "ecole", "SNE_GATEWAY_PORT": "7000", "SNE_GATEWAY_WORKERS": "3"}
     settings = load_settings(file, {"port": "9100"}, environ=environ)
-    assert settings.env == "prod"  # the file beats the environment
-    assert settings.port == 9100  # the flag beats the file
+    assert settings.env == "ecole"  # the environment beats the file
+    assert settings.port == 9100  # the flag beats the environment and the file
+    assert settings.host == "0.0.0.0"  # the file beats the default
     assert settings.workers == 3  # the environment beats the default
+
+
+def test_variables_override_the_file_in_every_table(tmp_path: Path) -> None:
+    (tmp_path / "file-ca.pem").touch()
+    file = write(
+        tmp_path,
+        '[gateway]\nfail_closed = true\n[gateway.tls]\nca_bundle = "file-ca.pem"\nverify = true\n'
+        '[rules]\npays = "log"\npj = "off"\n',
+    )
+    environ = {
+        "SNE_GATEWAY_FAIL_CLOSED": "no",
+        "SNE_GATEWAY_TLS_CA_BUNDLE": "/etc/ssl/env-ca.pem",
+        "SNE_GATEWAY_RULES_PAYS": "policy",
+    }
+    settings = load_settings(file, environ=environ)
+    assert settings.fail_closed is False
+    assert settings.tls.ca_bundle == Path("/etc/ssl/env-ca.pem")  # as given, not file-relative
+    assert settings.tls.verify is True  # the file's, no variable set it
+    assert settings.rules == {"pays": "policy", "pj": "off"}
+
+
+def test_variables_override_the_keys_the_shipped_file_states() -> None:
+    shipped = load_settings(SHIPPED, environ={})
+    assert (shipped.host, shipped.port, shipped.log_format) == ("127.0.0.1", 8080, "auto")
+    environ = {
+        "SNE_GATEWAY_HOST": "0.0.0.0",
+        "SNE_GATEWAY_PORT": "9090",
+        "SNE_GATEWAY_LOG_FORMAT": "json",
+        "SNE_GATEWAY_XSD": str(ROOT / "xsd" / "13.33"),
+    }
+    settings = load_settings(SHIPPED, environ=environ)
+    assert (settings.host, settings.port, settings.log_format) == ("0.0.0.0", 9090, "json")
+    assert settings.xsd == ROOT / "xsd" / "13.33"
+
+
+def test_a_bad_value_is_named_where_it_is_in_service(tmp_path: Path) -> None:
+    """A variable that overrides the file is the one named when it is wrong, and the file's
+    own value is not checked against a variable it never reached."""
+    file = write(tmp_path, "[gateway]\nmax_buffered_bytes = 100\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(file, environ={"SNE_GATEWAY_MAX_BODY_BYTES": "1000"})
+    assert (caught.value.key, caught.value.file) == ("gateway.max_buffered_bytes", file)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(file, environ={"SNE_GATEWAY_MAX_BUFFERED_BYTES": "10"}, overrides=None)
+    assert caught.value.key is not None and caught.value.key.startswith("$SNE_GATEWAY_MAX_BUFFERED")
+    assert load_settings(file, environ={"SNE_GATEWAY_MAX_BUFFERED_BYTES": str(1 << 30)})
 
 
 def test_paths_in_the_file_are_relative_to_it(tmp_path: Path) -> None:
@@ -175,7 +223,7 @@ def test_a_route_overrides_the_policy(tmp_path: Path) -> None:
         ),
         (
             '[[routes]]\nname = "x"\npath = "/x"\nrequest = { extract = "zip" }\n',
-            "routes[0] (x).request",
+            "routes[0] (x).request.extract",
             "must be one of xml, soap, mtom, tgz",
         ),
         (
@@ -280,11 +328,12 @@ def test_a_route_naming_a_schema_the_set_lacks_is_a_warning_naming_it(tmp_path: 
 
 
 def test_every_key_is_documented_with_its_default() -> None:
-    from gateway.config import GATEWAY_KEYS, TLS_KEYS, Settings
+    from gateway.config import Settings
+    from gateway.config_schema import GatewayTable, TlsTable
 
     documented = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     defaults = Settings()
-    for key in GATEWAY_KEYS:
+    for key in GatewayTable.KEYS:
         row = next(
             (line for line in documented.splitlines() if line.startswith(f"| `{key}` |")), None
         )
@@ -296,5 +345,5 @@ def test_every_key_is_documented_with_its_default() -> None:
             assert f"`{default}`" in row, key
         elif isinstance(default, str):
             assert f'`"{default}"`' in row, key
-    for key in TLS_KEYS:
+    for key in TlsTable.__struct_fields__:
         assert f"| `{key}` |" in documented, key

@@ -12,8 +12,8 @@ import pytest
 
 from gateway.catalog import load_catalog
 from gateway.config import SHIPPED_CONFIG, load_settings
-from gateway.delivery_routes import fit_routes, wsdl_services
 from gateway.reload import SchemaHolder, load_schemas
+from gateway.routing.delivery import fit_routes, wsdl_services
 from gateway.schema import read_sources
 from gateway.simulator.quickstart import banner, curls, demo_in_service
 from gateway.wsdl import read_wsdl

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gateway.advice.gdm_call import GdmCall, read_answer, read_query
 from gateway.advice.gdm_rules import LARGE_VOLUME, advise, daily_volume
 from gateway.advice.history import MemoryHistory, StoreHistory
-from gateway.advice.wording import RULES, sentence
+from gateway.report.gdm_wording import RULES, sentence
 from gateway.store.location import parse_store
 
 DAY = datetime(2025, 4, 28, tzinfo=UTC)

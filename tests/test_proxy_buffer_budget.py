@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 import gateway.proxy.check
-import gateway.proxy.exchange
+import gateway.proxy.worker
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.proxy.buffer_budget import BufferBudget
 from gateway.proxy.check import THREAD_THRESHOLD
@@ -108,7 +108,7 @@ def budgets(monkeypatch) -> list[BufferBudget]:
             super().__init__(limit)
             built.append(self)
 
-    monkeypatch.setattr(gateway.proxy.exchange, "BufferBudget", Recorded)
+    monkeypatch.setattr(gateway.proxy.worker, "BufferBudget", Recorded)
     return built
 
 

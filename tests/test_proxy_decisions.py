@@ -409,7 +409,8 @@ def test_serve_says_when_it_cannot_listen_on_its_host(host: str, reason: str) ->
 
 def test_exchanges_that_do_not_end_normally_say_why(upstream) -> None:
     scripted, running = upstream
-    scripted.answer("/waiting", Answer(200, "text/plain", b"late", delay=5))
+    # Longer than the client waits (0.5 s): it leaves first.
+    scripted.answer("/waiting", Answer(200, "text/plain", b"late", delay=2))
     process, url = run_gateway(running.url, CLIENT_TIMEOUT="0.5")
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(url + "/waiting", headers={"x-request-id": "gone"}, timeout=0.5)

@@ -21,8 +21,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from gateway.http_metadata import decoded_body
 from gateway.limits import MAX_FAILED_DOCUMENTS
-from gateway.proxy.check import THREAD_THRESHOLD, Checks, _decoded
+from gateway.proxy.check import THREAD_THRESHOLD, Checks
 from gateway.proxy.target import PathRefused, canonical_target
 from tests.servers import RunningServer, gateway_settings, serve_asgi, serve_gateway
 from tests.upstream import Answer, ScriptedUpstream
@@ -369,7 +370,7 @@ def test_a_raw_deflate_stream_is_read_in_answers_only(gateway, upstream) -> None
 def test_decoding_any_bytes_never_raises(
     body: bytes, encoding: str, limit: int, raw_deflate: bool
 ) -> None:
-    decoded = _decoded(body, encoding, limit, raw_deflate)
+    decoded = decoded_body(body, encoding, limit, raw_deflate)
     assert decoded is None or len(decoded) <= limit + 1
 
 
@@ -382,7 +383,7 @@ def test_every_stream_decodes_to_its_document_or_to_one_over_the_limit(
     document: bytes, wbits: int, limit: int
 ) -> None:
     encoding = "gzip" if wbits == 31 else "deflate"
-    decoded = _decoded(_deflated(document, wbits), encoding, limit, raw_deflate=True)
+    decoded = decoded_body(_deflated(document, wbits), encoding, limit, raw_deflate=True)
     if len(document) <= limit:
         assert decoded == document
     else:
@@ -395,7 +396,7 @@ def test_a_zlib_stream_with_bytes_after_it_is_undecodable(document: bytes, tail:
     make a raw stream of another document, which no receiver would read."""
     if tail.count(0) == len(tail):
         tail += b"x"
-    assert _decoded(_deflated(document, 15) + tail, "deflate", 8000, raw_deflate=True) is None
+    assert decoded_body(_deflated(document, 15) + tail, "deflate", 8000, raw_deflate=True) is None
 
 
 @pytest.mark.parametrize(

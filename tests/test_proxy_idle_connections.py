@@ -19,11 +19,15 @@ GENEROUS = 60
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[RunningServer]:
-    """A gateway giving clients 1 s of silence, and validating bodies up to 1,000 bytes."""
+    """A gateway giving clients 1 s of silence, and validating bodies up to 1,000 bytes; its
+    idle connections are closed after 1 s (uvicorn's keep-alive timeout, 5 s in `serve`)."""
     with (
         serve_asgi(ScriptedUpstream()) as upstream,
         serve_gateway(
-            gateway_settings(upstream.url, env="recette", client_timeout="1", max_body_bytes="1000")
+            gateway_settings(
+                upstream.url, env="recette", client_timeout="1", max_body_bytes="1000"
+            ),
+            timeout_keep_alive=1,
         ) as server,
     ):
         yield server

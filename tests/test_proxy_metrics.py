@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-import gateway.proxy.exchange
+import gateway.proxy.upstream
 from gateway.catalog import SHIPPED_XSD, load_catalog
 from gateway.report.metrics import MULTIPROCESS_VARIABLE
 from tests.servers import (
@@ -157,7 +157,7 @@ def test_an_exchange_the_gateway_failed_is_counted_and_logged_as_an_error(
         raise RuntimeError("a bug in the gateway")
 
     # Past the checks, where nothing turns an exception into an answer of the gateway's own.
-    monkeypatch.setattr(gateway.proxy.exchange, "upstream_request_headers", bug)
+    monkeypatch.setattr(gateway.proxy.upstream, "upstream_request_headers", bug)
     with serve_gateway(gateway_settings(upstream.url, env="recette")) as server:
         assert httpx.post(server.url + DRM, content=REQUEST, headers=XML).status_code == 500
         counted = scraped(server.url)

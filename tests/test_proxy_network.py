@@ -597,6 +597,7 @@ def test_an_export_with_a_member_named_to_extract_elsewhere_is_cut_under_block(
 
 def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> None:
     from gateway.catalog import load_catalog
+    from gateway.extract.archive import TGZ
     from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
     from gateway.proxy.archive_stream import ArchiveCheck
 
@@ -606,7 +607,12 @@ def test_an_archive_check_keeps_failures_not_every_member(tmp_path: Path) -> Non
 
     async def check_all() -> ArchiveCheck:
         check = ArchiveCheck(
-            "export.tgz", load_catalog(FIXTURES.parent / "xsd").latest, "demande", Limits(), False
+            TGZ,
+            "export.tgz",
+            load_catalog(FIXTURES.parent / "xsd").latest,
+            "demande",
+            Limits(),
+            False,
         )
         for start in range(0, len(data), 4096):
             await check.feed(data[start : start + 4096])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import shutil
 import tarfile
 import tomllib
@@ -128,12 +129,17 @@ def violations(url: str, code: str, direction: str = "request") -> float:
 
 
 RECETTE = '[policy.recette]\nrequest = "block"\nresponse = "log"'
+#: The shipped file's own [rules] table, which `rules` replaces.
+SHIPPED_RULES = re.compile(r"^\[rules\]\n(?:[^\n\[]+\n)*", re.MULTILINE)
 
 
 def write_config(path: Path, rules: str = "", block_answers: bool = False) -> Path:
     """The shipped configuration with a [rules] table, and answers blocked in recette."""
     text = (ROOT / "gateway.toml").read_text(encoding="utf-8")
     assert RECETTE in text
+    if rules:
+        text, replaced = SHIPPED_RULES.subn("", text)
+        assert replaced == 1
     recette = RECETTE.replace('"log"', '"block"') if block_answers else RECETTE
     path.write_text(text.replace(RECETTE, f"{rules}\n{recette}", 1), encoding="utf-8")
     return path

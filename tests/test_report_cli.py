@@ -213,6 +213,8 @@ def test_the_configurations_store_is_read_by_default(
 ) -> None:
     config = tmp_path / "gateway.toml"
     config.write_text('[gateway]\nstore = "sqlite:///store.db"\n')  # relative to the file
+    # The suite's SNE_GATEWAY_STORE=off (conftest) would override the file's store.
+    monkeypatch.delenv("SNE_GATEWAY_STORE")
     monkeypatch.chdir(tmp_path.parent)
     status, out, _ = report(capsys, "--config", str(config), "--format", "json")
     assert status == 1 and json.loads(out)["totals"]["exchanges"] == 6

@@ -16,8 +16,8 @@ from gateway.advice.gdm_call import GdmCall
 from gateway.advice.gdm_rules import advise
 from gateway.advice.history import StoreHistory
 from gateway.cli.main import main
+from gateway.next_set_record import ExplainingChange, NextSetDifference
 from gateway.record import ViolationRecord
-from gateway.shadow.record import ExplainingChange, NextSetDifference
 from gateway.store.backend import open_backend
 from gateway.store.location import parse_store
 from tests.records import exchange

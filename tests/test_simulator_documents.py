@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from lxml import etree
 
+from gateway.report.anomaly import Anomaly, anomaly_document
 from gateway.simulator import fake_data as fake
-from gateway.simulator.anomalies import Anomaly, anomalies_document
 from gateway.simulator.demande import ApplicationBuilder, ApplicationOptions
 from gateway.simulator.drm import drm_document, last_months
 from gateway.simulator.evenements import events_document
@@ -93,8 +93,8 @@ def test_events_drm_and_anomalies_are_valid(catalog, version, seed) -> None:
             "drm-ressources",
             version,
         )
-    document = anomalies_document(
-        version, Anomaly("DRM001", "Trop de numéros.", "requeteRessources")
+    document = anomaly_document(
+        [Anomaly("DRM001", "Trop de numéros.", "requeteRessources")], version
     )
     assert_valid(catalog, document, "anomalies", version)
 

@@ -24,10 +24,10 @@ from prometheus_client import CollectorRegistry, Counter
 from gateway.advice.gdm_call import GdmCall, read_answer, read_query
 from gateway.advice.gdm_rules import Advisory, advise
 from gateway.advice.history import CallHistory
-from gateway.advice.wording import WARNING, sentence
 from gateway.exchange_tap import CheckedBody, ExchangeStart
 from gateway.extract.document import Document
 from gateway.record import ExchangeRecord
+from gateway.report.gdm_wording import WARNING, sentence
 from gateway.violation import DocumentReport
 
 #: Calls waiting for the thread at most (a client calls a few times an hour).

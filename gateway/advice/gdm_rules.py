@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.advice.gdm_call import GdmCall
-from gateway.advice.wording import (
+from gateway.report.gdm_wording import (
     GAP,
     NO_OVERLAP,
     NOTICE,

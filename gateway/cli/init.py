@@ -1,6 +1,6 @@
 """`sne-gateway init`: the gateway.toml that an XSD set as received amounts to, written out.
 
-`serve` already runs a delivery with the shipped configuration (`gateway.delivery_routes`);
+`serve` already runs a delivery with the shipped configuration (`gateway.routing.delivery`);
 `init` writes that configuration down for users who want to read or edit it: one route per
 operation of each WSDL service at the path of its `soap:address` (and one for the service's
 other calls), the REST routes of the shipped configuration with the schemas the set has, and
@@ -21,16 +21,9 @@ from typing import Any
 
 from gateway.catalog import SchemaSet, load_catalog
 from gateway.cli.arguments import fail
-from gateway.config import (
-    DEFAULT_POLICIES,
-    ENVIRONMENTS,
-    SHIPPED_CONFIG,
-    ConfigError,
-    DirectionRule,
-    Route,
-    load_settings,
-)
-from gateway.delivery_routes import WsdlService, routed_in_order, service_routes, wsdl_services
+from gateway.config import DEFAULT_POLICIES, SHIPPED_CONFIG, ConfigError, load_settings
+from gateway.routing.delivery import WsdlService, routed_in_order, service_routes, wsdl_services
+from gateway.routing.route import ENVIRONMENTS, DirectionRule, Route
 from gateway.schema import CatalogError
 
 DEFAULT_OUTPUT = Path("gateway.toml")

@@ -16,11 +16,12 @@ from typing import Any
 
 from gateway.cli.arguments import fail
 from gateway.cli.serve import config_file
-from gateway.config import DIRECTIONS, ENVIRONMENTS, ConfigError, load_settings
+from gateway.config import ConfigError, load_settings
 from gateway.report.campaign.html_report import html_report
 from gateway.report.campaign.json_report import json_report
 from gateway.report.campaign.junit import junit_report
 from gateway.report.campaign.markdown import markdown_report
+from gateway.routing.route import DIRECTIONS, ENVIRONMENTS
 from gateway.schema import CatalogError
 from gateway.store.backend import StoreCorrupt, StoreRejected, StoreUnavailable, open_backend
 from gateway.store.forecast_queries import gdm_usage, next_set_forecast

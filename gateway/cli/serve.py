@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.allocator import allocator_library, restart_with
 from gateway.cli.arguments import fail, positive_int
-from gateway.config import ENVIRONMENTS, SHIPPED_CONFIG, ConfigError, Settings, load_settings
+from gateway.config import SHIPPED_CONFIG, ConfigError, Settings, load_settings
+from gateway.routing.route import ENVIRONMENTS
 from gateway.schema import CatalogError
 from gateway.shadow.schemas import next_schemas
 
@@ -56,7 +57,7 @@ def register(commands: Any) -> None:
         help="run the conformance reverse proxy",
         description="Forward every exchange to the configured SNE platform, validating XML "
         "requests and responses; violations are logged or blocked by environment. Flags "
-        "override the configuration file, which overrides SNE_GATEWAY_* variables.",
+        "override SNE_GATEWAY_* variables, which override the configuration file.",
     )
     parser.add_argument(
         "--config",

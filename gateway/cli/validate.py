@@ -12,25 +12,23 @@ import contextlib
 import itertools
 import os
 import sys
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from gateway.batch import validate_all
+from gateway.batch import Validation
 from gateway.catalog import SchemaNotFound, load_catalog
 from gateway.cli.arguments import default_referential, default_xsd, fail, positive_int
-from gateway.extract.archive import XML_SUFFIX
 from gateway.inputs import (
     STDIN,
-    UNREADABLE_CODES,
     InputError,
     check_inputs,
     is_archive,
-    iter_inputs,
+    iter_sources,
+    xml_files,
 )
 from gateway.limits import DEFAULT_LIMITS, Limits
 from gateway.report.console import render_report, render_summary
@@ -38,12 +36,15 @@ from gateway.report.json_report import json_report
 from gateway.report.junit import junit_report
 from gateway.rules import RULES, ReferentialError, load_rules
 from gateway.schema import CatalogError
-from gateway.violation import DocumentReport
+from gateway.violation import UNREADABLE_CODES, DocumentReport
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 FORMATS = ("text", "json", "junit")
 #: From this many documents, or an export this large (compressed: about 10 MB of XML), the
-#: work outweighs starting the worker processes, which compile the catalog each (measured in
-#: docs/benchmarks.md: one process is faster below about 500 applications of 15 KB).
+#: work outweighs starting the worker processes and handing them the documents (measured in
+#: docs/benchmarks.md), also on a machine whose cores are busy with other work.
 AUTO_DOCUMENTS = 500
 AUTO_ARCHIVE_BYTES = 1_000_000
 
@@ -112,6 +113,9 @@ def register(commands: Any) -> None:
 
 
 def _progress(console: Console) -> Progress:
+    # Imported only for a terminal: a fifth of rich's import time, which CI never needs.
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         SpinnerColumn(),
         TextColumn("validating: {task.completed} documents"),
@@ -137,8 +141,7 @@ def _large(paths: list[str]) -> bool:
         if name == STDIN:
             documents += 1
         elif path.is_dir():
-            found = (p for p in path.rglob("*") if p.suffix.lower() == XML_SUFFIX)
-            documents += sum(1 for _ in itertools.islice(found, AUTO_DOCUMENTS))
+            documents += sum(1 for _ in itertools.islice(xml_files(path), AUTO_DOCUMENTS))
         elif is_archive(path):
             with contextlib.suppress(OSError):
                 if path.stat().st_size >= AUTO_ARCHIVE_BYTES:
@@ -188,26 +191,30 @@ def run(arguments: argparse.Namespace) -> int:
         console = Console(file=out, soft_wrap=True)
         errors = Console(stderr=True)
         streaming = arguments.format == "text"
-        progress = _progress(errors) if errors.is_terminal else nullcontext()
-        stack.enter_context(progress)
-        task = progress.add_task("validate") if isinstance(progress, Progress) else None
-        reports: list[DocumentReport] = []
-        broken: str | None = None
-        documents = iter_inputs(arguments.paths, limits, arguments.schema)
-        try:
-            for report in validate_all(
-                documents,
+        validation = stack.enter_context(
+            Validation(
                 schema_set,
-                xsd=xsd,
                 limits=limits,
                 show_values=arguments.show_values,
                 jobs=arguments.jobs or default_jobs(arguments.paths),
+            )
+        )
+        # After the workers are forked: the progress display runs a thread.
+        progress = _progress(errors) if errors.is_terminal else None
+        if progress is not None:
+            stack.enter_context(progress)
+            task = progress.add_task("validate")
+        reports: list[DocumentReport] = []
+        broken: str | None = None
+        try:
+            for report in validation.reports(
+                iter_sources(arguments.paths, limits, arguments.schema)
             ):
                 reports.append(report)
                 if streaming:
                     render_report(console, report, quiet=arguments.quiet)
-                if task is not None:
-                    progress.advance(task)  # type: ignore[union-attr]
+                if progress is not None:
+                    progress.advance(task)
         except InputError as error:
             broken = str(error)
         shown_xsd = _shown_path(catalog.source)

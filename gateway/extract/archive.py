@@ -43,13 +43,24 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
-from gateway.extract.document import Document
+from gateway.extract.document import Document, SchemaChoice
+from gateway.extract.extractor import StreamingExtractor
 from gateway.extract.member_name import unsafe_link, unsafe_name
 from gateway.limits import Limits
 from gateway.parse import too_large
 from gateway.violation import Violation, ViolationError
 
 XML_SUFFIX = ".xml"
+ARCHIVE_TYPES = frozenset(
+    {
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-tar",
+        "application/x-gtar",
+        "application/x-compressed-tar",
+        "application/tar+gzip",
+    }
+)
 #: Far above any real long name or PAX record (a few hundred bytes), and above the global PAX
 #: records of a whole archive.
 MAX_EXTENDED_HEADER = 1024 * 1024
@@ -231,7 +242,7 @@ def _read_past(archive: tarfile.TarFile) -> None:
 
 
 def iter_archive(
-    stream: IO[bytes], name: str, limits: Limits, schema: str | None = None
+    stream: IO[bytes], name: str, limits: Limits, schema: SchemaChoice = None
 ) -> Iterator[Document]:
     """Yield a `Document` per `.xml` member of the gzip-compressed tar `stream`.
 
@@ -328,3 +339,7 @@ def _truncated(name: str, last: str | None) -> Violation:
         "archive.truncated",
         f"{name} is truncated or corrupt{after}; the members up to that point were read.",
     )
+
+
+#: An export is validated member by member while it streams on to the client.
+TGZ = StreamingExtractor(name="tgz", media_types=ARCHIVE_TYPES, documents=iter_archive)

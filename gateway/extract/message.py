@@ -4,83 +4,41 @@
     >>> [document.source for document in extraction.documents]
     ['ws:numUniqueParametres', 'ws:fichierDemande']
 
-The extractor is the route's (`extract = "soap"`), or else chosen by content type:
-`multipart/related` → MTOM, XML types → the whole body (unwrapped when it is a SOAP envelope),
-gzip/tar types → an archive (streamed by the proxy, see `gateway.proxy.archive_stream`).
-Anything else is not XML: it passes through, counted as unvalidated.
+The extractor is the route's (`extract = "soap"`), or else chosen by content type among the
+registered ones (`EXTRACTORS`): `multipart/related` → MTOM, XML types → the whole body
+(unwrapped when it is a SOAP envelope), gzip/tar types → an archive (streamed by the proxy,
+see `gateway.proxy.archive_stream`). Anything else is not XML: it passes through, counted as
+unvalidated. The configuration's `extract` values are the registered names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from gateway.config import DirectionRule
-from gateway.extract.document import Document
-from gateway.extract.mtom import MultipartError, content_type_parameters, parse_multipart
-from gateway.extract.soap import SoapContent, soap_documents, soap_version
+from gateway.extract.archive import TGZ
+from gateway.extract.extractor import BufferedExtractor, Extraction, Extractor, Message
+from gateway.extract.mtom import MTOM
+from gateway.extract.xml_body import SOAP, XML
+from gateway.http_metadata import content_type_parameters
 from gateway.limits import Limits
-from gateway.parse import DocumentRejected, charset_of, parse_xml, read_with_charset
+from gateway.routing.route import DirectionRule
 
-MULTIPART_RELATED = "multipart/related"
-SOAP12_TYPE = "application/soap+xml"
-XML_TYPES = frozenset({"text/xml", "application/xml", SOAP12_TYPE, "application/xop+xml"})
-ARCHIVE_TYPES = frozenset(
-    {
-        "application/gzip",
-        "application/x-gzip",
-        "application/x-tar",
-        "application/x-gtar",
-        "application/x-compressed-tar",
-        "application/tar+gzip",
-    }
-)
+#: Every extractor, by name: a new one is registered here.
+EXTRACTORS: dict[str, Extractor] = {
+    extractor.name: extractor for extractor in (XML, SOAP, MTOM, TGZ)
+}
 
 
-def extractor_for(content_type: str, rule: DirectionRule) -> str | None:
-    """ "xml", "soap", "mtom", "tgz", or None when the body is not XML."""
+def extractor_named(name: str) -> Extractor:
+    """The registered extractor `name` (the configuration only gives registered names)."""
+    return EXTRACTORS[name]
+
+
+def extractor_for(content_type: str, rule: DirectionRule) -> Extractor | None:
+    """The route's extractor, else the one whose media types the Content-Type names, or None
+    when the body is not XML."""
     if rule.extract:
-        return rule.extract
+        return EXTRACTORS[rule.extract]
     media_type, _ = content_type_parameters(content_type)
-    if media_type == MULTIPART_RELATED:
-        return "mtom"
-    if media_type in XML_TYPES or media_type.endswith("+xml"):
-        return "xml"
-    if media_type in ARCHIVE_TYPES:
-        return "tgz"
-    return None
-
-
-def announced_soap_version(content_type: str, soap_action_header: str | None) -> str | None:
-    """The SOAP version the HTTP headers announce, for answering a message that cannot be
-    parsed: SOAP 1.2's media type, or SOAP 1.1's SOAPAction header."""
-    media_type, parameters = content_type_parameters(content_type)
-    start_info = content_type_parameters(parameters.get("start-info", ""))[0]
-    if SOAP12_TYPE in (media_type, parameters.get("type"), start_info):
-        return "1.2"
-    if soap_action_header is not None or start_info == "text/xml":
-        return "1.1"
-    return None
-
-
-def content_type_action(content_type: str) -> str | None:
-    """The action a SOAP 1.2 Content-Type carries: its `action` parameter or, in MTOM, the one
-    inside `start-info` (`start-info="application/soap+xml; action=\\"urn:op\\""`, as in the
-    MTOM specification's example)."""
-    parameters = content_type_parameters(content_type)[1]
-    if "action" in parameters or "start-info" not in parameters:
-        return parameters.get("action")
-    return content_type_parameters(parameters["start-info"])[1].get("action")
-
-
-@dataclass(frozen=True, slots=True)
-class Extraction:
-    """The documents a message carries. `soap_version` is set for SOAP messages (a blocked
-    exchange is answered with a Fault of that version); `fault` when the message is a SOAP
-    Fault, which passes unvalidated."""
-
-    documents: tuple[Document, ...]
-    soap_version: str | None = None
-    fault: bool = False
+    return next((e for e in EXTRACTORS.values() if e.accepts(media_type)), None)
 
 
 def extract_documents(
@@ -93,41 +51,13 @@ def extract_documents(
     show_values: bool = False,
     faults_pass: bool = True,
 ) -> Extraction:
-    """The documents in `body` for the extractor `kind` ("xml", "soap" or "mtom"; by default
-    the one `extractor_for` chooses). A body that is not XML says why without quoting its text,
-    unless `show_values`. A SOAP Fault passes unvalidated, unless not `faults_pass`."""
-    kind = kind or extractor_for(content_type, rule)
-    announced = announced_soap_version(content_type, soap_action_header)
-    attachments = None
-    data = body
-    root_part_type = ""
-    if kind == "mtom":
-        try:
-            multipart = parse_multipart(body, content_type)
-        except MultipartError as error:
-            return Extraction(
-                (
-                    Document(
-                        "multipart", schema=rule.wrapper or rule.schema, problem=error.violation
-                    ),
-                ),
-                announced,
-            )
-        data, attachments = multipart.root.content, multipart.attachments
-        root_part_type = multipart.root.headers.get("content-type", "")
-    try:
-        # As CXF: the MTOM root part's charset, else the message's.
-        charset, root_charset = charset_of(content_type), charset_of(root_part_type)
-        data = read_with_charset(data, charset if root_charset is None else root_charset)
-        root = parse_xml(data, limits, show_values)
-    except DocumentRejected as rejected:
-        return Extraction(
-            (Document("body", schema=rule.wrapper or rule.schema, problem=rejected.violation),),
-            announced,
-        )
-    if kind in ("soap", "mtom") or soap_version(root) is not None:
-        content = soap_documents(root, data, rule, limits, attachments, faults_pass)
-        if isinstance(content, SoapContent):
-            return Extraction(content.documents, content.version, content.fault)
-        return Extraction((content,), announced or soap_version(root))
-    return Extraction((Document("body", data, rule.schema, element=root),))
+    """The documents in `body` for the buffered extractor named `kind` (by default the one
+    `extractor_for` chooses, else `xml`). A body that is not XML says why without quoting its
+    text, unless `show_values`. A SOAP Fault passes unvalidated, unless not `faults_pass`."""
+    extractor = extractor_named(kind) if kind else extractor_for(content_type, rule) or XML
+    if not isinstance(extractor, BufferedExtractor):
+        raise ValueError(f"the {extractor.name} extractor reads a stream, not a buffered body")
+    message = Message(
+        body, content_type, rule, limits, soap_action_header, show_values, faults_pass
+    )
+    return extractor.extract(message)

@@ -11,30 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from types import MappingProxyType
-from urllib.parse import unquote_plus
 
+from gateway.extract.content_id import CXF_DEFAULT_CONTENT_ID, content_id
+from gateway.extract.document import Document
+from gateway.extract.extractor import BufferedExtractor, Extraction, Message
+from gateway.extract.xml_body import read_xml_body
+from gateway.http_metadata import announced_soap_version, content_type_parameters
 from gateway.violation import Violation, ViolationError
-
-_PARAMETER = re.compile(r';\s*([\w.\-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
-
-
-@lru_cache(maxsize=256)
-def content_type_parameters(value: str) -> tuple[str, Mapping[str, str]]:
-    """`multipart/related; boundary="b"; start="<r>"` → (`multipart/related`, parameters).
-    Cached: a client sends the same few content types again and again."""
-    media_type = value.split(";", 1)[0].strip().lower()
-    parameters = {}
-    for name, raw in _PARAMETER.findall(value):
-        if raw.startswith('"'):
-            raw = raw[1:-1]
-            if "\\" in raw:
-                raw = re.sub(r"\\(.)", r"\1", raw)
-        parameters[name.lower()] = raw
-    return media_type, MappingProxyType(parameters)
 
 
 class MultipartError(ViolationError):
@@ -53,46 +37,8 @@ def _truncated(reason: str) -> MultipartError:
     )
 
 
-#: The identifier CXF gives a part that has no Content-ID header (`AttachmentUtil`).
-CXF_DEFAULT_CONTENT_ID = "root.message@cxf.apache.org"
-_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 #: A header name quoted in a message: a short token (anything else could be the document).
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,39}")
-
-
-def _url_decode(value: str) -> str:
-    """Java's `URLDecoder.decode(value, "UTF-8")`: '+' is a space; a '%' not followed by two
-    hex digits makes it throw (a ValueError here), where `unquote_plus` would keep it."""
-    if "%" not in value and "+" not in value:
-        return value  # most identifiers: nothing to decode
-    if _ESCAPE.search(value):
-        raise ValueError("an incomplete or invalid %-escape")
-    return unquote_plus(value, errors="replace")
-
-
-def content_id(value: str) -> str:
-    """A Content-ID header reduced to the identifier the SNE's receiver files the part under,
-    exactly as Apache CXF's `AttachmentUtil.cleanContentId` does: a leading '<' takes the first
-    and the last character away (whatever the last is), then a `cid:` prefix (case-sensitive)
-    goes, then the rest is URL-decoded. Raises ValueError where Java's URLDecoder throws."""
-    if value.startswith("<"):
-        value = value[1:-1]
-    if value.startswith("cid:"):
-        value = value[4:]
-    return _url_decode(value)
-
-
-def href_content_id(href: str) -> str | None:
-    """The Content-ID an `xop:Include href` names, as CXF resolves it
-    (`AttachmentUtil.getAttachmentDataSource`): after `cid:` the rest is URL-decoded; any other
-    href is looked up as it stands (a URL with `://` is fetched, never a part: None). None too
-    where the receiver cannot decode it; either way no part is found."""
-    if href.startswith("cid:"):
-        try:
-            return _url_decode(href[4:])
-        except ValueError:
-            return None
-    return None if "://" in href else href
 
 
 @dataclass(slots=True)
@@ -233,3 +179,27 @@ def parse_multipart(body: bytes, content_type: str) -> Multipart:
         identifier: part.content for identifier, part in by_id.items() if part is not root
     }
     return Multipart(root, attachments)
+
+
+def _extract(message: Message) -> Extraction:
+    try:
+        multipart = parse_multipart(message.body, message.content_type)
+    except MultipartError as error:
+        rule = message.rule
+        return Extraction(
+            (Document("multipart", schema=rule.wrapper or rule.schema, problem=error.violation),),
+            announced_soap_version(message.content_type, message.soap_action_header),
+        )
+    root = multipart.root
+    return read_xml_body(
+        message,
+        root.content,
+        envelope=True,
+        attachments=multipart.attachments,
+        root_part_type=root.headers.get("content-type", ""),
+    )
+
+
+MTOM = BufferedExtractor(
+    name="mtom", media_types=frozenset({"multipart/related"}), extract=_extract
+)

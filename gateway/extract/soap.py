@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from gateway.config import DirectionRule
 from gateway.explain import element_path
+from gateway.extract.content_id import href_content_id
 from gateway.extract.document import Document, SchemaChoice
-from gateway.extract.mtom import href_content_id
 from gateway.limits import Limits
 from gateway.names import SOAP11, SOAP12, XOP, display_name
 from gateway.parse import too_large
+from gateway.routing.route import DirectionRule
 from gateway.violation import Violation
 
 SOAP_VERSIONS = {SOAP11: "1.1", SOAP12: "1.2"}

@@ -1,7 +1,9 @@
 """What the gateway answers by itself, and the headers every proxied exchange gets.
 
-A blocked exchange is answered in the shape the SI already handles from the SNE: a SOAP Fault
-of the request's SOAP version on a SOAP route, an `interfaceNuu` anomaly document otherwise.
+A blocked exchange, one that cannot go through, and a refused request are answered in the shape
+the SI already handles from the SNE: a SOAP Fault of the request's SOAP version on a SOAP route
+(a refusal, made before the body is read, always as an anomaly document), an `interfaceNuu`
+anomaly document otherwise.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.config import Direction
 from gateway.decide import overall_conformance
-from gateway.proxy.check import Verdict, gateway_reports
 from gateway.proxy.headers import RawHeaders
-from gateway.report.anomaly import anomaly_document
-from gateway.report.soap_fault import Culprit, fault_content_type, fault_status, soap_fault
+from gateway.proxy.verdict import Verdict, gateway_reports
+from gateway.report.anomaly import anomaly_document, report_anomalies
+from gateway.report.soap_fault import Culprit, anomaly_fault, fault_content_type, fault_status
+from gateway.routing.route import Direction
 
 XML_CONTENT_TYPE = b"application/xml; charset=utf-8"
 
@@ -34,12 +36,12 @@ def blocked(direction: Direction, verdict: Verdict, version: str) -> Answer:
         reason = f"Message non conforme bloqué par sne-gateway ({direction}, {count} anomalie(s))."
         return Answer(
             fault_status(verdict.soap_version, culprit),
-            soap_fault(verdict.soap_version, culprit, reason, verdict.reports),
+            anomaly_fault(verdict.soap_version, culprit, reason, report_anomalies(verdict.reports)),
             fault_content_type(verdict.soap_version).encode(),
         )
     return Answer(
         422 if direction == "request" else 502,
-        anomaly_document(verdict.reports, version),
+        anomaly_document(report_anomalies(verdict.reports), version),
         XML_CONTENT_TYPE,
     )
 
@@ -71,14 +73,26 @@ def failed(status: int, code: str, reason: str, soap_version: str | None, versio
     if soap_version:
         return Answer(
             status,
-            soap_fault(soap_version, culprit, fault_reason, reports),
+            anomaly_fault(soap_version, culprit, fault_reason, report_anomalies(reports)),
             fault_content_type(soap_version).encode(),
         )
-    return Answer(status, anomaly_document(reports, version), XML_CONTENT_TYPE)
+    return Answer(status, anomaly_document(report_anomalies(reports), version), XML_CONTENT_TYPE)
 
 
-def conformance_headers(request_id: str, verdicts: Mapping[Direction, Verdict]) -> RawHeaders:
-    """`X-Request-ID`, `X-Conformance` (overall and per direction) and `X-Conformance-Schema`."""
+def refused(status: int, reason: str, version: str) -> Answer:
+    """The answer to a request the gateway refuses (`gateway.refused`)."""
+    reports = gateway_reports("request", "gateway.refused", reason)
+    return Answer(status, anomaly_document(report_anomalies(reports), version), XML_CONTENT_TYPE)
+
+
+def conformance_headers(
+    request_id: str, verdicts: Mapping[Direction, Verdict], streaming: bool = False
+) -> RawHeaders:
+    """`X-Request-ID`, `X-Conformance` (overall and per direction) and `X-Conformance-Schema`;
+    an export's (`streaming`), sent before its members are validated, say
+    `X-Conformance: streaming`."""
+    if streaming:
+        return [(b"x-request-id", request_id.encode("latin-1")), (b"x-conformance", b"streaming")]
     overall = overall_conformance(verdict.decision for verdict in verdicts.values())
     headers = [
         (b"x-request-id", request_id.encode("latin-1")),

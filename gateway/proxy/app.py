@@ -4,7 +4,9 @@
 `/_gateway/schemas`, `/_gateway/metrics` and the campaign dashboard `/_gateway/ui` are Litestar
 handlers, reached at their exact spelling only (`gateway.proxy.reserved`); every other request
 goes to the proxy, a raw ASGI application, so that bodies and headers pass byte for byte. Each
-worker starts the violations store's writer thread.
+worker starts the violations store's writer thread, and the observers that follow exchanges
+from their start (`gateway.exchange_tap`): the next XSD set's process (`shadow_xsd`) and the
+GDM advisor's thread.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
 import resource
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -27,15 +28,20 @@ from gateway.advice.advisor import GdmAdvisor
 from gateway.advice.history import CallHistory, MemoryHistory, StoreHistory
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
-from gateway.proxy.answer import XML_CONTENT_TYPE
-from gateway.proxy.check import gateway_reports
+from gateway.exchange_tap import TapFactory
 from gateway.proxy.dashboard import dashboard_handlers
-from gateway.proxy.exchange import Exchange, Gateway
+from gateway.proxy.exchange import Exchange
+from gateway.proxy.exchange_record import refused_record
+from gateway.proxy.refusal import Refusal, refusal_answer, refuse
+from gateway.proxy.request import RequestHead
 from gateway.proxy.reserved import Endpoints
-from gateway.proxy.upstream import upstream_transport
+from gateway.proxy.response_writer import ResponseWriter
+from gateway.proxy.upstream import UpstreamClient
+from gateway.proxy.upstream_transport import upstream_transport
+from gateway.proxy.worker import Worker
+from gateway.record import ExchangeObserver
 from gateway.reload import SchemaHolder
-from gateway.report.anomaly import anomaly_document
-from gateway.report.log import configure_logging
+from gateway.report.log import ExchangeLog, configure_logging
 from gateway.report.metrics import CONTENT_TYPE, Metrics
 from gateway.rules import CountryReferential
 from gateway.rules.referential import SHIPPED_COG
@@ -114,46 +120,58 @@ def _store_writer(
 
 
 def create_app(
-    settings: Settings, holder: SchemaHolder | None = None, shadow: SchemaHolder | None = None
+    settings: Settings,
+    holder: SchemaHolder | None = None,
+    observers: Sequence[ExchangeObserver] = (),
+    shadow: SchemaHolder | None = None,
 ) -> Endpoints:
-    """The application for `settings`; compiles the XSD set unless `holder` is given. The next
-    XSD set (`shadow_xsd`) is judged by a process of its own; the worker keeps it compiled
-    (`shadow`, else compiled here) only for the answers that say its verdict
-    (`conformance_next`)."""
+    """The application for `settings`; compiles the XSD set unless `holder` is given. Each
+    finished exchange's record goes to the log, the metrics, the store (unless it is off),
+    then `observers`. The next XSD set (`shadow_xsd`) is judged by a process of its own; the
+    worker keeps it compiled (`shadow`, else compiled here) only for the answers that say its
+    verdict (`conformance_next`)."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
     judges_inline = settings.shadow_xsd is not None and settings.conformance_next != "off"
     inline_next = (shadow or next_schemas(settings)) if judges_inline else None
     store = parse_store(settings.store)
-    state: dict[str, Gateway] = {}
+    metrics = Metrics(
+        lambda: (schemas.current.schema_set.version, schemas.failure is not None), logger
+    )
+    #: The worker's shared state, made in its event loop when it starts (`lifespan`).
+    state: dict[str, Worker] = {}
     writers: dict[str, StoreWriter] = {}
     shadows: dict[str, ShadowService] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        transport = upstream_transport(settings)
-        state["gateway"] = gateway = Gateway(settings, schemas, transport, logger)
-        gateway.store = writer = _store_writer(store, settings, gateway.metrics, logger)
+        upstream = UpstreamClient(settings, upstream_transport(settings))
+        writer = _store_writer(store, settings, metrics, logger)
         if writer is not None:
             writers["store"] = writer
+        # The observers of every finished exchange: a new one is added here.
+        told: list[ExchangeObserver] = [ExchangeLog(logger), metrics]
+        if writer is not None:
+            told.append(writer)
+        told.extend(observers)
+        # The observers that follow each exchange from its start: a new one is added here.
+        taps: list[TapFactory] = []
         if settings.shadow_xsd is not None:
-            shadows["next"] = shadowing = ShadowService(
-                settings,
-                inline_next,
-                gateway.metrics.registry,
-                logger,
-                writer.put if writer is not None else None,
+            keep = writer.put if writer is not None else None
+            shadows["next"] = next_set = ShadowService(
+                settings, inline_next, metrics.registry, logger, keep
             )
-            gateway.taps += (shadowing.taps,)
-            shadowing.start()
+            taps.append(next_set.taps)
+            next_set.start()
         advisor = None
         if settings.gdm_advice:
             history: CallHistory = StoreHistory(store) if store else MemoryHistory()
-            advisor = GdmAdvisor(settings.gdm_path, history, logger, gateway.metrics.registry)
-            gateway.taps += (advisor,)
+            advisor = GdmAdvisor(settings.gdm_path, history, logger, metrics.registry)
+            taps.append(advisor)
             advisor.start()
-        flushing = asyncio.create_task(gateway.metrics.flush_regularly())
+        state["worker"] = Worker(settings, schemas, upstream, logger, told, taps)
+        flushing = asyncio.create_task(metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
             asyncio.create_task(schemas.watch(settings.reload_debounce_ms, stop))
@@ -185,8 +203,8 @@ def create_app(
                 "allocator is in use. Point allocator at a shared library, or set it to system.",
             )
         # Everything alive now (imports, the app, the compiled catalog) lives as long as the
-        # worker: out of the collector's way, full collections stop pausing exchanges (p99 at
-        # 16 clients fell from about 30 ms to 13 ms, see docs/benchmarks.md).
+        # worker: out of the collector's way, full collections stop pausing exchanges (their
+        # tail latency, docs/benchmarks.md).
         gc.freeze()
         try:
             yield
@@ -207,7 +225,7 @@ def create_app(
             if writer is not None:
                 # What it holds is written before the worker ends (10 s at most).
                 await asyncio.to_thread(writer.stop)
-            await transport.aclose()
+            await upstream.aclose()
 
     @get("/_gateway/health", sync_to_thread=False)
     def health() -> dict[str, Any]:
@@ -227,7 +245,7 @@ def create_app(
 
     @get("/_gateway/ready", sync_to_thread=False)
     def ready() -> Response[dict[str, Any]]:
-        is_ready = "gateway" in state and settings.upstream is not None
+        is_ready = "worker" in state and settings.upstream is not None
         return Response({"ready": is_ready}, status_code=200 if is_ready else 503)
 
     @get("/_gateway/schemas", sync_to_thread=False)
@@ -246,40 +264,48 @@ def create_app(
         }
 
     @get("/_gateway/metrics", sync_to_thread=False)
-    def metrics() -> Response[bytes]:
+    def metrics_endpoint() -> Response[bytes]:
         """Prometheus's text format: every worker's counts, this worker's XSD set."""
-        return Response(state["gateway"].metrics.exposition(), media_type=CONTENT_TYPE)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     async def proxy(scope: HTTPScope, receive: Receive, send: Send) -> None:
-        await Exchange(state["gateway"], scope, receive, send).run()
+        await Exchange(state["worker"], scope, receive, send).run()
+
+    async def refuse_endpoint(scope: HTTPScope, send: Send, refusal: Refusal) -> None:
+        head = RequestHead.from_scope(scope)
+        await refuse(state["worker"], head, refusal, ResponseWriter(send))
 
     def refused_by_router(
         request: Request[Any, Any, Any], error: ClientException
     ) -> Response[bytes]:
         """What Litestar refuses of a request to the gateway's own endpoints (a method they
-        do not take), in the SNE's shape, as the gateway's other refusals."""
-        reason = f"The request is refused: {error.detail}."
-        request_id = os.urandom(16).hex()
-        logger.warning(
-            "exchange.refused", request_id=request_id, method=request.method, reason=reason
+        do not take), through the gateway's one refusal path."""
+        head = RequestHead.from_scope(request.scope)
+        refusal = Refusal(
+            error.status_code,
+            f"The request is refused: {error.detail}.",
+            [
+                (name.lower().encode(), value.encode())
+                for name, value in (error.headers or {}).items()
+            ],
         )
-        if "gateway" in state:
-            state["gateway"].metrics.refused()
-        version = schemas.current.schema_set.version
+        worker = state["worker"]
+        answer, headers = refusal_answer(refusal, head, schemas.current.schema_set.version)
+        worker.exchange_ended(refused_record(head, settings, refusal.status, refusal.reason))
         return Response(
-            anomaly_document(gateway_reports("request", "gateway.refused", reason), version),
-            status_code=error.status_code,
-            media_type=XML_CONTENT_TYPE.decode(),
-            headers={**(error.headers or {}), "x-request-id": request_id},
+            answer.body,
+            status_code=answer.status,
+            media_type=answer.content_type.decode(),
+            headers={name.decode(): value.decode("latin-1") for name, value in headers},
         )
 
     ui = dashboard_handlers(store, lambda: _schemas_state(schemas), lambda: writers.get("store"))
     endpoints = Litestar(
-        route_handlers=[health, ready, schemas_endpoint, metrics, *ui],
+        route_handlers=[health, ready, schemas_endpoint, metrics_endpoint, *ui],
         exception_handlers={ClientException: refused_by_router},
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None,
         debug=False,
     )
-    return Endpoints(endpoints, proxy, settings.admin_token)
+    return Endpoints(endpoints, proxy, refuse_endpoint, settings.admin_token)

@@ -1,6 +1,6 @@
 """A TGZ export validated member by member while its bytes flow on to the client.
 
-The proxy hands each chunk to `ArchiveCheck.feed` and forwards it; a worker thread reads the
+The proxy hands each chunk to `ArchiveCheck.feed` and forwards it (`pass_archive_on`); a worker thread reads the
 same bytes through `gateway.extract.archive` and hands the members, in batches, to threads
 that validate them. Small bounded queues sit between them, so memory stays flat whatever the
 size of the archive, and a slow validation slows the stream rather than piling bytes up.
@@ -14,16 +14,18 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Container, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
 
 from gateway.catalog import SchemaSet
-from gateway.extract.archive import ArchiveError, iter_archive
+from gateway.extract.archive import ArchiveError
 from gateway.extract.document import Document, SchemaChoice
+from gateway.extract.extractor import StreamingExtractor
 from gateway.limits import MAX_FAILED_DOCUMENTS, Limits
+from gateway.proxy.response_writer import ResponseWriter
 from gateway.validate import validate_document
 from gateway.violation import DocumentReport, Violation
 
@@ -102,6 +104,7 @@ class ArchiveCheck:
 
     def __init__(
         self,
+        extractor: StreamingExtractor,
         name: str,
         schema_set: SchemaSet,
         schema: SchemaChoice,
@@ -110,6 +113,7 @@ class ArchiveCheck:
         logged: Container[str] = frozenset(),
         also: Sequence[Callable[[Document, DocumentReport], None]] = (),
     ) -> None:
+        self.extractor = extractor
         self.name = name
         self.logged = logged
         #: Told of each member and its report, on the validating threads (the exchange's taps).
@@ -197,7 +201,7 @@ class ArchiveCheck:
         for validator in validators:
             validator.start()
         try:
-            for document in iter_archive(reader, self.name, limits, schema):  # type: ignore[arg-type]
+            for document in self.extractor.documents(reader, self.name, limits, schema):  # type: ignore[arg-type]
                 self.documents += 1
                 batch.append(document)
                 batch_bytes += len(document.data)
@@ -246,3 +250,26 @@ class ArchiveCheck:
 async def _waiting(wait: Callable[..., None], *arguments: Any) -> None:
     """`wait(*arguments)` in one of the exports' own threads."""
     await asyncio.get_running_loop().run_in_executor(_WAITERS, wait, *arguments)
+
+
+async def pass_archive_on(
+    check: ArchiveCheck, chunks: AsyncIterator[bytes], writer: ResponseWriter, blocking: bool
+) -> bytes:
+    """Pass `chunks` on to the client while `check` reads them, the last one held back (it is
+    returned, for the caller to send once the verdict allows it); when `blocking`, stop at the
+    first invalid member. `check` is finished however it ends: an error of the upstream's or
+    the client's going away is raised once its thread is done."""
+    held = b""
+    try:
+        async for chunk in chunks:
+            await check.feed(chunk)
+            if blocking and check.invalid.is_set():
+                break
+            if held:
+                await writer.chunk(held)
+            held = chunk
+    finally:
+        # Cut short (the client went away, or the upstream broke off): the archive gets no
+        # verdict, its threads are only let finish.
+        await check.finish()
+    return held

@@ -1,9 +1,11 @@
-"""Reading an ASGI request body: buffered up to a limit for validation, streamed beyond it
+"""Bodies, in both directions: buffered for validation up to a limit, and streamed on beyond it
 (or beyond what the worker's `BufferBudget` has room for).
 
-A client may stay silent at most `seconds` between two parts of its body (`client_timeout`):
-the ASGI server waits for ever, which would let a stalled or hostile client hold a request, its
-buffer and its upstream connection open.
+`buffer_body` reads any stream of chunks, the client's request body (`RequestBody`) or the
+upstream's answer; the rest of the stream stays unread, for the caller to pass on. A client
+may stay silent at most `seconds` between two parts of its body (`client_timeout`): the ASGI
+server waits for ever, which would let a stalled or hostile client hold a request, its buffer
+and its upstream connection open.
 """
 
 from __future__ import annotations
@@ -26,18 +28,6 @@ class ClientTimeout(ClientDisconnected):
     """The client sent nothing for `client_timeout` seconds before the end of its body."""
 
 
-async def _receive_within(receive: Receive, seconds: float) -> HTTPRequestEvent:
-    try:
-        async with asyncio.timeout(seconds):
-            message = await receive()
-    except TimeoutError:
-        raise ClientTimeout(seconds) from None
-    if message["type"] == "http.disconnect":
-        raise ClientDisconnected
-    # An HTTP scope's messages are requests and disconnects.
-    return cast(HTTPRequestEvent, message)
-
-
 @dataclass(slots=True)
 class BufferedBody:
     """The first bytes of a body: all of it when `ended`, else the first chunks past `limit`,
@@ -56,39 +46,73 @@ class BufferedBody:
         return self.ended and len(self.data) <= self.limit and not self.over_budget
 
 
-async def read_body(
-    receive: Receive, limit: int, seconds: float, buffers: BufferClaim | None = None
+async def buffer_body(
+    chunks: AsyncIterator[bytes], limit: int, claim: BufferClaim | None = None
 ) -> BufferedBody:
-    """Buffer the request body; stop as soon as it exceeds `limit`, or the worker's budget
-    when `buffers` counts it (the rest stays unread)."""
-    chunks = []
+    """Read `chunks` into a buffer; stop as soon as it holds more than `limit` bytes, or more
+    than the worker's budget has room for when `claim` counts it (the rest stays unread)."""
+    buffered: list[bytes] = []
     size = 0
-    while True:
-        message = await _receive_within(receive, seconds)
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
+    async for chunk in chunks:
+        buffered.append(chunk)
         size += len(chunk)
-        ended = not message.get("more_body", False)
         # A body over its own limit says so, rather than that the budget was short.
-        if buffers is not None and not buffers.take(len(chunk)) and size <= limit:
-            return BufferedBody(b"".join(chunks), ended, limit, over_budget=True)
-        if ended:
-            return BufferedBody(b"".join(chunks), ended=True, limit=limit)
+        if claim is not None and not claim.take(len(chunk)) and size <= limit:
+            return BufferedBody(b"".join(buffered), False, limit, over_budget=True)
         if size > limit:
-            return BufferedBody(b"".join(chunks), ended=False, limit=limit)
+            return BufferedBody(b"".join(buffered), False, limit)
+    return BufferedBody(b"".join(buffered), True, limit)
 
 
-async def stream_body(
-    receive: Receive, first: bytes, seconds: float, on_end: Callable[[], None]
-) -> AsyncIterator[bytes]:
-    """The request body as a stream, after the `first` bytes already read; `on_end` is called
-    once the last chunk is received."""
-    if first:
-        yield first
-    while True:
-        message = await _receive_within(receive, seconds)
-        if chunk := message.get("body", b""):
+async def _receive_within(receive: Receive, seconds: float) -> HTTPRequestEvent:
+    try:
+        async with asyncio.timeout(seconds):
+            message = await receive()
+    except TimeoutError:
+        raise ClientTimeout(seconds) from None
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnected
+    # An HTTP scope's messages are requests and disconnects.
+    return cast(HTTPRequestEvent, message)
+
+
+class RequestBody:
+    """The client's body as it arrives, its parts at most `seconds` apart; `ended` once its
+    last part has come (the rest of a body buffered past its limit may still be read)."""
+
+    def __init__(self, receive: Receive, seconds: float) -> None:
+        self.receive = receive
+        self.seconds = seconds
+        self.ended = False
+        self.chunks = self._chunks()
+        self.watcher: asyncio.Task[None] | None = None
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        while not self.ended:
+            message = await _receive_within(self.receive, self.seconds)
+            self.ended = not message.get("more_body", False)
+            if chunk := message.get("body", b""):
+                yield chunk
+
+    async def rest(self, first: bytes, on_end: Callable[[], None]) -> AsyncIterator[bytes]:
+        """The body as a stream, after the `first` bytes already read; `on_end` is called
+        once the last part is received."""
+        if first:
+            yield first
+        async for chunk in self.chunks:
             yield chunk
-        if not message.get("more_body", False):
-            on_end()
-            return
+        on_end()
+
+    def watch_disconnect(self, gone: Callable[[], None]) -> None:
+        """Once the body is read, the only message left to receive is a disconnect: call
+        `gone` if it comes, until `stop_watching`."""
+
+        async def watch() -> None:
+            if (await self.receive())["type"] == "http.disconnect":
+                gone()
+
+        self.watcher = asyncio.create_task(watch())
+
+    def stop_watching(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()

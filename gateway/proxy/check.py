@@ -1,6 +1,8 @@
 """One direction of an exchange through the engine's stages: undo the body's Content-Encoding,
-extract its documents, validate them (select included), decide. What comes out is a `Verdict`,
-plain data the exchange answers, heads and logs with.
+extract its documents, validate them (select included), decide. What comes out is a `Verdict`
+(`gateway.proxy.verdict`); the exchange's taps (`gateway.proxy.taps`) are told of each body and
+export member checked. Also which extractor reads a body, if any: the route's, else the
+one its content type names (`gateway.extract.message`), with the proxy's own rules on top.
 
 A body over `max_body_bytes`, one the worker had no room to buffer (`max_buffered_bytes`), or
 one in an encoding the gateway cannot decode, is not validated: it gets a report saying so,
@@ -12,55 +14,40 @@ from __future__ import annotations
 
 import asyncio
 import time
-import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.catalog import SchemaSet
-from gateway.config import Direction, DirectionRule, Policy, Route, Settings
-from gateway.decide import Decision, decide
-from gateway.exchange_tap import CheckedBody, ExchangeTap
-from gateway.extract.message import (
+from gateway.config import Settings
+from gateway.decide import decide
+from gateway.exchange_tap import CheckedBody
+from gateway.extract.extractor import (
+    BufferedExtractor,
     Extraction,
-    announced_soap_version,
-    extract_documents,
-    extractor_for,
+    Extractor,
+    Message,
+    StreamingExtractor,
 )
+from gateway.extract.message import extractor_for
+from gateway.extract.xml_body import XML
+from gateway.http_metadata import announced_soap_version, decoded_body
 from gateway.limits import MAX_FAILED_DOCUMENTS
+from gateway.proxy.archive_stream import ArchiveCheck
 from gateway.proxy.body import BufferedBody
 from gateway.proxy.buffer_budget import BufferClaim
+from gateway.proxy.request import RequestHead
+from gateway.proxy.taps import NO_TAPS, ExchangeTaps
+from gateway.proxy.verdict import Verdict, gateway_reports
+from gateway.proxy.worker import Worker
+from gateway.routing.route import NO_RULE, Direction, DirectionRule, Policy, Route
 from gateway.validate import validate_document
-from gateway.violation import DocumentReport, Violation
+from gateway.violation import DocumentReport
 
-#: Extractors that need the whole body (archives stream instead).
-BUFFERED_EXTRACTORS = frozenset({"xml", "soap", "mtom"})
+#: Responses without a body to validate.
+NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
 #: Bodies above this size are validated in a worker thread rather than on the event loop, one
 #: at a time.
 THREAD_THRESHOLD = 256 * 1024
-#: Members of a gzip body decoded (each one copies the rest of the body: a body of 20-byte
-#: empty members would take minutes); a client sends one.
-MAX_GZIP_MEMBERS = 4
-
-
-@dataclass
-class Verdict:
-    """The outcome of one direction, for headers and logs."""
-
-    decision: Decision
-    reports: list[DocumentReport]
-    seconds: float = 0.0
-    soap_version: str | None = None
-    #: For archives, which keep only their failures: how many members, and failures not kept.
-    documents: int | None = None
-    omitted: int = 0
-    #: An export's, given once it has streamed: its check lasted as long as its download.
-    archive: bool = False
-
-
-def gateway_reports(source: str, code: str, message: str) -> list[DocumentReport]:
-    """The report of what the gateway itself found, rather than a schema."""
-    return [DocumentReport(source, None, (Violation(code, message),))]
 
 
 def _too_large(direction: Direction, limit: int) -> list[DocumentReport]:
@@ -81,62 +68,6 @@ def _over_budget(direction: Direction, budget: int) -> list[DocumentReport]:
     )
 
 
-def _decoded(body: bytes, encoding: str | None, limit: int, raw_deflate: bool) -> bytes | None:
-    """The body without its Content-Encoding (gzip, deflate), bounded; None if undecodable.
-    Every gzip member is decoded (a receiver reads them all), up to `MAX_GZIP_MEMBERS`, and a
-    stream cut short or followed by anything but gzip's zero padding is undecodable: what is
-    validated is what the receiver reads. `deflate` is zlib's format (RFC 9110, 8.4.1.2); with
-    `raw_deflate`, a body that does not begin with a zlib header is read as deflate's raw
-    stream, which browsers, curl and httpx read too. The header alone decides, as in browsers:
-    trying the raw stream after a failed zlib one could validate another document than the one
-    a receiver reads (a zlib stream, then bytes that make the whole a raw stream)."""
-    if not encoding or encoding == "identity" or not body:
-        return body
-    encoding = encoding.lower()
-    if encoding == "gzip":
-        return _inflated(body, 16 + zlib.MAX_WBITS, MAX_GZIP_MEMBERS, limit)
-    if encoding != "deflate":
-        return None
-    if raw_deflate and not _zlib_header(body):
-        return _inflated(body, -zlib.MAX_WBITS, 1, limit)
-    return _inflated(body, zlib.MAX_WBITS, 1, limit)
-
-
-def _zlib_header(body: bytes) -> bool:
-    """Whether `body` begins as zlib's format does (RFC 1950, 2.2): deflate with a window of at
-    most 32 KiB, a check over both bytes, no preset dictionary."""
-    return (
-        len(body) >= 2
-        and body[0] & 0x0F == 8
-        and body[0] >> 4 <= 7
-        and (body[0] << 8 | body[1]) % 31 == 0
-        and not body[1] & 0x20
-    )
-
-
-def _inflated(body: bytes, wbits: int, members: int, limit: int) -> bytes | None:
-    parts: list[bytes] = []
-    size = 0
-    rest = body
-    try:
-        for _ in range(members):
-            decompressor = zlib.decompressobj(wbits)
-            parts.append(decompressor.decompress(rest, limit + 1 - size))
-            size += len(parts[-1])
-            if size > limit:
-                break  # too large: the caller says so
-            if not decompressor.eof:
-                return None
-            rest = decompressor.unused_data
-            if not rest or (rest[0] == 0 and rest.count(0) == len(rest)):
-                break
-        else:
-            return None
-    except zlib.error:
-        return None
-    return b"".join(parts)
-
-
 @dataclass(slots=True)
 class Checks:
     """What checking either direction of one exchange needs: the configuration, the route, the
@@ -153,18 +84,39 @@ class Checks:
     large_validations: asyncio.Semaphore
     #: The exchange's share of the worker's budget for buffers (a decoded copy counts too).
     buffers: BufferClaim
-    #: Told of each body checked (`gateway.exchange_tap`).
-    taps: Sequence[ExchangeTap] = ()
+    #: Told of each body and export member checked (`gateway.exchange_tap`).
+    taps: ExchangeTaps = NO_TAPS
+
+    @classmethod
+    def for_exchange(
+        cls,
+        worker: Worker,
+        head: RequestHead,
+        route: Route | None,
+        schema_set: SchemaSet,
+        buffers: BufferClaim,
+    ) -> Checks:
+        return cls(
+            worker.settings,
+            route,
+            schema_set,
+            head.soap_action_header,
+            worker.logger,
+            head.request_id,
+            worker.large_validations,
+            buffers,
+            ExchangeTaps.for_exchange(worker, head, route, schema_set),
+        )
 
     def rule(self, direction: Direction) -> DirectionRule:
-        return self.route.rule(direction) if self.route else DirectionRule()
+        return self.route.rule(direction) if self.route else NO_RULE
 
     def policy(self, direction: Direction) -> Policy:
         return self.settings.policy(direction, self.route)
 
     def extractor(
         self, direction: Direction, content_type: str, status: int | None = None
-    ) -> str | None:
+    ) -> Extractor | None:
         """The extractor for `direction`, or None when it is not validated. On a route that
         names its schemas, a request is read as XML whatever its Content-Type says (sent as
         text/plain, as an archive type, or untyped, it would otherwise reach the SNE
@@ -176,16 +128,63 @@ class Checks:
         kind = extractor_for(content_type, rule)
         if rule.extract or not rule.schema_names:
             return kind
-        if direction == "request" and kind not in BUFFERED_EXTRACTORS:
-            return "xml"
+        if direction == "request" and (kind is None or kind.streaming):
+            return XML
         if direction == "response" and kind is None and status is not None and 200 <= status < 300:
-            return "xml"
+            return XML
         return kind
+
+    def response_extractor(self, method: str, status: int, content_type: str) -> Extractor | None:
+        """The extractor of an answer, or None when it is not validated (an answer to HEAD, or
+        of a status without a body, has none). A streaming extractor the route forces reads a
+        successful answer of its own media type, or of none; any other answer is read by its
+        type (an error answer on an export route is an XML document, not an archive)."""
+        if method == "HEAD" or status in NO_BODY_STATUSES:
+            return None
+        kind = self.extractor("response", content_type, status)
+        if kind is not None and kind.streaming:
+            by_type = extractor_for(content_type, NO_RULE)
+            if not (200 <= status < 300 and by_type in (None, kind)):
+                return by_type
+        return kind
+
+    def archive_check(self, kind: StreamingExtractor, path: str) -> ArchiveCheck:
+        """The check of an archive answered on `path`, which streams."""
+        settings = self.settings
+        return ArchiveCheck(
+            kind,
+            f"{path.rsplit('/', 1)[-1] or 'export'}.tgz",
+            self.schema_set,
+            self.rule("response").schema,
+            settings.limits,
+            settings.capture_values,
+            settings.rule_actions,
+            [self.taps.member_checked] if self.taps else (),
+        )
+
+    def archive_verdict(self, check: ArchiveCheck, seconds: float) -> Verdict:
+        """The verdict on an archive read to its end."""
+        settings = self.settings
+        decision = decide(
+            check.reports,
+            self.policy("response"),
+            settings.env,
+            settings.fail_closed,
+            settings.rule_actions,
+        )
+        return Verdict(
+            decision,
+            check.reports,
+            seconds,
+            documents=check.documents,
+            omitted=check.failures_omitted,
+            archive=True,
+        )
 
     async def check(
         self,
         direction: Direction,
-        kind: str,
+        kind: BufferedExtractor,
         body: BufferedBody,
         content_type: str,
         encoding: str | None,
@@ -222,7 +221,7 @@ class Checks:
     async def _reports(
         self,
         direction: Direction,
-        kind: str,
+        kind: BufferedExtractor,
         body: BufferedBody,
         content_type: str,
         encoding: str | None,
@@ -235,7 +234,7 @@ class Checks:
                 )
             return self._unread(content_type), _too_large(direction, limit)
         # Java's inflater, the SNE's, reads zlib's format only; an SI's HTTP client may read both.
-        decoded = _decoded(body.data, encoding, limit, raw_deflate=direction == "response")
+        decoded = decoded_body(body.data, encoding, limit, raw_deflate=direction == "response")
         if decoded is None:
             return self._unread(content_type), gateway_reports(
                 "body",
@@ -291,20 +290,20 @@ class Checks:
         return Extraction((), announced_soap_version(content_type, self.soap_action_header))
 
     def _extract_and_validate(
-        self, body: bytes, content_type: str, direction: Direction, kind: str
+        self, body: bytes, content_type: str, direction: Direction, kind: BufferedExtractor
     ) -> tuple[Extraction, list[DocumentReport]]:
         rule = self.rule(direction)
-        extraction = extract_documents(
+        message = Message(
             body,
             content_type,
             rule,
             self.settings.limits,
-            kind,
             self.soap_action_header,
             self.settings.capture_values,
             # A client sends no Fault: on a route with a wrapper, one in a request is checked.
             faults_pass=direction == "response" or rule.wrapper is None,
         )
+        extraction = kind.extract(message)
         reports = [
             validate_document(
                 document,
@@ -315,16 +314,16 @@ class Checks:
             for document in extraction.documents
         ]
         if self.taps:
-            checked = CheckedBody(
-                direction,
-                kind,
-                body,
-                content_type,
-                rule,
-                self.soap_action_header,
-                extraction.documents,
-                reports,
+            self.taps.body_checked(
+                CheckedBody(
+                    direction,
+                    kind.name,
+                    body,
+                    content_type,
+                    rule,
+                    self.soap_action_header,
+                    extraction.documents,
+                    reports,
+                )
             )
-            for tap in self.taps:
-                tap.body_checked(checked)
         return extraction, reports

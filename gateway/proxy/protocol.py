@@ -15,9 +15,9 @@
   has more to send, is disconnected: uvicorn would keep the answer (up to `max_body_bytes`
   of it) and the upstream's stream waiting for ever.
 - The request line and headers (and a chunked body's trailers, which are dropped) may hold
-  `MAX_HEADER_BYTES`, past which the client is answered 431 and disconnected: uvicorn would keep all it is sent (200 MB of headers made 287 MB of
-  memory), and a header line that never ends would grow, copied over and over, until the
-  client timeout (235 MB in 60 s).
+  `MAX_HEADER_BYTES`, past which the client is answered 431 and disconnected: uvicorn would keep
+  all it is sent, and a header line that never ends would grow, copied over and over, until the
+  client timeout (what that cost is measured in docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ answers 404.
 
 With an `admin_token`, every endpoint but `health` and `ready` (which load balancers and
 orchestrators call) needs `Authorization: Bearer <token>`; `HEAD` on those two answers as
-`GET` does, without the body.
+`GET` does, without the body. A request without the token is refused as the gateway refuses
+any (`gateway.proxy.refusal`): in the SNE's shape, logged and counted.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from collections.abc import Awaitable, Callable
 from typing import cast
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from gateway.proxy.dashboard import DASHBOARD_PATHS
 from gateway.proxy.headers import header
+from gateway.proxy.refusal import Refusal
 
 RESERVED_PREFIX = "/_gateway"
 #: What load balancers and orchestrators call, without a token.
@@ -31,7 +33,11 @@ ENDPOINTS = PUBLIC_ENDPOINTS | {
     b"/_gateway/metrics",
     *(path.encode() for path in DASHBOARD_PATHS),
 }
-UNAUTHORIZED = b"This endpoint needs the gateway's admin token (Authorization: Bearer)."
+UNAUTHORIZED = Refusal(
+    401,
+    "This endpoint needs the gateway's admin token (Authorization: Bearer).",
+    [(b"www-authenticate", b"Bearer")],
+)
 
 
 def reserved(path: str) -> bool:
@@ -47,10 +53,12 @@ class Endpoints:
         self,
         admin: ASGIApp,
         proxy: Callable[[HTTPScope, Receive, Send], Awaitable[None]],
+        refuse: Callable[[HTTPScope, Send, Refusal], Awaitable[None]],
         admin_token: str | None,
     ) -> None:
         self.admin = admin
         self.proxy = proxy
+        self.refuse = refuse
         self.token = f"Bearer {admin_token}".encode() if admin_token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,24 +74,10 @@ class Endpoints:
                 # uvicorn sends no body for a HEAD request, whatever its answer holds.
                 scope = cast(HTTPScope, {**scope, "method": "GET"})
         elif self.token is not None and not self._authorized(scope):
-            await _unauthorized(send)
+            await self.refuse(scope, send, UNAUTHORIZED)
             return
         await self.admin(scope, receive, send)
 
     def _authorized(self, scope: HTTPScope) -> bool:
         given = header(scope["headers"], b"authorization")
         return given is not None and hmac.compare_digest(given.encode("latin-1"), self.token or b"")
-
-
-async def _unauthorized(send: Send) -> None:
-    start: HTTPResponseStartEvent = {
-        "type": "http.response.start",
-        "status": 401,
-        "headers": [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", str(len(UNAUTHORIZED)).encode()),
-            (b"www-authenticate", b"Bearer"),
-        ],
-    }
-    await send(start)
-    await send({"type": "http.response.body", "body": UNAUTHORIZED, "more_body": False})

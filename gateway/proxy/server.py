@@ -62,7 +62,7 @@ def serve(
     caller (to fail before binding the port), `shadow` the next one if any; with several
     workers, each compiles its own."""
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, holder, shadow), **_uvicorn_options(settings))
+        uvicorn.run(create_app(settings, holder, shadow=shadow), **_uvicorn_options(settings))
         return
     os.environ[SERVE_SPEC_VARIABLE] = json.dumps(
         {"config": str(config) if config else None, "overrides": overrides}

@@ -1,110 +1,38 @@
-"""The one pooled connection to the configured upstream, per worker, behind httpx's transport
-seam: requests are `httpx.Request` objects handed to the transport as they are.
-
-The gateway needs none of what `httpx.AsyncClient` adds on top of its transport (redirects
-are passed through, authentication belongs to the SI) and must not have some of it. The
-transport is httpx-aiohttp's, whose connection pool held its throughput as concurrency grew
-where httpx's own degraded (measured in `docs/benchmarks.md`), on an aiohttp session that:
-- keeps no cookies: a cookie jar would keep the SNE's cookies and send them with other SIs'
-  requests;
-- adds no header the client did not send (an `Accept-Encoding` the client never asked for
-  could bring it a gzip body it cannot read);
-- never reuses a pooled connection the upstream sent bytes on while it was idle: aiohttp would
-  read them as the answer to the next request, another client's.
-An answer aiohttp cannot read (a malformed status line or header) is raised as httpx's
-`RemoteProtocolError`, like the transport's other errors. The URL reaches aiohttp already
-encoded: given a string, aiohttp re-encodes it through yarl (`%7e` becomes `~`, `%zz` becomes
-`%25zz`), and the query must reach the upstream as the client sent it.
+"""The upstream client: a request sent to the configured upstream, and its answer's stream.
+What goes wrong is raised as one `UpstreamFailure` (code, status, reason), classified here,
+where the transport is called (`gateway.proxy.upstream_failure`): the exchange never looks at
+the transport's errors. A request body that breaks off on the client's side is raised as the
+client's (`ClientDisconnected`, `ClientTimeout`), not as the upstream's.
 """
 
 from __future__ import annotations
 
-import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-import aiohttp
 import httpx
-import yarl
-from httpx_aiohttp import AiohttpTransport
-from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
 
 from gateway.config import Settings
+from gateway.proxy.body import ClientDisconnected, ClientTimeout
+from gateway.proxy.headers import RawHeaders, end_to_end, upstream_request_headers
+from gateway.proxy.request import RequestHead
+from gateway.proxy.upstream_failure import (
+    answer_failure,
+    caused_by,
+    invalid_answer,
+    request_failure,
+)
 
-MAX_CONNECTIONS = 256
-#: How long an idle upstream connection is kept for the next exchange (httpx's default).
-KEEPALIVE_SECONDS = 5.0
-#: The headers aiohttp would add to a request that has none of them.
-NOT_ADDED = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
-
-
-def ssl_context(settings: Settings) -> ssl.SSLContext:
-    """The TLS context for the upstream: the CA bundle to trust and the client certificate."""
-    tls = settings.tls
-    if tls.verify:
-        context = ssl.create_default_context(cafile=str(tls.ca_bundle) if tls.ca_bundle else None)
-    else:
-        # A context, not `False`: the transport would make its own, without the client
-        # certificate, and mutual TLS would fail.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if tls.client_cert:
-        context.load_cert_chain(
-            str(tls.client_cert), str(tls.client_key) if tls.client_key else None
-        )
-    return context
-
-
-class _FreshConnector(aiohttp.TCPConnector):
-    # `_get` is aiohttp's private step that takes a connection from the pool: the one place to
-    # drop those the upstream spoke on unasked (`should_close`: bytes buffered, or a close).
-    async def _get(self, key: Any, traces: Any) -> Any:
-        while (connection := await super()._get(key, traces)) is not None:
-            if connection.protocol is not None and not connection.protocol.should_close:
-                return connection
-            connection.close()
-        return None
-
-
-class UpstreamTransport(AiohttpTransport):
-    # httpx-aiohttp's own `handle_async_request` hands aiohttp the URL as a string.
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not isinstance(self.client, aiohttp.ClientSession):
-            self.client = self.get_client()
-        timeout = request.extensions.get("timeout", {})
-        content: bytes | httpx.AsyncByteStream | None
-        try:
-            content = request.content or None
-        except httpx.RequestNotRead:
-            content = request.stream  # type: ignore[assignment]
-            request.headers.pop("transfer-encoding", None)  # aiohttp chunks it itself
-        try:
-            with map_aiohttp_exceptions():
-                response = await self.client.request(
-                    request.method,
-                    yarl.URL(str(request.url), encoded=True),
-                    headers=request.headers,
-                    data=content,
-                    allow_redirects=False,
-                    auto_decompress=False,
-                    compress=False,
-                    timeout=aiohttp.ClientTimeout(
-                        sock_connect=timeout.get("connect"),
-                        sock_read=timeout.get("read"),
-                        connect=timeout.get("pool"),
-                    ),
-                )
-        except aiohttp.ClientError as error:  # the ones httpx-aiohttp leaves unmapped
-            raise httpx.RemoteProtocolError(str(error) or type(error).__name__) from error
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=AiohttpResponseStream(response),
-            request=request,
-        )
-
-
+#: The gateway's own headers: an upstream's copies are not passed on.
+GATEWAY_HEADERS = (
+    b"x-request-id",
+    b"x-conformance",
+    b"x-conformance-request",
+    b"x-conformance-response",
+    b"x-conformance-schema",
+    b"x-conformance-next",
+)
 #: URLs longer than this are parsed each time rather than cached, so that a client sending
 #: unique long paths cannot make the cache hold much.
 CACHED_URL_LENGTH = 512
@@ -116,26 +44,10 @@ def _parsed_url(url: str) -> httpx.URL:
 
 
 def upstream_url(url: str) -> httpx.URL:
-    """`url` as httpx's `URL`. Parsing one takes httpx about 20 µs, 1.5 % of a validated MTOM
-    exchange, and an SI calls the same few service URLs again and again: they are cached."""
+    """`url` as httpx's `URL`. An SI calls the same few service URLs again and again, and
+    parsing one is a measurable share of a validated exchange (docs/benchmarks.md): they are
+    cached."""
     return _parsed_url(url) if len(url) <= CACHED_URL_LENGTH else httpx.URL(url)
-
-
-def upstream_transport(settings: Settings) -> httpx.AsyncBaseTransport:
-    context = ssl_context(settings)
-
-    def session() -> aiohttp.ClientSession:
-        # Made on the first exchange, inside the worker's event loop.
-        return aiohttp.ClientSession(
-            connector=_FreshConnector(
-                limit=MAX_CONNECTIONS, ssl=context, keepalive_timeout=KEEPALIVE_SECONDS
-            ),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=NOT_ADDED,
-            trust_env=False,
-        )
-
-    return UpstreamTransport(verify=context, client=session, trust_env=False)
 
 
 def timeouts(settings: Settings) -> dict[str, float | None]:
@@ -146,3 +58,79 @@ def timeouts(settings: Settings) -> dict[str, float | None]:
         write=settings.read_timeout,
         pool=settings.connect_timeout,
     ).as_dict()
+
+
+@dataclass(slots=True)
+class UpstreamResponse:
+    """The upstream's answer: its status, the headers passed on to the client (end to end,
+    without the gateway's own), and its body's stream."""
+
+    status: int
+    headers: RawHeaders
+    content_type: str
+    content_encoding: str | None
+    response: httpx.Response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it comes; raise `UpstreamFailure` when it breaks off."""
+        try:
+            async for chunk in self.response.aiter_raw():
+                yield chunk
+        except httpx.TransportError as error:
+            raise answer_failure(error) from error
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
+class UpstreamClient:
+    """Requests to the configured upstream through `transport` (`gateway.proxy.upstream_transport`)."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport) -> None:
+        self.base = settings.upstream
+        self.host = httpx.URL(settings.upstream or "").netloc.decode("ascii")
+        self.timeouts = timeouts(settings)
+        self.transport = transport
+
+    async def send(
+        self, head: RequestHead, content: bytes | AsyncIterator[bytes]
+    ) -> UpstreamResponse:
+        """Forward the request `head` with its body `content`, and return the answer once its
+        headers have come. Raise `UpstreamFailure`, or the client's error when the body's
+        stream broke off on its side."""
+        if self.base is None:  # serve always sets one (the simulator's, if need be)
+            raise RuntimeError("no upstream is configured")
+        headers = upstream_request_headers(
+            head.headers, self.host, head.peer, head.scheme, head.request_id
+        )
+        query = f"?{head.query.decode('latin-1')}" if head.query else ""
+        request = httpx.Request(
+            head.method,
+            upstream_url(self.base + head.path + query),
+            headers=headers,
+            # No body stays no body: an empty one would add a Content-Length the client never sent.
+            content=content if content or head.header(b"content-length") else None,
+            extensions={"timeout": self.timeouts},
+        )
+        try:
+            response = await self.transport.handle_async_request(request)
+        except httpx.TransportError as error:
+            if caused_by(error, ClientDisconnected):
+                # The request body's stream broke off on the client's side.
+                gone = ClientTimeout if caused_by(error, ClientTimeout) else ClientDisconnected
+                raise gone from error
+            raise request_failure(error) from error
+        passed_on = end_to_end(response.headers.raw, also_drop=GATEWAY_HEADERS)
+        if failure := invalid_answer(response.status_code, response.headers.raw, passed_on):
+            await response.aclose()
+            raise failure
+        return UpstreamResponse(
+            response.status_code,
+            passed_on,
+            response.headers.get("content-type", ""),
+            response.headers.get("content-encoding"),
+            response,
+        )
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()

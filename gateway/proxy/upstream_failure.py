@@ -1,5 +1,6 @@
-"""What went wrong with the upstream, classified once: its code, its HTTP status, what the
-client is told and what the log says.
+"""What went wrong with the upstream, classified once, where the transport is called
+(`gateway.proxy.upstream`): its code, its HTTP status, what the client is told and what the
+log says. Nothing above that call looks at the transport's errors.
 
 - `upstream.unreachable` (502): no connection was made (refused, unresolved, TLS handshake
   refused), so the request was not sent: the SI may send it again.
@@ -16,21 +17,30 @@ operator, carries the whole `cause`.
 
 from __future__ import annotations
 
+import re
 import ssl
-from dataclasses import dataclass
 
 import aiohttp
 import httpx
 
+from gateway.proxy.headers import RawHeaders
 
-@dataclass(frozen=True, slots=True)
-class UpstreamFailure:
-    code: str
-    status: int
-    #: For the client: what happened, without the upstream's address.
-    reason: str
-    #: For the log: the underlying error, in its own words.
-    cause: str
+#: What uvicorn refuses to send in a header value (it would drop the connection unanswered).
+INVALID_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class UpstreamFailure(Exception):
+    """The upstream could not be reached, was too slow, or answered what cannot be passed on:
+    `code` (`upstream.unreachable`, `upstream.timeout`, `upstream.invalid`), the HTTP `status`
+    the client gets, `reason` for the client (without the upstream's address) and `cause` for
+    the log (the underlying error, in its own words)."""
+
+    def __init__(self, code: str, status: int, reason: str, cause: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.status = status
+        self.reason = reason
+        self.cause = cause if cause is not None else reason
 
 
 def caused_by(error: BaseException, kind: type[BaseException]) -> bool:
@@ -111,3 +121,32 @@ def answer_failure(error: httpx.TransportError) -> UpstreamFailure:
         f"The SNE platform's answer broke off before its end ({kind}).",
         cause,
     )
+
+
+def invalid_answer(
+    status: int, headers: RawHeaders, passed_on: RawHeaders
+) -> UpstreamFailure | None:
+    """Why an answer with this `status` and these `headers` (`passed_on`: those the client
+    would get) cannot be passed on as it is, if it cannot."""
+    if status == 101:
+        problem = (
+            "The SNE platform switched protocols (HTTP 101), which the gateway never asks for."
+        )
+    elif not 100 <= status <= 599:
+        problem = f"The SNE platform answered with the status {status}, which HTTP does not have."
+    else:
+        names = [name.lower() for name, _ in headers]
+        doubled = next(
+            (name for name in (b"content-type", b"content-encoding") if names.count(name) > 1),
+            None,
+        )
+        if doubled is not None:
+            problem = (
+                f"The SNE platform's answer has {names.count(doubled)} {doubled.decode()} "
+                "headers: which one its client would follow is not known."
+            )
+        elif any(INVALID_HEADER_VALUE.search(value) for _, value in passed_on):
+            problem = "The SNE platform's answer has a header value with a control character."
+        else:
+            return None
+    return UpstreamFailure("upstream.invalid", 502, problem)

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from gateway.inputs import UNREADABLE_CODES
 from gateway.report.summary import Summary
-from gateway.violation import DocumentReport
+from gateway.violation import UNREADABLE_CODES, DocumentReport
 
 SUITE_NAME = "sne-gateway validate"
 

@@ -1,4 +1,5 @@
-"""Structured logs: one event per exchange direction, one per violation.
+"""Structured logs: one event per exchange direction, one per violation (`ExchangeLog`, an
+observer of finished exchanges), and the logging configuration of the gateway and its server.
 
 JSON lines in production (or whenever stderr is not a terminal), a readable console in a TTY.
 Events carry paths, codes, counts and durations, never element values: messages are built
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 import structlog
 
+from gateway.record import ExchangeRecord
 from gateway.violation import DocumentReport
 
 LEVELS = {
@@ -26,6 +28,9 @@ LEVELS = {
 }
 
 
+#: The action logged for an exchange whose bodies were not validated, by its outcome (None: it
+#: went through); any other outcome was answered by the gateway itself.
+UNVALIDATED_ACTIONS = {None: "forwarded", "client-disconnected": "abandoned"}
 #: What uvicorn says when an application returns in the middle of a response, which the
 #: gateway does on purpose to cut an export found invalid, or an answer the upstream broke off.
 UNFINISHED_RESPONSE = "ASGI callable returned without completing response."
@@ -54,9 +59,9 @@ def _json_line(event: dict[str, Any], **options: Any) -> bytes:
 
 
 def configure_logging(log_format: str, level: str, env: str) -> None:
-    """The gateway's own events: a readable console, or JSON lines written as bytes (every
-    exchange logs at info in production: rendered by the standard json module, they cost a
-    validating worker about 5 % more CPU, see docs/benchmarks.md)."""
+    """The gateway's own events: a readable console, or JSON lines written as bytes, rendered by
+    orjson (every exchange logs at info in production, and the standard json module's
+    rendering was a measurable share of a validating worker's CPU: docs/benchmarks.md)."""
     # httpx logs every request URL at INFO; query strings may hold identifiers.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if _console(log_format, env):
@@ -193,4 +198,64 @@ def log_reports(
                 line=violation.line,
                 column=violation.column,
                 message=violation.message,
+            )
+
+
+class ExchangeLog:
+    """The log's observer of finished exchanges: one `exchange` event per validated direction
+    (one in all when neither was), each violation after it; `exchange.refused` for a request
+    the gateway refused."""
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+
+    def exchange_ended(self, record: ExchangeRecord) -> None:
+        logger = self.logger
+        if record.outcome == "refused":
+            logger.warning(
+                "exchange.refused",
+                request_id=record.request_id,
+                method=record.method,
+                reason=record.reason,
+            )
+            return
+        if not logger.is_enabled_for(logging.INFO) and not any(
+            checked.omitted or not all(report.valid for report in checked.reports)
+            for checked in record.directions
+        ):
+            return  # only info events to emit, and the level is above: spare building them
+        common: dict[str, Any] = {
+            "request_id": record.request_id,
+            "method": record.method,
+            "path": record.path,
+            "route": record.route,
+            "env": record.env,
+            "status": record.status,
+            "upstream_ms": round(record.upstream_ms, 3),
+        }
+        if record.outcome:
+            common["outcome"] = record.outcome
+        if not record.directions:
+            log_reports(
+                logger,
+                [],
+                direction=None,
+                conformance="skipped",
+                action=UNVALIDATED_ACTIONS.get(record.outcome, "answered"),
+                **common,
+            )
+            return
+        for checked in record.directions:
+            log_reports(
+                logger,
+                checked.reports,
+                documents=checked.documents,
+                omitted=checked.omitted,
+                direction=checked.direction,
+                conformance=checked.conformance,
+                action=checked.action,
+                # Forwarded although it could not be judged (fail-open): say so.
+                **({"incomplete": True} if checked.incomplete else {}),
+                validation_ms=round(checked.validation_ms, 3),
+                **common,
             )

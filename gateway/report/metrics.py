@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, generate_latest, values
@@ -23,12 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from gateway.decide import overall_conformance
-
-if TYPE_CHECKING:
-    from gateway.config import Direction
-    from gateway.proxy.check import Verdict
-    from gateway.reload import SchemaHolder
+from gateway.record import ExchangeRecord
 
 #: Where the workers of one `serve` write their values (read by prometheus-client on import).
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -62,10 +57,11 @@ def multiprocess_directory_problem() -> str | None:
 
 
 class _SchemaState(Collector):
-    """The XSD set of the worker answering the scrape (every worker reloads the same files)."""
+    """The XSD set of the worker answering the scrape (every worker reloads the same files):
+    `state` gives its version and whether a reload failed (the last good set in service)."""
 
-    def __init__(self, holder: SchemaHolder) -> None:
-        self.holder = holder
+    def __init__(self, state: Callable[[], tuple[str, bool]]) -> None:
+        self.state = state
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         version = GaugeMetricFamily(
@@ -73,12 +69,13 @@ class _SchemaState(Collector):
             "The version of the XSD set in service (1, with the version as a label).",
             labels=["version"],
         )
-        version.add_metric([self.holder.current.schema_set.version], 1)
+        label, degraded = self.state()
+        version.add_metric([label], 1)
         yield version
         yield GaugeMetricFamily(
             "sne_gateway_xsd_degraded",
             "1 while a reload failed and the last good XSD set stays in service, else 0.",
-            value=1 if self.holder.failure else 0,
+            value=1 if degraded else 0,
         )
 
 
@@ -103,12 +100,12 @@ class _StoreState(Collector):
 class Metrics:
     """One worker's metrics, on a registry of its own (not prometheus-client's global one).
 
-    An exchange adds to counts kept in a dictionary (3 µs), which `flush` hands to
-    prometheus-client every `FLUSH_SECONDS` and before each scrape: with several workers, each
-    count prometheus-client keeps is a write to a shared file, and counting through it took
-    10 µs per exchange in a tight loop (docs/benchmarks.md)."""
+    An exchange adds to counts kept in a dictionary, which `flush` hands to prometheus-client
+    every `FLUSH_SECONDS` and before each scrape: with several workers, each count
+    prometheus-client keeps is a write to a shared file, which costs an exchange several times
+    more than a dictionary's count (docs/benchmarks.md)."""
 
-    def __init__(self, holder: SchemaHolder, logger: Any) -> None:
+    def __init__(self, schema_state: Callable[[], tuple[str, bool]], logger: Any) -> None:
         self.logger = logger
         #: Where every worker's values are, when prometheus-client was imported in its
         #: multiprocess mode (it decided then, from the environment of that moment).
@@ -163,34 +160,31 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
-        self.schema_state = _SchemaState(holder)
+        self.schema_state = _SchemaState(schema_state)
         self.registry.register(self.schema_state)
         self.store_state = _StoreState()
         self.registry.register(self.store_state)
         self._pending: collections.Counter[tuple[Any, tuple[str, ...]]] = collections.Counter()
 
-    def record(
-        self, route: str | None, outcome: str | None, verdicts: Mapping[Direction, Verdict]
-    ) -> None:
-        """Count one exchange and each direction it checked."""
-        route = route or NO_ROUTE
+    def exchange_ended(self, record: ExchangeRecord) -> None:
+        """Count one exchange and each direction it checked (a refused one: as refused,
+        before any route)."""
         pending = self._pending
-        overall = overall_conformance(verdict.decision for verdict in verdicts.values())
-        pending[self.exchanges, (route, overall, outcome or "completed")] += 1
-        for direction, verdict in verdicts.items():
-            decision = verdict.decision
-            pending[self.checks, (route, direction, decision.conformance, decision.action)] += 1
-            if decision.conformance != "skipped" and not verdict.archive:
+        if record.outcome == "refused":
+            pending[self.exchanges, (NO_ROUTE, "skipped", "refused")] += 1
+            return
+        route = record.route or NO_ROUTE
+        pending[self.exchanges, (route, record.conformance, record.outcome or "completed")] += 1
+        for checked in record.directions:
+            direction = checked.direction
+            pending[self.checks, (route, direction, checked.conformance, checked.action)] += 1
+            if checked.conformance != "skipped" and not checked.archive:
                 pending[self.validations, (direction,)] += 1
                 # A Counter adds seconds as well as counts; typeshed types its values as int.
-                pending[self.validation_seconds, (direction,)] += verdict.seconds  # type: ignore[assignment]
-            for report in verdict.reports:
+                pending[self.validation_seconds, (direction,)] += checked.validation_ms / 1000  # type: ignore[assignment]
+            for report in checked.reports:
                 for violation in report.violations:
                     pending[self.violations, (route, direction, violation.code)] += 1
-
-    def refused(self) -> None:
-        """Count an exchange the gateway refused before routing it."""
-        self._pending[self.exchanges, (NO_ROUTE, "skipped", "refused")] += 1
 
     def count_store(self, result: str, amount: int) -> None:
         """Count records the store's thread wrote, dropped or saw rejected (prometheus-client

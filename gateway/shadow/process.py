@@ -24,8 +24,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter
 
 from gateway.config import Settings
+from gateway.next_set_record import NextSetDifference
 from gateway.shadow.child import COMPARED, DIFFERENCE, STATE
-from gateway.shadow.record import NextSetDifference
 from gateway.shadow.work import ShadowQueue
 
 #: How often the sending thread takes the queue's work (and counts its drops): a few times a

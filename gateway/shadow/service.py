@@ -12,10 +12,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from gateway.config import Settings
+from gateway.next_set_record import NextSetDifference
 from gateway.reload import SchemaHolder
 from gateway.shadow.judge import WithoutRules
 from gateway.shadow.process import ShadowMetrics, ShadowProcess
-from gateway.shadow.record import NextSetDifference
 from gateway.shadow.tap import NextSet
 from gateway.shadow.work import ShadowQueue
 

@@ -24,9 +24,9 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from gateway.catalog import SHIPPED_XSD, SchemaSet, load_catalog
+from gateway.report.anomaly import Anomaly, anomaly_document
 from gateway.rules import NO_RULES
 from gateway.simulator import clock, soap
-from gateway.simulator.anomalies import Anomaly, anomalies_document
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.drm import DrmService
 from gateway.simulator.exports import ExportService
@@ -72,7 +72,9 @@ class Platform:
     def unavailable(self) -> Answer:
         anomaly = Anomaly("SNE503", "Service momentanément indisponible : réessayer plus tard.")
         return xml_answer(
-            anomalies_document(self.version, anomaly), 503, **{"Retry-After": RETRY_AFTER_SECONDS}
+            anomaly_document([anomaly], self.version, clock.now()),
+            503,
+            **{"Retry-After": RETRY_AFTER_SECONDS},
         )
 
 

@@ -14,8 +14,9 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.catalog import SchemaSet
+from gateway.report.anomaly import Anomaly, add_anomaly_list, anomaly_document
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
-from gateway.simulator.anomalies import Anomaly, add_anomalies, anomalies_document
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.faults import FaultDraw
 from gateway.simulator.incoming import read_document, refusal
@@ -52,7 +53,7 @@ def add_applicant_resources(
     add(ressources, "numUnique", num_unique)
     liste_mois = add(ressources, "listeMois")
     if rng.random() < 0.1:
-        add_anomalies(ressources, [NO_NIR])
+        add_anomaly_list(ressources, [NO_NIR])
         return
     natures = rng.sample(NATURES, rng.randint(1, 2))
     bases = [Decimal(fake.amount(rng, 300, 2200)) for _ in natures]
@@ -99,13 +100,13 @@ class DrmService:
                 f"{len(numbers)} numéros uniques demandés : {MAX_APPLICATIONS} au plus par appel.",
                 "requeteRessources.listeNumUnique",
             )
-            return xml_answer(anomalies_document(self.version, too_many), 400)
+            return xml_answer(anomaly_document([too_many], self.version, clock.now()), 400)
         if not report.valid:
             return refusal(report, self.version)
         if not numbers:
             not_a_request = Anomaly(
                 "DRM002", "Le document n'est pas une requête (requeteRessources attendu)."
             )
-            return xml_answer(anomalies_document(self.version, not_a_request), 400)
+            return xml_answer(anomaly_document([not_a_request], self.version, clock.now()), 400)
         answer = drm_document(self.version, self.data, numbers, last_months(today))
         return xml_answer(faults.document(answer))

@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from lxml import etree
 
 from gateway.catalog import SchemaSet
+from gateway.report.anomaly import Anomaly, add_anomaly_list, anomaly_document
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
-from gateway.simulator.anomalies import Anomaly, add_anomalies, anomalies_document
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.demande import (
     CREATED_FROM,
@@ -131,7 +132,7 @@ def status_document(version: str, job: ExportJob, now: datetime) -> etree._Eleme
         add(statut, "dateMiseADisposition", timestamp(job.ready_at))
         add(statut, "nombreFichiers", job.files)
     if job.error is not None:
-        add_anomalies(statut, [job.error])
+        add_anomaly_list(statut, [job.error])
     return root
 
 
@@ -160,7 +161,7 @@ class ExportService:
 
     def _unknown(self, identifier: str) -> Answer:
         anomaly = Anomaly("EXP404", f"Aucun export {identifier[:100]} n'est connu.", "idExport")
-        return xml_answer(anomalies_document(self.version, anomaly), 404)
+        return xml_answer(anomaly_document([anomaly], self.version, clock.now()), 404)
 
     def create(self, body: bytes, faults: FaultDraw, now: datetime) -> Answer:
         root, report = read_document(body, self.schema)
@@ -190,7 +191,7 @@ class ExportService:
             anomaly = Anomaly(
                 "EXP409", f"L'export {job.id} n'est pas prêt (état {state}).", "idExport"
             )
-            return xml_answer(anomalies_document(self.version, anomaly), 409)
+            return xml_answer(anomaly_document([anomaly], self.version, clock.now()), 409)
         chunks = tgz_chunks(
             [f"{folder}/" for folder in job.folders],
             self._members(job, draw, now),

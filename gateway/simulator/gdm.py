@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
+from gateway.report.anomaly import Anomaly, anomaly_document
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
-from gateway.simulator.anomalies import Anomaly, anomalies_document
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.demande import CREATED_FROM, CREATED_TO, add_address
 from gateway.simulator.fake_data import Commune
@@ -55,7 +56,9 @@ MOVEMENT_TYPES = (
 
 
 def _parameter_anomaly(code: str, message: str, propriete: str, version: str) -> Answer:
-    return xml_answer(anomalies_document(version, Anomaly(code, message, propriete)), 400)
+    return xml_answer(
+        anomaly_document([Anomaly(code, message, propriete)], version, clock.now()), 400
+    )
 
 
 def _parse_depuis(text: str | None) -> datetime | None:

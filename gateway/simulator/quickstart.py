@@ -11,8 +11,9 @@ import shlex
 from pathlib import Path
 
 from gateway.catalog import PACKAGED
-from gateway.config import Route, Settings
+from gateway.config import Settings
 from gateway.reload import LoadedSchemas
+from gateway.routing.route import Route
 
 #: Where an installed wheel keeps the demo's request bodies; a clone has them in fixtures/.
 PACKAGED_DEMO = PACKAGED / "demo"

@@ -16,12 +16,21 @@ from dataclasses import dataclass
 from lxml import etree
 
 from gateway.catalog import SchemaSet
-from gateway.config import DirectionRule
 from gateway.extract.message import extract_documents, extractor_for
+from gateway.extract.mtom import MTOM
+from gateway.extract.xml_body import XML
 from gateway.limits import DEFAULT_LIMITS
 from gateway.names import SOAP12, WS
 from gateway.parse import parse_xml
-from gateway.report.soap_fault import fault_content_type, fault_status, soap_fault
+from gateway.report.anomaly import Anomaly, add_anomaly_list, report_anomalies
+from gateway.report.soap_fault import (
+    Culprit,
+    anomaly_fault,
+    fault_content_type,
+    fault_status,
+    soap_fault,
+)
+from gateway.routing.route import NO_RULE, DirectionRule
 from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer
@@ -41,7 +50,6 @@ from gateway.validate import validate_document
 from gateway.violation import DocumentReport
 
 SOAP_CONTENT_TYPE = fault_content_type("1.2")
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DEMANDE_LOGEMENT = DirectionRule(
     schema="demande", wrapper="ws-demande-logement", embedded=("fichierDemande",)
 )
@@ -59,30 +67,23 @@ def _ws(local_name: str) -> str:
     return f"{{{WS}}}{local_name}"
 
 
-def service_fault(culprit: str, code: str, message: str) -> Answer:
-    """A SOAP 1.2 Fault (`Sender`, `Receiver` or `VersionMismatch`) whose Detail is the WSDL's
-    `serviceFault` (code, message)."""
-    envelope = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12})
-    fault = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP12}}}Body"), f"{{{SOAP12}}}Fault")
-    value = etree.SubElement(etree.SubElement(fault, f"{{{SOAP12}}}Code"), f"{{{SOAP12}}}Value")
-    value.text = f"soap:{culprit}"
-    reason = etree.SubElement(etree.SubElement(fault, f"{{{SOAP12}}}Reason"), f"{{{SOAP12}}}Text")
-    reason.set(XML_LANG, "fr")
-    reason.text = message
-    detail = etree.SubElement(fault, f"{{{SOAP12}}}Detail")
-    service = etree.SubElement(detail, _ws("serviceFault"), nsmap={"ns2": WS})
+def service_fault(culprit: Culprit, code: str, message: str) -> Answer:
+    """A SOAP 1.2 Fault as CXF writes it (`soap:Sender`, `soap:Receiver` or
+    `soap:VersionMismatch`) whose Detail is the WSDL's `serviceFault` (code, message)."""
+    service = etree.Element(_ws("serviceFault"), nsmap={"ns2": WS})
     etree.SubElement(service, _ws("code")).text = code
     etree.SubElement(service, _ws("message")).text = message
-    status = 400 if culprit == "Sender" else 500
     return Answer(
-        status, SOAP_CONTENT_TYPE, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        fault_status("1.2", culprit),
+        SOAP_CONTENT_TYPE,
+        soap_fault("1.2", culprit, message, service, prefix="soap"),
     )
 
 
 def unavailable() -> Answer:
     """The `5xx` fault on a SOAP service: what CXF answers when the service fails."""
     return service_fault(
-        "Receiver", "TECH01", "Erreur technique du SNE : service momentanément indisponible."
+        "server", "TECH01", "Erreur technique du SNE : service momentanément indisponible."
     )
 
 
@@ -140,19 +141,19 @@ class SoapServices:
     # -- reading a request -------------------------------------------------------------------
 
     def _read(self, body: bytes, content_type: str, rule: DirectionRule) -> SoapRequest | Answer:
-        kind = extractor_for(content_type, DirectionRule())
-        if kind not in ("mtom", "xml"):
+        kind = extractor_for(content_type, NO_RULE)
+        if kind not in (MTOM, XML):
             return service_fault(
-                "Sender",
+                "client",
                 "SOAP415",
                 f"Type de contenu non pris en charge ({content_type or 'absent'}) : "
                 "le service attend du SOAP 1.2 (application/soap+xml) ou du MTOM.",
             )
         extraction = extract_documents(
-            body, content_type, rule, DEFAULT_LIMITS, "mtom" if kind == "mtom" else "soap"
+            body, content_type, rule, DEFAULT_LIMITS, "mtom" if kind is MTOM else "soap"
         )
         if extraction.soap_version == "1.1":
-            return service_fault("VersionMismatch", "SOAP11", "Le service n'accepte que SOAP 1.2.")
+            return service_fault("version", "SOAP11", "Le service n'accepte que SOAP 1.2.")
         reports = [
             validate_document(document, self.schema_set) for document in extraction.documents
         ]
@@ -171,13 +172,13 @@ class SoapServices:
         return Answer(
             fault_status("1.2", "client"),
             SOAP_CONTENT_TYPE,
-            soap_fault("1.2", "client", reason, reports),
+            anomaly_fault("1.2", "client", reason, report_anomalies(reports)),
         )
 
     @staticmethod
     def _not_simulated(operation: str) -> Answer:
         return service_fault(
-            "Sender", "SIM001", f"Opération {operation} non simulée par le simulateur SNE école."
+            "client", "SIM001", f"Opération {operation} non simulée par le simulateur SNE école."
         )
 
     # -- DemandeLogement ---------------------------------------------------------------------
@@ -257,16 +258,14 @@ class SoapServices:
         self, logement: etree._Element, rng: random.Random, identity: list[str], count: int
     ) -> None:
         nom, prenom, born = identity
-        anomalies = etree.Element(nuu("listeAnomalie"))
-        anomalie = add(anomalies, "anomalie", code="DBL001", propriete="demandeLogement")
-        add(anomalie, "complement", count, nom="nombreDoublons")
-        add(
-            anomalie,
-            "message",
+        duplicates = Anomaly(
+            "DBL001",
             "Des demandes actives semblent concerner le même demandeur. Renvoyer la demande "
             "avec forcerDoublon à true pour l'enregistrer malgré tout.",
+            "demandeLogement",
+            (("nombreDoublons", count),),
         )
-        _insert_before(logement, anomalies, AFTER_DUPLICATES)
+        _insert_before(logement, add_anomaly_list(None, [duplicates]), AFTER_DUPLICATES)
         doublons = etree.Element(nuu("listeDoublons"))
         for _ in range(count):
             commune = rng.choice(fake.COMMUNES)

@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from gateway.shadow.record import NEXT_FAILS, ExplainingChange
+from gateway.next_set_record import NEXT_FAILS, ExplainingChange
 from gateway.store.backend import Backend, StoreRejected, StoreUnavailable
 from gateway.store.summary import (
     AdvisoryGroup,

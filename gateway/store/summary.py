@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from gateway.shadow.record import ExplainingChange
+from gateway.next_set_record import ExplainingChange
 
 #: How an exchange no route matched is shown.
 NO_ROUTE_LABEL = "(no route)"

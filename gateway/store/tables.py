@@ -24,8 +24,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gateway.next_set_record import NextSetDifference
 from gateway.record import ExchangeRecord
-from gateway.shadow.record import NextSetDifference
 
 #: What the violations store's writer takes.
 StoreRecord = ExchangeRecord | NextSetDifference

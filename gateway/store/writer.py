@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gateway.record import ExchangeRecord
 from gateway.store.backend import (
     RETENTION_KEY,
     Backend,
@@ -94,6 +95,10 @@ class StoreWriter:
             self.dropped += 1
             return
         self._queue.append(record)
+
+    def exchange_ended(self, record: ExchangeRecord) -> None:
+        """The writer observes finished exchanges (`gateway.record.ExchangeObserver`)."""
+        self.put(record)
 
     def start(self) -> None:
         self._thread.start()

@@ -10,9 +10,9 @@ from typing import Any
 
 from lxml import etree
 
-from gateway.advice.wording import GAP, RULES, sentence
 from gateway.report.campaign import markdown
 from gateway.report.campaign.html_parts import inline_code, moment, table
+from gateway.report.gdm_wording import GAP, RULES, sentence
 from gateway.store.summary import AdvisoryGroup, GdmUsage
 
 TITLE = "GDM usage advisories"

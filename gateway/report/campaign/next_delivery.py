@@ -15,9 +15,9 @@ from typing import Any
 
 from lxml import etree
 
+from gateway.next_set_record import NEXT_FAILS, ExplainingChange
 from gateway.report.campaign import markdown
 from gateway.report.campaign.html_parts import inline_code, moment, table
-from gateway.shadow.record import NEXT_FAILS, ExplainingChange
 from gateway.store.summary import NextSetFinding, NextSetForecast, route_label
 
 TITLE = "What the next delivery would break in your traffic"

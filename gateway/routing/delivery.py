@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from gateway.catalog import SchemaSet
-from gateway.config import DIRECTIONS, Direction, DirectionRule, Route
+from gateway.routing.route import DIRECTIONS, Direction, DirectionRule, Route
 from gateway.wsdl import Service, read_wsdl
 
 #: How a route matches any sub-path of a service's address (as the shipped routes do).

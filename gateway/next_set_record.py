@@ -1,5 +1,6 @@
 """What is kept of a document the next XSD set judges otherwise than the set in service: plain
-data, handed to the violations store, built off the client's path (`gateway.shadow.worker`).
+data, built off the client's path by the next set's process (`gateway.shadow.child`) and
+handed to the violations store, which, like the report, reads it without importing the shadow.
 
 Like an exchange's record, it holds no value, no violation message and no document or member
 name: codes, schemas, element paths, positions, and the `sne-gateway diff` changes that explain
