@@ -124,10 +124,12 @@ def create_app(
     holder: SchemaHolder | None = None,
     observers: Sequence[ExchangeObserver] = (),
     shadow: SchemaHolder | None = None,
+    taps: Sequence[TapFactory] = (),
 ) -> Endpoints:
     """The application for `settings`; compiles the XSD set unless `holder` is given. Each
     finished exchange's record goes to the log, the metrics, the store (unless it is off),
-    then `observers`. The next XSD set (`shadow_xsd`) is judged by a process of its own; the
+    then `observers`; each exchange is shown at its start to the next XSD set, the GDM
+    advisor, then `taps` (`gateway.exchange_tap`). The next XSD set (`shadow_xsd`) is judged by a process of its own; the
     worker keeps it compiled (`shadow`, else compiled here) only for the answers that say its
     verdict (`conformance_next`)."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
@@ -156,21 +158,22 @@ def create_app(
             told.append(writer)
         told.extend(observers)
         # The observers that follow each exchange from its start: a new one is added here.
-        taps: list[TapFactory] = []
+        following: list[TapFactory] = []
         if settings.shadow_xsd is not None:
             keep = writer.put if writer is not None else None
             shadows["next"] = next_set = ShadowService(
                 settings, inline_next, metrics.registry, logger, keep
             )
-            taps.append(next_set.taps)
+            following.append(next_set.taps)
             next_set.start()
         advisor = None
         if settings.gdm_advice:
             history: CallHistory = StoreHistory(store) if store else MemoryHistory()
             advisor = GdmAdvisor(settings.gdm_path, history, logger, metrics.registry)
-            taps.append(advisor)
+            following.append(advisor)
             advisor.start()
-        state["worker"] = Worker(settings, schemas, upstream, logger, told, taps)
+        following.extend(taps)
+        state["worker"] = Worker(settings, schemas, upstream, logger, told, following)
         flushing = asyncio.create_task(metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
