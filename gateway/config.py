@@ -155,7 +155,7 @@ def _key_namer(
     `$SNE_GATEWAY_TLS_VERIFY`, `gateway.port`, `routes[0] (getNumUnique).path`."""
 
     def flag(steps: list[Any]) -> str:
-        return "--" + ".".join(map(str, steps))
+        return "--" + ".".join(map(str, steps)).replace("_", "-")
 
     def variable(steps: list[Any]) -> str:
         return f"${ENVIRONMENT_PREFIX}{table}{'_'.join(map(str, steps)).upper()}"

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from gateway.catalog import Catalog, load_catalog
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings, load_settings
 from gateway.extract.document import Document
 from gateway.limits import DEFAULT_LIMITS
 from gateway.reload import SchemaHolder
@@ -183,3 +183,33 @@ def test_a_next_set_process_that_ends_is_said_and_started_again(tmp_path: Path) 
     assert (
         registry.get_sample_value("sne_gateway_shadow_documents_total", {"result": "dropped"}) == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "environ", "said"),
+    [
+        ({"shadow_xsd": "/nowhere"}, {}, "--shadow-xsd: /nowhere: no such file or directory"),
+        ({}, {"SNE_GATEWAY_SHADOW_XSD": "/nowhere"}, "$SNE_GATEWAY_SHADOW_XSD: /nowhere: no such"),
+        ({}, {"SNE_GATEWAY_CONFORMANCE_NEXT": "sometimes"}, "must be one of off, asked, always"),
+        ({}, {"SNE_GATEWAY_SHADOW_QUEUE_MB": "0"}, "SHADOW_QUEUE_MB: must be at least 1, not 0"),
+        ({}, {"SNE_GATEWAY_GDM_PATH": "gdm"}, "must be a path starting with /, not 'gdm'"),
+    ],
+)
+def test_the_next_set_s_keys_say_where_a_bad_value_was_set(
+    overrides: dict[str, Any], environ: dict[str, str], said: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None, overrides, environ=environ)
+    assert said in str(raised.value)
+    if "shadow_xsd" in overrides or "SNE_GATEWAY_SHADOW_XSD" in environ:
+        assert "give the next XSD set directory" in str(raised.value)
+
+
+def test_the_next_set_in_the_file_starts_from_the_file_s_directory(tmp_path: Path) -> None:
+    file = tmp_path / "gateway.toml"
+    file.write_text('[gateway]\nshadow_xsd = "next"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(file, environ={})
+    assert str(raised.value).startswith(f"{file}: gateway.shadow_xsd: {tmp_path / 'next'}: no such")
+    (tmp_path / "next").mkdir()
+    assert load_settings(file, environ={}).shadow_xsd == tmp_path / "next"
