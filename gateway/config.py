@@ -97,6 +97,15 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     #: The request header naming the client (a TLS front's client certificate subject).
     client_header: str | None = None
+    #: The next XSD set, validated against off the client's path (`gateway.shadow`).
+    shadow_xsd: Path | None = None
+    shadow_version: str | None = None
+    #: When an answer says how the next XSD set judges its exchange (`X-Conformance-Next`).
+    conformance_next: str = "off"
+    shadow_queue_mb: int = 64
+    #: GDM usage advisories (`gateway.advice`), on the calls to this path.
+    gdm_advice: bool = True
+    gdm_path: str = "/v1.0/gdm/mouvements"
     log_format: str = "auto"
     log_level: str = "info"
     reload: bool = True
@@ -146,7 +155,7 @@ def _key_namer(
     `$SNE_GATEWAY_TLS_VERIFY`, `gateway.port`, `routes[0] (getNumUnique).path`."""
 
     def flag(steps: list[Any]) -> str:
-        return "--" + ".".join(map(str, steps))
+        return "--" + ".".join(map(str, steps)).replace("_", "-")
 
     def variable(steps: list[Any]) -> str:
         return f"${ENVIRONMENT_PREFIX}{table}{'_'.join(map(str, steps)).upper()}"
@@ -226,7 +235,7 @@ class _Layer:
             if name in self.tls:
                 self.tls[name] = Path(self.tls[name])
         if self.source == "file":
-            for name in ("xsd", "referential"):
+            for name in ("xsd", "referential", "shadow_xsd"):
                 if name in self.gateway:
                     self.gateway[name] = _relative(self.gateway[name], self.file)
             if "store" in self.gateway and self.file is not None:
@@ -343,6 +352,19 @@ def _check_xsd(gateway: Mapping[str, Any], layers: Sequence[_Layer]) -> None:
     raise ConfigError(reason, layer.key("xsd"), layer.file)
 
 
+def _check_next_xsd(gateway: Mapping[str, Any], layers: Sequence[_Layer]) -> None:
+    """The next XSD set (`shadow_xsd`), when one is given, must exist as the set in service
+    must."""
+    if "shadow_xsd" not in gateway or (reason := _xsd_problem(gateway["shadow_xsd"])) is None:
+        return
+    layer = _where("shadow_xsd", layers)
+    assert layer is not None  # the key is set
+    reason = reason.replace("the XSD catalog", "the next XSD set")
+    if layer.source == "file":
+        reason += " (a relative path starts from the configuration file's directory)"
+    raise ConfigError(reason, layer.key("shadow_xsd"), layer.file)
+
+
 def _check_buffer_budget(gateway: Mapping[str, Any], layers: Sequence[_Layer]) -> None:
     """A worker's buffers must have room for one body of `max_body_bytes`: else such a body
     could never be validated, even by an idle worker. The error names where
@@ -382,6 +404,7 @@ def load_settings(
     gateway = {**in_file.gateway, **variables.gateway, **flags.gateway}
     tls = {**in_file.tls, **variables.tls}
     _check_xsd(gateway, layers)
+    _check_next_xsd(gateway, layers)
     if tls.get("client_key") and not tls.get("client_cert"):
         keyed = _where("client_key", layers, "tls")
         assert keyed is not None  # the key is set

@@ -34,6 +34,8 @@ from gateway.store.location import parse_store
 
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+#: When an answer says how the next XSD set judges its exchange (`X-Conformance-Next`).
+CONFORMANCE_NEXT = ("off", "asked", "always")
 #: How a boolean may be spelled (an environment variable is text), and what it means.
 BOOLEANS = {"1": True, "true": True, "yes": True, "on": True} | {
     "0": False,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     PolicyName: TypeAlias = str
     LogFormat: TypeAlias = str
     LogLevel: TypeAlias = str
+    ConformanceNext: TypeAlias = str
 else:
     Environment = _one_of(ENVIRONMENTS)
     # The registered extractors and the rules' actions, whatever they are.
@@ -68,6 +71,7 @@ else:
     PolicyName = _one_of(POLICIES)
     LogFormat = _one_of(LOG_FORMATS)
     LogLevel = _one_of(LOG_LEVELS)
+    ConformanceNext = _one_of(CONFORMANCE_NEXT)
 
 
 Text = Annotated[str, Meta(min_length=1), _expected("a non-empty string")]
@@ -119,6 +123,14 @@ class GatewayTable(Struct, forbid_unknown_fields=True, kw_only=True, frozen=True
     store: Text | UnsetType = UNSET
     store_retention_days: Count | UnsetType = UNSET
     store_max_mb: Count | UnsetType = UNSET
+    shadow_xsd: Text | UnsetType = UNSET
+    shadow_version: Text | UnsetType = UNSET
+    conformance_next: ConformanceNext | UnsetType = UNSET
+    shadow_queue_mb: Count | UnsetType = UNSET
+    gdm_advice: bool | UnsetType = UNSET
+    gdm_path: (
+        Annotated[str, Meta(pattern="^/"), _expected("a path starting with /")] | UnsetType
+    ) = UNSET
     #: Only in the file (its variables are `SNE_GATEWAY_TLS_<KEY>`).
     tls: Annotated[TlsTable, _expected("a table")] | UnsetType = UNSET
 
@@ -262,6 +274,7 @@ MEANINGS: dict[str, Callable[[Any], Any]] = {
     "store": _store,
     "xsd": Path,
     "referential": Path,
+    "shadow_xsd": Path,
     "client_header": str.lower,
 }
 

@@ -120,10 +120,12 @@ def load_schemas(settings: Settings) -> LoadedSchemas:
 
 
 class SchemaHolder:
-    """The set in service; `current` is replaced whole, never mutated."""
+    """The set in service; `current` is replaced whole, never mutated. `logger` says its
+    reloads (the next XSD set's holder binds `xsd_set="shadow"` to its events)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, logger: Any = log) -> None:
         self.settings = settings
+        self.log = logger
         self.current = load_schemas(settings)
         self.failure: ReloadFailure | None = None
         self.reloads = 0
@@ -145,7 +147,7 @@ class SchemaHolder:
             loaded = await asyncio.to_thread(load_schemas, self.settings)
         except CatalogError as error:
             self.failure = ReloadFailure(error, datetime.now(UTC))
-            log.error(
+            self.log.error(
                 "xsd.reload.failed",
                 file=error.file,
                 line=error.line,
@@ -158,7 +160,7 @@ class SchemaHolder:
         self.current = loaded
         self.failure = None
         self.reloads += 1
-        log.info(
+        self.log.info(
             "xsd.reload.done",
             version=loaded.schema_set.version,
             schemas=len(loaded.schema_set.schemas),
@@ -167,7 +169,7 @@ class SchemaHolder:
         )
         for warning in loaded.warnings:
             if warning not in said:
-                log.warning("xsd.warning", reason=warning)
+                self.log.warning("xsd.warning", reason=warning)
         return True
 
     async def watch(self, debounce_ms: int, stop: asyncio.Event | None = None) -> None:
@@ -186,7 +188,7 @@ class SchemaHolder:
                 )
                 # watchfiles wraps its errors in a group: the first one says what happened.
                 cause = error.exceptions[0] if isinstance(error, ExceptionGroup) else error
-                log.error("xsd.watch.failed", reason=str(cause), retry_in_s=delay)
+                self.log.error("xsd.watch.failed", reason=str(cause), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 # Just before the watch is re-armed: what changed meanwhile is in.
                 await self.reload()
@@ -216,5 +218,5 @@ class SchemaHolder:
             stop_event=stop,
         ):
             self.watch_failures = 0
-            log.info("xsd.change", files=sorted({Path(path).name for _, path in changes}))
+            self.log.info("xsd.change", files=sorted({Path(path).name for _, path in changes}))
             await self.reload()

@@ -24,6 +24,7 @@ from gateway.report.campaign.markdown import markdown_report
 from gateway.routing.route import DIRECTIONS, ENVIRONMENTS
 from gateway.schema import CatalogError
 from gateway.store.backend import StoreCorrupt, StoreRejected, StoreUnavailable, open_backend
+from gateway.store.forecast_queries import gdm_usage, next_set_forecast
 from gateway.store.location import StoreLocation, StoreLocationError, parse_store
 from gateway.store.queries import compare_with_previous, remember, summarize
 from gateway.store.summary import Filters, Summary
@@ -37,8 +38,9 @@ def register(commands: Any) -> None:
         "report",
         help="report a recette campaign from the violations store",
         description="Exchanges and pass rate per route and direction, violations by code and "
-        "path (first and last seen, latest request ids), the daily trend and what changed "
-        "since the previous report, from the store serve writes. Exit status: 0 no "
+        "path (first and last seen, latest request ids), the daily trend, what changed "
+        "since the previous report, what the next XSD set (shadow_xsd) would break in the "
+        "traffic and the GDM usage advisories, from the store serve writes. Exit status: 0 no "
         "violation in the window, 1 at least one, 2 store or usage error.",
     )
     parser.add_argument(
@@ -106,7 +108,12 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         summary = summarize(backend, filters, now_ms)
         if not summary.empty:
-            summary = replace(summary, changes=compare_with_previous(backend, summary))
+            summary = replace(
+                summary,
+                changes=compare_with_previous(backend, summary),
+                next_set=next_set_forecast(backend, filters),
+                gdm=gdm_usage(backend, filters),
+            )
             try:
                 remember(backend, summary)
             except (StoreUnavailable, StoreRejected) as error:

@@ -26,6 +26,7 @@ from gateway.cli.arguments import fail, positive_int
 from gateway.config import SHIPPED_CONFIG, ConfigError, Settings, load_settings
 from gateway.routing.route import ENVIRONMENTS
 from gateway.schema import CatalogError
+from gateway.shadow.schemas import next_schemas
 
 if TYPE_CHECKING:
     # Imported where `serve` runs: the reloader brings structlog and watchfiles, which every
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from gateway.reload import SchemaHolder
 
 CONFIG_VARIABLE = "SNE_GATEWAY_CONFIG"
-FLAGS = ("env", "upstream", "host", "port", "workers", "xsd", "referential")
+FLAGS = ("env", "upstream", "host", "port", "workers", "xsd", "referential", "shadow_xsd")
 #: Exit status after Ctrl-C, as shells report a SIGINT.
 INTERRUPTED = 130
 LISTEN_ADDRESS_ADVICE = (
@@ -77,6 +78,13 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="COG country export for rule.pays (default: the COG 2025 list shipped)",
     )
+    parser.add_argument(
+        "--shadow-xsd",
+        metavar="CATALOG",
+        help="the next XSD set (a delivery as received, a version directory or an entry file): "
+        "every document is also validated against it off the client's path, and what it "
+        "judges otherwise is recorded",
+    )
     parser.set_defaults(run=run)
 
 
@@ -115,9 +123,12 @@ def _serve(
     # The web stack is imported when the gateway serves, not each time any command starts.
     from gateway.proxy.server import serve
 
+    # Compiled before the port is served, as the set in service is: a broken next set stops
+    # `serve` at start, naming its file and line.
+    shadow = next_schemas(settings)
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        serve(settings, config, overrides, holder)
+        serve(settings, config, overrides, holder, shadow)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0

@@ -54,7 +54,11 @@ def register(commands: Any) -> None:
         help=f"port to listen on (default: {DEFAULT_PORT})",
     )
     parser.add_argument(
-        "--version", help="interface version of the shipped XSD set (default: the newest)"
+        "--version",
+        action="append",
+        help="interface version of the shipped XSD set answers are valid against (default: "
+        "the newest); repeat it to serve more versions, the first by default, another to the "
+        "requests that name it in X-Simulator-Version",
     )
     parser.add_argument(
         "--seed",
@@ -95,8 +99,10 @@ def run(arguments: argparse.Namespace) -> int:
     from gateway.simulator.app import create_simulator
     from gateway.simulator.embedded import SOCKET_VARIABLE, serve_inherited
 
+    versions = arguments.version or [None]
     settings = SimulatorSettings(
-        version=arguments.version,
+        version=versions[0],
+        other_versions=tuple(versions[1:]),
         seed=arguments.seed,
         faults=arguments.faults,
         export_size=arguments.export_size,
@@ -112,7 +118,7 @@ def run(arguments: argparse.Namespace) -> int:
         return 0
     print(
         f"SNE école simulator on http://{arguments.host}:{arguments.port} "
-        f"(interface {app.state.version}, seed {settings.seed}, faults: {settings.faults}, exports of "
+        f"(interface {', '.join(app.state.versions)}, seed {settings.seed}, faults: {settings.faults}, exports of "
         f"{settings.export_size} applications ready after {settings.export_delay:g}s)",
         file=sys.stderr,
     )

@@ -192,14 +192,6 @@ def examine(
             continue
         failing = new_report if old_report.valid else old_report
         audience = PRODUCERS if old_report.valid else CONSUMERS
-        # A change compatible for the audience the document breaks cannot explain it.
-        candidates = [
-            change
-            for change in changes
-            if change.schema == pair.label and change.verdict(audience).level != COMPATIBLE
-        ]
-        linked = {c.id for c in candidates if concerns(c.change, index, audience)}
-        linked.update(_explaining(failing.violations, candidates))
         evidence.regressions.append(
             SampleResult(
                 source=document.source,
@@ -207,7 +199,7 @@ def examine(
                 old_valid=old_report.valid,
                 new_valid=new_report.valid,
                 violations=failing.violations,
-                explained_by=tuple(c.id for c in candidates if c.id in linked),
+                explained_by=explained_by(index, failing.violations, changes, pair.label, audience),
                 schemas=(
                     pair.old.name if pair.old else None,
                     pair.new.name if pair.new else None,
@@ -215,6 +207,29 @@ def examine(
             )
         )
     return evidence
+
+
+def explained_by(
+    index: DocumentIndex,
+    violations: Sequence[Violation],
+    changes: Sequence[AssessedChange],
+    schema: str,
+    audience: str,
+) -> tuple[str, ...]:
+    """The ids of the changes that explain a document of the schema pair `schema` (its label,
+    the document in `index`) that one version rejects with `violations` and the other accepts,
+    breaking `audience`: among that pair's changes not compatible for it (which cannot explain
+    it), those the document's content depends on and those at its violations' paths. The
+    proxy's validation against the next XSD set (`gateway.shadow`) says this of live documents
+    as `diff --samples` does of samples."""
+    candidates = [
+        change
+        for change in changes
+        if change.schema == schema and change.verdict(audience).level != COMPATIBLE
+    ]
+    linked = {c.id for c in candidates if concerns(c.change, index, audience)}
+    linked.update(_explaining(violations, candidates))
+    return tuple(c.id for c in candidates if c.id in linked)
 
 
 def _explaining(

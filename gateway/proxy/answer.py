@@ -85,8 +85,14 @@ def refused(status: int, reason: str, version: str) -> Answer:
     return Answer(status, anomaly_document(report_anomalies(reports), version), XML_CONTENT_TYPE)
 
 
-def conformance_headers(request_id: str, verdicts: Mapping[Direction, Verdict]) -> RawHeaders:
-    """`X-Request-ID`, `X-Conformance` (overall and per direction) and `X-Conformance-Schema`."""
+def conformance_headers(
+    request_id: str, verdicts: Mapping[Direction, Verdict], streaming: bool = False
+) -> RawHeaders:
+    """`X-Request-ID`, `X-Conformance` (overall and per direction) and `X-Conformance-Schema`;
+    an export's (`streaming`), sent before its members are validated, say
+    `X-Conformance: streaming`."""
+    if streaming:
+        return [(b"x-request-id", request_id.encode("latin-1")), (b"x-conformance", b"streaming")]
     overall = overall_conformance(verdict.decision for verdict in verdicts.values())
     headers = [
         (b"x-request-id", request_id.encode("latin-1")),

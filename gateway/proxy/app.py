@@ -4,7 +4,9 @@
 `/_gateway/schemas`, `/_gateway/metrics` and the campaign dashboard `/_gateway/ui` are Litestar
 handlers, reached at their exact spelling only (`gateway.proxy.reserved`); every other request
 goes to the proxy, a raw ASGI application, so that bodies and headers pass byte for byte. Each
-worker starts the violations store's writer thread.
+worker starts the violations store's writer thread, and the observers that follow exchanges
+from their start (`gateway.exchange_tap`): the next XSD set's process (`shadow_xsd`) and the
+GDM advisor's thread.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from litestar import Litestar, Request, Response, get
 from litestar.exceptions import ClientException
 from litestar.types import HTTPScope, Receive, Send
 
+from gateway.advice.advisor import GdmAdvisor
+from gateway.advice.history import CallHistory, MemoryHistory, StoreHistory
 from gateway.allocator import in_use, refused
 from gateway.config import Settings
+from gateway.exchange_tap import TapFactory
 from gateway.proxy.dashboard import dashboard_handlers
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.exchange_record import refused_record
@@ -40,6 +45,8 @@ from gateway.report.log import ExchangeLog, configure_logging
 from gateway.report.metrics import CONTENT_TYPE, Metrics
 from gateway.rules import CountryReferential
 from gateway.rules.referential import SHIPPED_COG
+from gateway.shadow.schemas import next_schemas
+from gateway.shadow.service import ShadowService
 from gateway.store.location import StoreLocation, parse_store
 from gateway.store.writer import StoreWriter
 
@@ -116,13 +123,20 @@ def create_app(
     settings: Settings,
     holder: SchemaHolder | None = None,
     observers: Sequence[ExchangeObserver] = (),
+    shadow: SchemaHolder | None = None,
+    taps: Sequence[TapFactory] = (),
 ) -> Endpoints:
     """The application for `settings`; compiles the XSD set unless `holder` is given. Each
     finished exchange's record goes to the log, the metrics, the store (unless it is off),
-    then `observers`."""
+    then `observers`; each exchange is shown at its start to the next XSD set, the GDM
+    advisor, then `taps` (`gateway.exchange_tap`). The next XSD set (`shadow_xsd`) is judged by a process of its own; the
+    worker keeps it compiled (`shadow`, else compiled here) only for the answers that say its
+    verdict (`conformance_next`)."""
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway")
     schemas = holder or SchemaHolder(settings)
+    judges_inline = settings.shadow_xsd is not None and settings.conformance_next != "off"
+    inline_next = (shadow or next_schemas(settings)) if judges_inline else None
     store = parse_store(settings.store)
     metrics = Metrics(
         lambda: (schemas.current.schema_set.version, schemas.failure is not None), logger
@@ -130,6 +144,7 @@ def create_app(
     #: The worker's shared state, made in its event loop when it starts (`lifespan`).
     state: dict[str, Worker] = {}
     writers: dict[str, StoreWriter] = {}
+    shadows: dict[str, ShadowService] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -142,7 +157,23 @@ def create_app(
         if writer is not None:
             told.append(writer)
         told.extend(observers)
-        state["worker"] = Worker(settings, schemas, upstream, logger, told)
+        # The observers that follow each exchange from its start: a new one is added here.
+        following: list[TapFactory] = []
+        if settings.shadow_xsd is not None:
+            keep = writer.put if writer is not None else None
+            shadows["next"] = next_set = ShadowService(
+                settings, inline_next, metrics.registry, logger, keep
+            )
+            following.append(next_set.taps)
+            next_set.start()
+        advisor = None
+        if settings.gdm_advice:
+            history: CallHistory = StoreHistory(store) if store else MemoryHistory()
+            advisor = GdmAdvisor(settings.gdm_path, history, logger, metrics.registry)
+            following.append(advisor)
+            advisor.start()
+        following.extend(taps)
+        state["worker"] = Worker(settings, schemas, upstream, logger, told, following)
         flushing = asyncio.create_task(metrics.flush_regularly())
         stop = asyncio.Event()
         watcher = (
@@ -158,6 +189,7 @@ def create_app(
             version=schemas.current.schema_set.version,
             policy=settings.policies[settings.env],
             routes=len(schemas.current.routes),
+            next_xsd=str(settings.shadow_xsd) if settings.shadow_xsd else None,
             allocator=in_use(),
             open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             store=store.shown() if store else "off",
@@ -189,6 +221,10 @@ def create_app(
                     await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await flushing
+            if "next" in shadows:
+                await shadows["next"].stop()
+            if advisor is not None:
+                await asyncio.to_thread(advisor.stop)
             if writer is not None:
                 # What it holds is written before the worker ends (10 s at most).
                 await asyncio.to_thread(writer.stop)
@@ -207,6 +243,7 @@ def create_app(
             "env": settings.env,
             "upstream": settings.upstream,
             "xsd": _schemas_state(schemas),
+            **({"next_xsd": shadows["next"].state()} if "next" in shadows else {}),
         }
 
     @get("/_gateway/ready", sync_to_thread=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Container
+from collections.abc import AsyncIterator, Callable, Container, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -111,10 +111,13 @@ class ArchiveCheck:
         limits: Limits,
         show_values: bool,
         logged: Container[str] = frozenset(),
+        also: Sequence[Callable[[Document, DocumentReport], None]] = (),
     ) -> None:
         self.extractor = extractor
         self.name = name
         self.logged = logged
+        #: Told of each member and its report, on the validating threads (the exchange's taps).
+        self.also = also
         self.documents = 0
         self.schemas: dict[str, None] = {}
         self.failures: list[DocumentReport] = []
@@ -179,6 +182,8 @@ class ArchiveCheck:
                             )
                             report = _failed(document.source, "Validation", error)
                         self._record(report)
+                        for told in self.also:
+                            told(document, report)
                 except BaseException as error:
                     # Members of this batch went unvalidated: the archive cannot pass.
                     failed = True

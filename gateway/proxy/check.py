@@ -1,6 +1,7 @@
 """One direction of an exchange through the engine's stages: undo the body's Content-Encoding,
 extract its documents, validate them (select included), decide. What comes out is a `Verdict`
-(`gateway.proxy.verdict`). Also which extractor reads a body, if any: the route's, else the
+(`gateway.proxy.verdict`); the exchange's taps (`gateway.proxy.taps`) are told of each body and
+export member checked. Also which extractor reads a body, if any: the route's, else the
 one its content type names (`gateway.extract.message`), with the proxy's own rules on top.
 
 A body over `max_body_bytes`, one the worker had no room to buffer (`max_buffered_bytes`), or
@@ -19,6 +20,7 @@ from typing import Any
 from gateway.catalog import SchemaSet
 from gateway.config import Settings
 from gateway.decide import decide
+from gateway.exchange_tap import CheckedBody
 from gateway.extract.extractor import (
     BufferedExtractor,
     Extraction,
@@ -34,6 +36,7 @@ from gateway.proxy.archive_stream import ArchiveCheck
 from gateway.proxy.body import BufferedBody
 from gateway.proxy.buffer_budget import BufferClaim
 from gateway.proxy.request import RequestHead
+from gateway.proxy.taps import NO_TAPS, ExchangeTaps
 from gateway.proxy.verdict import Verdict, gateway_reports
 from gateway.proxy.worker import Worker
 from gateway.routing.route import NO_RULE, Direction, DirectionRule, Policy, Route
@@ -81,6 +84,8 @@ class Checks:
     large_validations: asyncio.Semaphore
     #: The exchange's share of the worker's budget for buffers (a decoded copy counts too).
     buffers: BufferClaim
+    #: Told of each body and export member checked (`gateway.exchange_tap`).
+    taps: ExchangeTaps = NO_TAPS
 
     @classmethod
     def for_exchange(
@@ -100,6 +105,7 @@ class Checks:
             head.request_id,
             worker.large_validations,
             buffers,
+            ExchangeTaps.for_exchange(worker, head, route, schema_set),
         )
 
     def rule(self, direction: Direction) -> DirectionRule:
@@ -153,6 +159,7 @@ class Checks:
             settings.limits,
             settings.capture_values,
             settings.rule_actions,
+            [self.taps.member_checked] if self.taps else (),
         )
 
     def archive_verdict(self, check: ArchiveCheck, seconds: float) -> Verdict:
@@ -297,7 +304,7 @@ class Checks:
             faults_pass=direction == "response" or rule.wrapper is None,
         )
         extraction = kind.extract(message)
-        return extraction, [
+        reports = [
             validate_document(
                 document,
                 self.schema_set,
@@ -306,3 +313,17 @@ class Checks:
             )
             for document in extraction.documents
         ]
+        if self.taps:
+            self.taps.body_checked(
+                CheckedBody(
+                    direction,
+                    kind.name,
+                    body,
+                    content_type,
+                    rule,
+                    self.soap_action_header,
+                    extraction.documents,
+                    reports,
+                )
+            )
+        return extraction, reports

@@ -9,10 +9,10 @@
     record: the exchange's record, for the worker's observers (`gateway.record`)
 
 Each state delegates to its own module: admission (`admission`), bodies and their bounds
-(`body`), the engine's stages for one direction (`check`), exports (`archive_stream`), the
-upstream (`upstream`), answers of the gateway's own (`answer`, `refusal`), and the ASGI
-messages (`response_writer`). A client that goes away, or falls silent in its body, ends the
-exchange from any state.
+(`body`), the engine's stages for one direction (`check`, which tells the exchange's `taps`),
+exports (`archive_stream`), the upstream (`upstream`), answers of the gateway's own (`answer`,
+`refusal`), and the ASGI messages (`response_writer`). A client that goes away, or falls
+silent in its body, ends the exchange from any state.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class Exchange:
             raise
         finally:
             self.buffers.release()
-            self.worker.exchange_ended(self.record())
+            self.worker.exchange_ended(self.record(), self.checks.taps)
 
     async def read_request(self) -> None:
         """Buffer the request body the route validates (else up to `PASS_THROUGH_BUFFER`),
@@ -228,11 +228,7 @@ class Exchange:
         the client never receives a complete, ingestible archive that was found invalid."""
         check = self.checks.archive_check(kind, self.head.path)
         started = time.perf_counter()
-        streaming = [
-            (b"x-request-id", self.head.request_id.encode("latin-1")),
-            (b"x-conformance", b"streaming"),
-        ]
-        await self.writer.start(response.status, response.headers + streaming)
+        await self.writer.start(response.status, response.headers + self._conformance(True))
         blocking = self.checks.policy("response") == "block"
         try:
             held = await pass_archive_on(check, response.chunks(), self.writer, blocking)
@@ -249,8 +245,10 @@ class Exchange:
 
     # -- answers of the gateway's own ---------------------------------------------------------
 
-    def _conformance(self) -> RawHeaders:
-        return conformance_headers(self.head.request_id, self.verdicts)
+    def _conformance(self, streaming: bool = False) -> RawHeaders:
+        """The gateway's headers on an answer (an export's: `streaming`), and its taps'."""
+        own = conformance_headers(self.head.request_id, self.verdicts, streaming)
+        return own + self.checks.taps.headers(streaming)
 
     def _failure(self, code: str, status: int, reason: str) -> Answer:
         """The answer when the exchange cannot go through, in the request's SOAP version (the

@@ -52,12 +52,17 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def serve(
-    settings: Settings, config: Path | None, overrides: dict[str, Any], holder: SchemaHolder
+    settings: Settings,
+    config: Path | None,
+    overrides: dict[str, Any],
+    holder: SchemaHolder,
+    shadow: SchemaHolder | None = None,
 ) -> None:
     """Run the gateway until interrupted. `holder` is the XSD set already compiled by the
-    caller (to fail before binding the port); with several workers, each compiles its own."""
+    caller (to fail before binding the port), `shadow` the next one if any; with several
+    workers, each compiles its own."""
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, holder), **_uvicorn_options(settings))
+        uvicorn.run(create_app(settings, holder, shadow=shadow), **_uvicorn_options(settings))
         return
     os.environ[SERVE_SPEC_VARIABLE] = json.dumps(
         {"config": str(config) if config else None, "overrides": overrides}

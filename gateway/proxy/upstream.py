@@ -31,6 +31,7 @@ GATEWAY_HEADERS = (
     b"x-conformance-request",
     b"x-conformance-response",
     b"x-conformance-schema",
+    b"x-conformance-next",
 )
 #: URLs longer than this are parsed each time rather than cached, so that a client sending
 #: unique long paths cannot make the cache hold much.

@@ -95,13 +95,16 @@ def add_anomaly_list(parent: etree._Element | None, anomalies: Iterable[Anomaly]
     return listed
 
 
-def anomaly_document(anomalies: Iterable[Anomaly], version: str) -> bytes:
-    """A whole `interfaceNuu` anomaly document for the interface `version` (e.g. "13.34")."""
+def anomaly_document(
+    anomalies: Iterable[Anomaly], version: str, at: datetime | None = None
+) -> bytes:
+    """A whole `interfaceNuu` anomaly document for the interface `version` (e.g. "13.34"),
+    produced `at` (by default now; the simulator's answers say its steerable clock)."""
     root = etree.Element(f"{{{NUU}}}interfaceNuu", nsmap={None: NUU}, versionInterface=version)
     entete = etree.SubElement(root, f"{{{NUU}}}entete")
     etree.SubElement(entete, f"{{{NUU}}}typeFichier").text = ANOMALY_FILE_TYPE
     etree.SubElement(entete, f"{{{NUU}}}dateFichier").text = (
-        datetime.now(UTC).replace(microsecond=0).isoformat()
+        (at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0).isoformat()
     )
     add_anomaly_list(root, anomalies)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

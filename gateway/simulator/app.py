@@ -4,14 +4,18 @@ Each handler reads the request, draws the answer's faults (from `--faults`, or f
 request's `X-Simulator-Fault` header), applies the transport faults here (`slow` waits first,
 `5xx` replaces the answer), and lets a protocol module build the answer, in a worker thread so
 that building documents never stalls the event loop.
+
+A simulator may serve several versions of the shipped XSD set, each a platform of its own
+(its services, its exports): the first answers unless a request names another in
+`X-Simulator-Version`. `X-Simulator-Now` steers the moment an answer is produced at
+(`gateway.simulator.clock`), `X-Simulator-Movements` the size of a GDM feed.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
@@ -19,21 +23,22 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from gateway.catalog import SHIPPED_XSD, load_catalog
+from gateway.catalog import SHIPPED_XSD, SchemaSet, load_catalog
 from gateway.report.anomaly import Anomaly, anomaly_document
 from gateway.rules import NO_RULES
-from gateway.simulator import soap
+from gateway.simulator import clock, soap
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.drm import DrmService
 from gateway.simulator.exports import ExportService
 from gateway.simulator.fake_data import FakeData
 from gateway.simulator.faults import HEADER, FaultDraw, FaultInjector, FaultSpecError, parse_faults
-from gateway.simulator.gdm import GdmService
+from gateway.simulator.gdm import MAX_STEERED_MOVEMENTS, MOVEMENTS_HEADER, GdmService
 from gateway.simulator.registry import Registry
 from gateway.simulator.settings import SimulatorSettings
 
 HEALTH_PATH = "/_simulator/health"
 RETRY_AFTER_SECONDS = "30"
+VERSION_HEADER = "X-Simulator-Version"
 #: Builds an answer from the faults drawn for it, and a way to draw more (one per archive member).
 Producer = Callable[[FaultDraw, Callable[[], FaultDraw]], Answer]
 
@@ -54,47 +59,114 @@ def _response(answer: Answer) -> Response[Any]:
     )
 
 
-def create_simulator(settings: SimulatorSettings) -> Litestar:
-    """The simulator for `settings` (`app.state.version`: the interface version it answers);
-    compiles the shipped XSD set: raise `CatalogError`, or `SchemaNotFound` for a version the
-    set does not have."""
-    # The SNE checks its XSD, not yet the business rules it announced (the country referential):
-    # the simulator accepts what it accepts.
-    schema_set = replace(load_catalog(SHIPPED_XSD).version(settings.version), rules=NO_RULES)
-    version = schema_set.version
-    data = FakeData(settings.seed)
-    injector = FaultInjector(settings.faults, settings.seed)
-    services = soap.SoapServices(schema_set, data, Registry())
-    drm = DrmService(schema_set, data)
-    gdm = GdmService(version, data)
-    exports = ExportService(schema_set, data, settings.export_size, settings.export_delay)
+@dataclass(frozen=True)
+class Platform:
+    """The services of one version."""
 
-    def rest_unavailable() -> Answer:
+    version: str
+    soap: soap.SoapServices
+    drm: DrmService
+    gdm: GdmService
+    exports: ExportService
+
+    def unavailable(self) -> Answer:
         anomaly = Anomaly("SNE503", "Service momentanément indisponible : réessayer plus tard.")
         return xml_answer(
-            anomaly_document([anomaly], version), 503, **{"Retry-After": RETRY_AFTER_SECONDS}
+            anomaly_document([anomaly], self.version, clock.now()),
+            503,
+            **{"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+
+def _platform(
+    schema_set: SchemaSet, data: FakeData, registry: Registry, settings: SimulatorSettings
+) -> Platform:
+    return Platform(
+        schema_set.version,
+        soap.SoapServices(schema_set, data, registry),
+        DrmService(schema_set, data),
+        GdmService(schema_set.version, data),
+        ExportService(schema_set, data, settings.export_size, settings.export_delay),
+    )
+
+
+class SteeringError(ValueError):
+    """A steering header the simulator cannot follow; the message says which and why."""
+
+
+def _movements(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit() or int(text) > MAX_STEERED_MOVEMENTS:
+        raise SteeringError(
+            f"{MOVEMENTS_HEADER}: expected a number of movements from 0 to "
+            f"{MAX_STEERED_MOVEMENTS}, not {text[:32]!r}"
+        )
+    return int(text)
+
+
+def create_simulator(settings: SimulatorSettings) -> Litestar:
+    """The simulator for `settings` (`app.state.version`: the interface version it answers by
+    default, `app.state.versions` all those it serves); compiles the shipped XSD set: raise
+    `CatalogError`, or `SchemaNotFound` for a version the set does not have."""
+    catalog = load_catalog(SHIPPED_XSD)
+    data = FakeData(settings.seed)
+    registry = Registry()
+    platforms: dict[str, Platform] = {}
+    for asked in (settings.version, *settings.other_versions):
+        # The SNE checks its XSD, not yet the business rules it announced (the country
+        # referential): the simulator accepts what it accepts.
+        schema_set = replace(catalog.version(asked), rules=NO_RULES)
+        platforms.setdefault(schema_set.version, _platform(schema_set, data, registry, settings))
+    default = next(iter(platforms.values()))
+    version = default.version
+    injector = FaultInjector(settings.faults, settings.seed)
+
+    def platform_of(request: Request[Any, Any, Any]) -> Platform:
+        """The platform the request names, else the first; steers the clock of its answer."""
+        moment = request.headers.get(clock.HEADER)
+        try:
+            clock.steer(clock.parse_now(moment) if moment is not None else None)
+        except clock.ClockError as error:
+            raise SteeringError(f"{clock.HEADER}: {error}") from None
+        named = request.headers.get(VERSION_HEADER)
+        if named is None:
+            return default
+        if named.strip() not in platforms:
+            raise SteeringError(
+                f"{VERSION_HEADER}: this simulator serves {', '.join(platforms)}, not "
+                f"{named[:32]!r}"
+            )
+        return platforms[named.strip()]
+
+    def refused(reason: str) -> Response[Any]:
+        return Response(
+            f"{reason}\n",
+            status_code=400,
+            media_type="text/plain",  # Litestar adds the charset
         )
 
     async def respond(
         request: Request[Any, Any, Any],
-        produce: Producer,
-        unavailable: Callable[[], Answer] = rest_unavailable,
+        produce: Callable[[Platform], Producer],
+        soap_service: bool = False,
     ) -> Response[Any]:
         header = request.headers.get(HEADER)
         try:
             forced = parse_faults(header) if header is not None else None
+            platform = platform_of(request)
+            producer = produce(platform)
         except FaultSpecError as error:
-            return Response(
-                f"{HEADER}: {error}\n",
-                status_code=400,
-                media_type="text/plain",  # Litestar adds the charset
-            )
+            return refused(f"{HEADER}: {error}")
+        except SteeringError as error:
+            return refused(str(error))
+        unavailable = soap.unavailable if soap_service else platform.unavailable
         draw = injector.draw(forced)
         if draw.delay:
             await asyncio.sleep(draw.delay)
         if draw.server_error:
             return _response(unavailable())
-        answer = await asyncio.to_thread(produce, draw, lambda: injector.draw(forced))
+        answer = await asyncio.to_thread(producer, draw, lambda: injector.draw(forced))
         return _response(answer)
 
     def content_type(request: Request[Any, Any, Any]) -> str:
@@ -105,8 +177,10 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
         body = await request.body()
         return await respond(
             request,
-            lambda draw, _: services.demande_logement(body, content_type(request), draw),
-            soap.unavailable,
+            lambda platform: (
+                lambda draw, _: platform.soap.demande_logement(body, content_type(request), draw)
+            ),
+            soap_service=True,
         )
 
     @post("/nuu-ws/services/GestionPartageeEVT", status_code=200)
@@ -114,21 +188,29 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
         body = await request.body()
         return await respond(
             request,
-            lambda draw, _: services.gestion_partagee_evt(body, content_type(request), draw),
-            soap.unavailable,
+            lambda platform: (
+                lambda draw, _: platform.soap.gestion_partagee_evt(
+                    body, content_type(request), draw
+                )
+            ),
+            soap_service=True,
         )
 
     @post("/v1.0/exports", status_code=202)
     async def create_export(request: Request[Any, Any, Any]) -> Response[Any]:
         body = await request.body()
-        return await respond(request, lambda draw, _: exports.create(body, draw, datetime.now(UTC)))
+        return await respond(
+            request,
+            lambda platform: lambda draw, _: platform.exports.create(body, draw, clock.now()),
+        )
 
     @get("/v1.0/exports/{identifier:str}")
     async def export_status(
         request: Request[Any, Any, Any], identifier: FromPath[str]
     ) -> Response[Any]:
         return await respond(
-            request, lambda draw, _: exports.status(identifier, draw, datetime.now(UTC))
+            request,
+            lambda platform: lambda draw, _: platform.exports.status(identifier, draw, clock.now()),
         )
 
     @get("/v1.0/exports/{identifier:str}/fichier")
@@ -136,14 +218,20 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
         request: Request[Any, Any, Any], identifier: FromPath[str]
     ) -> Response[Any]:
         return await respond(
-            request, lambda _, redraw: exports.download(identifier, redraw, datetime.now(UTC))
+            request,
+            lambda platform: (
+                lambda _, redraw: platform.exports.download(identifier, redraw, clock.now())
+            ),
         )
 
     @post(["/v1.0/drm/ressources", "/v1.0/drm/ressources/"], status_code=200)
     async def drm_ressources(request: Request[Any, Any, Any]) -> Response[Any]:
         body = await request.body()
         return await respond(
-            request, lambda draw, _: drm.ressources(body, draw, datetime.now(UTC).date())
+            request,
+            lambda platform: (
+                lambda draw, _: platform.drm.ressources(body, draw, clock.now().date())
+            ),
         )
 
     @get("/v1.0/gdm/mouvements")
@@ -155,15 +243,21 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
             for code in value.split(",")
             if code.strip()
         ]
-        return await respond(
-            request, lambda draw, _: gdm.mouvements(depuis, communes, draw, datetime.now(UTC))
-        )
+
+        def produce(platform: Platform) -> Producer:
+            count = _movements(request.headers.get(MOVEMENTS_HEADER))
+            return lambda draw, _: platform.gdm.mouvements(
+                depuis, communes, draw, clock.now(), count
+            )
+
+        return await respond(request, produce)
 
     @get(HEALTH_PATH, sync_to_thread=False)
     def health() -> dict[str, Any]:
         return {
             "status": "ok",
             "version": version,
+            "versions": list(platforms),
             "seed": settings.seed,
             "faults": str(settings.faults),
             "export_size": settings.export_size,
@@ -181,7 +275,7 @@ def create_simulator(settings: SimulatorSettings) -> Litestar:
             gdm_mouvements,
             health,
         ],
-        state=State({"version": version}),
+        state=State({"version": version, "versions": list(platforms)}),
         openapi_config=None,
         logging_config=None,
         debug=False,

@@ -15,6 +15,7 @@ from lxml import etree
 
 from gateway.catalog import SchemaSet
 from gateway.report.anomaly import Anomaly, add_anomaly_list, anomaly_document
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.faults import FaultDraw
@@ -99,13 +100,13 @@ class DrmService:
                 f"{len(numbers)} numéros uniques demandés : {MAX_APPLICATIONS} au plus par appel.",
                 "requeteRessources.listeNumUnique",
             )
-            return xml_answer(anomaly_document([too_many], self.version), 400)
+            return xml_answer(anomaly_document([too_many], self.version, clock.now()), 400)
         if not report.valid:
             return refusal(report, self.version)
         if not numbers:
             not_a_request = Anomaly(
                 "DRM002", "Le document n'est pas une requête (requeteRessources attendu)."
             )
-            return xml_answer(anomaly_document([not_a_request], self.version), 400)
+            return xml_answer(anomaly_document([not_a_request], self.version, clock.now()), 400)
         answer = drm_document(self.version, self.data, numbers, last_months(today))
         return xml_answer(faults.document(answer))

@@ -24,6 +24,7 @@ from lxml import etree
 
 from gateway.catalog import SchemaSet
 from gateway.report.anomaly import Anomaly, add_anomaly_list, anomaly_document
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.demande import (
@@ -160,7 +161,7 @@ class ExportService:
 
     def _unknown(self, identifier: str) -> Answer:
         anomaly = Anomaly("EXP404", f"Aucun export {identifier[:100]} n'est connu.", "idExport")
-        return xml_answer(anomaly_document([anomaly], self.version), 404)
+        return xml_answer(anomaly_document([anomaly], self.version, clock.now()), 404)
 
     def create(self, body: bytes, faults: FaultDraw, now: datetime) -> Answer:
         root, report = read_document(body, self.schema)
@@ -190,7 +191,7 @@ class ExportService:
             anomaly = Anomaly(
                 "EXP409", f"L'export {job.id} n'est pas prêt (état {state}).", "idExport"
             )
-            return xml_answer(anomaly_document([anomaly], self.version), 409)
+            return xml_answer(anomaly_document([anomaly], self.version, clock.now()), 409)
         chunks = tgz_chunks(
             [f"{folder}/" for folder in job.folders],
             self._members(job, draw, now),

@@ -5,6 +5,10 @@ The feed is a pure function of the seed and the clock: each hour of each commune
 movements, so overlapping windows (as the SNE recommends) return the same movements twice and
 a call for a few communes returns exactly their part of the call for all communes. Without
 `communes`, the feed covers the communes of the simulator's table.
+
+A test steers the feed with `X-Simulator-Movements: N`: the answer then holds exactly N
+movements, spread evenly over the window (from `depuis` to the simulator's now, which
+`X-Simulator-Now` steers too), so that a guichet's volume is whatever the test needs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from gateway.report.anomaly import Anomaly, anomaly_document
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.simulator.demande import CREATED_FROM, CREATED_TO, add_address
@@ -34,6 +39,9 @@ FILE_TYPE = "GDM"
 MAX_WINDOW = timedelta(days=31)
 COMMUNE_CODE = re.compile(r"[0-9][0-9AB][0-9]{3}")
 MOVEMENTS_PER_HOUR = (0, 0, 0, 0, 1, 1, 2)
+MOVEMENTS_HEADER = "X-Simulator-Movements"
+#: The most movements a steered answer holds (about 500 bytes each).
+MAX_STEERED_MOVEMENTS = 20_000
 #: Movement types, and the entity and property a change of that type touches (if any).
 MOVEMENT_TYPES = (
     ("CRE", None, None),
@@ -48,7 +56,9 @@ MOVEMENT_TYPES = (
 
 
 def _parameter_anomaly(code: str, message: str, propriete: str, version: str) -> Answer:
-    return xml_answer(anomaly_document([Anomaly(code, message, propriete)], version), 400)
+    return xml_answer(
+        anomaly_document([Anomaly(code, message, propriete)], version, clock.now()), 400
+    )
 
 
 def _parse_depuis(text: str | None) -> datetime | None:
@@ -68,8 +78,14 @@ class GdmService:
         self.additions = has_13_34_additions(version)
 
     def mouvements(
-        self, depuis_text: str | None, commune_codes: list[str], faults: FaultDraw, now: datetime
+        self,
+        depuis_text: str | None,
+        commune_codes: list[str],
+        faults: FaultDraw,
+        now: datetime,
+        count: int | None = None,
     ) -> Answer:
+        """The movements since `depuis_text`; exactly `count` of them when it is given."""
         depuis = _parse_depuis(depuis_text)
         if depuis is None:
             return _parameter_anomaly(
@@ -102,7 +118,12 @@ class GdmService:
             for commune in communes:
                 add_code(liste, "commune", commune.code)
         liste_mouvement = add(root, "listeMouvement")
-        found = self._movements(depuis, now, communes or list(fake.COMMUNES))
+        covered = communes or list(fake.COMMUNES)
+        found = (
+            self._movements(depuis, now, covered)
+            if count is None
+            else self._steered(depuis, now, covered, count)
+        )
         movements = sorted(found, key=lambda movement: (movement[0], movement[1].code, movement[3]))
         for moment, commune, hour, index in movements:
             self._add_movement(liste_mouvement, moment, commune, hour, index)
@@ -122,6 +143,18 @@ class GdmService:
                     moment = datetime.fromtimestamp(hour * 3600 + rng.randrange(3600), UTC)
                     if depuis <= moment <= now:
                         found.append((moment, commune, hour, index))
+        return found
+
+    @staticmethod
+    def _steered(
+        depuis: datetime, now: datetime, communes: list[Commune], count: int
+    ) -> list[tuple[datetime, Commune, int, int]]:
+        """`count` movements evenly over [depuis, now], the communes in turn."""
+        span = max((now - depuis).total_seconds(), 0.0)
+        found = []
+        for index in range(count):
+            moment = depuis + timedelta(seconds=span * (index + 0.5) / count)
+            found.append((moment, communes[index % len(communes)], -1, index))
         return found
 
     def _add_movement(

@@ -11,6 +11,7 @@ from gateway.parse import DocumentRejected, parse_xml
 from gateway.report.anomaly import anomaly_document, report_anomalies
 from gateway.rules import NO_RULES
 from gateway.schema import Schema
+from gateway.simulator import clock
 from gateway.simulator.answer import Answer, xml_answer
 from gateway.validate import validate_element
 from gateway.violation import DocumentReport
@@ -29,4 +30,4 @@ def read_document(body: bytes, schema: Schema) -> tuple[etree._Element | None, D
 
 
 def refusal(report: DocumentReport, version: str) -> Answer:
-    return xml_answer(anomaly_document(report_anomalies([report]), version), 400)
+    return xml_answer(anomaly_document(report_anomalies([report]), version, clock.now()), 400)

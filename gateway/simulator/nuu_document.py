@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from gateway.names import NUU
+from gateway.simulator import clock
 
 #: `nuu:modifie` is a global attribute: it needs a prefix, the default namespace does not
 #: apply to attributes.
@@ -43,8 +44,8 @@ def add_code(parent: etree._Element, local_name: str, code: str) -> etree._Eleme
 
 
 def timestamp(moment: datetime | None = None) -> str:
-    """An xs:dateTime to the second, in UTC."""
-    moment = moment or datetime.now(UTC)
+    """An xs:dateTime to the second, in UTC (by default, the simulator's now)."""
+    moment = moment or clock.now()
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -32,6 +31,7 @@ from gateway.report.soap_fault import (
     soap_fault,
 )
 from gateway.routing.route import NO_RULE, DirectionRule
+from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
 from gateway.simulator.answer import Answer
 from gateway.simulator.demande import (
@@ -206,7 +206,7 @@ class SoapServices:
             base = self.data.rng("sequence").randrange(10**9)
             num_unique = fake.num_unique(
                 fake.department_of_guichet(guichet),
-                datetime.now(UTC).date(),
+                clock.now().date(),
                 base + self.registry.next_sequence(),
             )
             element = etree.Element(nuu("numUnique"))

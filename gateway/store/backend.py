@@ -12,12 +12,12 @@ SQL is written once, with `?` placeholders, for both engines.
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.record import ExchangeRecord
 from gateway.store.location import StoreLocation
-from gateway.store.tables import SCHEMA_VERSION
+from gateway.store.tables import SCHEMA_VERSION, StoreRecord
 
 #: The `meta` rows: the tables' version, and when retention last ran.
 VERSION_KEY = "schema_version"
@@ -47,8 +47,14 @@ class Backend(abc.ABC):
     location: StoreLocation
 
     @abc.abstractmethod
-    def write(self, records: Sequence[ExchangeRecord]) -> None:
+    def write(self, records: Sequence[StoreRecord]) -> None:
         """Insert `records` in one transaction."""
+
+    @abc.abstractmethod
+    def locked(self, key: str) -> contextlib.AbstractContextManager[None]:
+        """A transaction during which no other connection, in any worker or replica, is in
+        one locked by the same `key`: its `fetch` and `execute` are part of it, committed at
+        the end (rolled back on an exception)."""
 
     @abc.abstractmethod
     def fetch(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

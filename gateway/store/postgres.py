@@ -11,21 +11,23 @@ database server's disk is its administrator's business.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import errors
 
-from gateway.record import ExchangeRecord
 from gateway.store.backend import Backend, StoreRejected, StoreUnavailable
 from gateway.store.location import StoreLocation
 from gateway.store.tables import (
     CHECK_COLUMNS,
     EXCHANGE_COLUMNS,
+    NEXT_SET_COLUMNS,
     POSTGRESQL_TABLES,
     VIOLATION_COLUMNS,
+    StoreRecord,
     all_rows,
+    split,
 )
 
 CONNECT_SECONDS = 5
@@ -33,6 +35,8 @@ CONNECT_SECONDS = 5
 SILENT_MS = 30_000
 #: Taken while the tables are made, so that workers starting together do not race.
 SCHEMA_LOCK = 7_220_020
+#: The first key of the advisory locks `locked` takes (the second is the key's hash).
+LOCK_SPACE = 7_220_021
 
 
 def translated(error: psycopg.Error) -> Exception:
@@ -86,7 +90,8 @@ class PostgresStore(Backend):
             self.close()
             raise translated(error) from None
 
-    def write(self, records: Sequence[ExchangeRecord]) -> None:
+    def write(self, records: Sequence[StoreRecord]) -> None:
+        records, differences = split(records)
         try:
             with self.connection.transaction(), self.connection.cursor() as cursor:
                 cursor.execute(
@@ -94,9 +99,9 @@ class PostgresStore(Backend):
                 )
                 ids = [row[0] for row in cursor.fetchall()]
                 for table, columns, rows in zip(
-                    ("exchanges", "checks", "violations"),
-                    (EXCHANGE_COLUMNS, CHECK_COLUMNS, VIOLATION_COLUMNS),
-                    all_rows(records, ids),
+                    ("exchanges", "checks", "violations", "next_set_differences"),
+                    (EXCHANGE_COLUMNS, CHECK_COLUMNS, VIOLATION_COLUMNS, NEXT_SET_COLUMNS),
+                    (*all_rows(records, ids), differences),
                     strict=True,
                 ):
                     if not rows:
@@ -105,6 +110,19 @@ class PostgresStore(Backend):
                     with cursor.copy(statement) as copy:
                         for row in rows:
                             copy.write_row(row)
+        except psycopg.Error as error:
+            raise translated(error) from None
+
+    @contextlib.contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """A transaction holding the advisory lock of `key` (its hash, in a space of the
+        gateway's own), which replicas' workers take in turn."""
+        try:
+            with self.connection.transaction():
+                self.connection.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_SPACE, key)
+                )
+                yield
         except psycopg.Error as error:
             raise translated(error) from None
 

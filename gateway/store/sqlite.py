@@ -17,20 +17,22 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.record import ExchangeRecord
 from gateway.store.backend import Backend, StoreCorrupt, StoreRejected, StoreUnavailable
 from gateway.store.location import StoreLocation
 from gateway.store.tables import (
     CHECK_COLUMNS,
     EXCHANGE_COLUMNS,
+    NEXT_SET_COLUMNS,
     SQLITE_TABLES,
     VIOLATION_COLUMNS,
+    StoreRecord,
     all_rows,
     insert,
+    split,
 )
 
 #: How long a worker waits for another's write (or retention) to end before giving up on a
@@ -113,10 +115,11 @@ class SqliteStore(Backend):
         except OSError:
             return True
 
-    def write(self, records: Sequence[ExchangeRecord]) -> None:
+    def write(self, records: Sequence[StoreRecord]) -> None:
         if self.moved():
             raise StoreUnavailable(f"{self.path} was moved or removed; it is opened again")
         connection = self.connection
+        records, differences = split(records)
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -129,6 +132,7 @@ class SqliteStore(Backend):
                     ("exchanges", EXCHANGE_COLUMNS, exchanges),
                     ("checks", CHECK_COLUMNS, checks),
                     ("violations", VIOLATION_COLUMNS, violations),
+                    ("next_set_differences", NEXT_SET_COLUMNS, differences),
                 ):
                     _insert(connection, table, columns, rows)
                 connection.execute("COMMIT")
@@ -137,6 +141,25 @@ class SqliteStore(Backend):
                 raise
         except sqlite3.Error as error:
             raise translated(error, self.inode) from None
+
+    @contextlib.contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """SQLite has one write lock for the whole file: held from the start (`BEGIN
+        IMMEDIATE`), whatever `key`."""
+        connection = self.connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise translated(error, self.inode) from None
+        try:
+            yield
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise translated(error, self.inode) from None
+        except BaseException:
+            self._rollback()
+            raise
 
     def fetch(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:

@@ -11,6 +11,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+from gateway.next_set_record import ExplainingChange
 
 #: How an exchange no route matched is shown.
 NO_ROUTE_LABEL = "(no route)"
@@ -152,6 +155,72 @@ class Changes:
     gone: tuple[Finding, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class NextSetFinding:
+    """Documents of one route and direction that the next XSD set judges otherwise (`next`:
+    fail, or pass), for one code at one path (positions left out) of the set that rejects
+    them: how many, when first and last, the latest request ids, and the changes that explain
+    them."""
+
+    route: str
+    direction: str
+    next: str
+    current_schema: str | None
+    next_schema: str | None
+    code: str
+    path: str | None
+    documents: int
+    first_ms: int
+    last_ms: int
+    request_ids: tuple[str, ...]
+    explained_by: tuple[ExplainingChange, ...]
+
+
+@dataclass(frozen=True)
+class NextSetForecast:
+    """What the next XSD set would change in the window's traffic: the documents it judges
+    otherwise (`failing` under it, `passing` under it only), the versions it had, and the
+    findings."""
+
+    failing: int
+    passing: int
+    next_versions: tuple[str, ...]
+    findings: tuple[NextSetFinding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryGroup:
+    """One advisory given to one client: how often, when first and last, and its latest
+    occurrence (the call's time, its `depuis`, the previous call's time, the figures)."""
+
+    client: str
+    kind: str
+    severity: str
+    count: int
+    first_ms: int
+    last_ms: int
+    latest_request_id: str
+    latest_depuis_ms: int | None
+    latest_previous_at_ms: int | None
+    latest_figures: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GdmClient:
+    client: str
+    calls: int
+    first_ms: int
+    last_ms: int
+
+
+@dataclass(frozen=True)
+class GdmUsage:
+    """The GDM calls of each client in the window, and the advisories they gave."""
+
+    clients: tuple[GdmClient, ...]
+    groups: tuple[AdvisoryGroup, ...]
+
+
 @dataclass(frozen=True)
 class Summary:
     filters: Filters
@@ -165,6 +234,9 @@ class Summary:
     #: How exchanges ended other than normally (`outcome` → count).
     outcomes: dict[str, int] = field(default_factory=dict)
     changes: Changes | None = None
+    #: None: not asked for, or a store from before these tables.
+    next_set: NextSetForecast | None = None
+    gdm: GdmUsage | None = None
 
     @property
     def empty(self) -> bool:

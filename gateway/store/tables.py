@@ -5,7 +5,14 @@ of a record.
 - `checks`: one row per direction checked (its conformance, action, schemas, durations);
 - `violations`: one row per violation listed (code, schema, path, line, column);
 - `reports`: what each `sne-gateway report` found, for the next one to say what changed;
-- `meta`: the tables' version, and when retention last ran (so one worker runs it at a time).
+- `meta`: the tables' version, and when retention last ran (so one worker runs it at a time);
+- `next_set_differences`: each document the next XSD set judges otherwise than the set in
+  service (`gateway.shadow`), its violations and explaining changes as JSON;
+- `gdm_calls` and `gdm_advisories`: the GDM movements calls of each client and the advisories
+  they gave (`gateway.advice`), which every worker and replica reads and writes.
+
+The last three came after the first layout: a store of layout 1 gets them when a gateway
+opens it to write (its readers find them missing until then, and say so).
 
 An exchange's checks and violations are clustered by its id, so retention, which removes the
 oldest exchanges, frees whole pages.
@@ -13,10 +20,15 @@ oldest exchanges, frees whole pages.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gateway.next_set_record import NextSetDifference
 from gateway.record import ExchangeRecord
+
+#: What the violations store's writer takes.
+StoreRecord = ExchangeRecord | NextSetDifference
 
 #: The tables' layout; a store of another version is refused (moved aside, for SQLite).
 SCHEMA_VERSION = 1
@@ -86,6 +98,24 @@ def _tables(
             since_ms {integer} NOT NULL, until_ms {integer} NOT NULL, found {text} NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS meta (
             key {text} PRIMARY KEY, number {integer} NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS next_set_differences (
+            id {auto_key} PRIMARY KEY, at_ms {integer} NOT NULL, env {text} NOT NULL,
+            route {text} NOT NULL, direction {text} NOT NULL, request_id {text} NOT NULL,
+            client {text}, schema_now {text}, schema_next {text}, verdict_next {text} NOT NULL,
+            violations {text} NOT NULL, explained_by {text} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS next_set_differences_at ON next_set_differences (at_ms)",
+        f"""CREATE TABLE IF NOT EXISTS gdm_calls (
+            id {auto_key} PRIMARY KEY, client {text} NOT NULL, at_ms {integer} NOT NULL,
+            arrived_ms {integer} NOT NULL, depuis_ms {integer} NOT NULL,
+            communes {text} NOT NULL, movements {integer}, env {text} NOT NULL,
+            request_id {text} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS gdm_calls_client ON gdm_calls (client, at_ms)",
+        f"""CREATE TABLE IF NOT EXISTS gdm_advisories (
+            id {auto_key} PRIMARY KEY, at_ms {integer} NOT NULL, env {text} NOT NULL,
+            client {text} NOT NULL, kind {text} NOT NULL, severity {text} NOT NULL,
+            request_id {text} NOT NULL, depuis_ms {integer}, previous_at_ms {integer},
+            figures {text} NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS gdm_advisories_at ON gdm_advisories (at_ms)",
     ]
 
 
@@ -158,6 +188,49 @@ def all_rows(
         checks.extend(its_checks)
         violations.extend(its_violations)
     return exchanges, checks, violations
+
+
+NEXT_SET_COLUMNS = (
+    "at_ms",
+    "env",
+    "route",
+    "direction",
+    "request_id",
+    "client",
+    "schema_now",
+    "schema_next",
+    "verdict_next",
+    "violations",
+    "explained_by",
+)
+
+
+def next_set_row(difference: NextSetDifference) -> tuple[Any, ...]:
+    """The row of `difference` in `next_set_differences`."""
+    return (
+        difference.at_ms,
+        difference.env,
+        difference.route or NO_ROUTE,
+        difference.direction,
+        difference.request_id,
+        difference.client,
+        difference.current_schema,
+        difference.next_schema,
+        difference.next,
+        json.dumps([[v.code, v.path, v.line, v.column] for v in difference.violations]),
+        json.dumps(
+            [[c.id, c.kind, c.path, c.why] for c in difference.explained_by], ensure_ascii=False
+        ),
+    )
+
+
+def split(records: Sequence[StoreRecord]) -> tuple[list[ExchangeRecord], list[tuple[Any, ...]]]:
+    """The exchanges' records, and the rows of the next set's differences."""
+    exchanges = [record for record in records if isinstance(record, ExchangeRecord)]
+    differences = [
+        next_set_row(record) for record in records if isinstance(record, NextSetDifference)
+    ]
+    return exchanges, differences
 
 
 def insert(table: str, columns: Sequence[str], rows: int = 1) -> str:

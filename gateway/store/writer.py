@@ -35,6 +35,7 @@ from gateway.store.backend import (
 from gateway.store.location import StoreLocation
 from gateway.store.retention import apply_retention
 from gateway.store.sqlite import set_aside
+from gateway.store.tables import StoreRecord
 
 #: Records a worker holds for the store at most (about 1 KB each).
 QUEUE_RECORDS = 10_000
@@ -69,13 +70,14 @@ class StoreWriter:
         self.max_bytes = max_bytes
         self.capacity = capacity
         self.open_store = open_store
-        self._queue: collections.deque[ExchangeRecord] = collections.deque()
-        #: Records dropped by `put` (only the event loop's thread adds to it) and how many of
-        #: them the thread has counted.
+        self._queue: collections.deque[StoreRecord] = collections.deque()
+        #: Records dropped by `put` (by the event loop's thread, and the rare differences of
+        #: the next XSD set's thread: an increment lost to their race is only a count) and
+        #: how many of them the thread has counted.
         self.dropped = 0
         self._dropped_counted = 0
         self._drop_episode = 0
-        self._held: list[ExchangeRecord] = []
+        self._held: list[StoreRecord] = []
         self._backend: Backend | None = None
         #: Whether the store is failing now (read by the metrics' gauge).
         self.failing = False
@@ -86,8 +88,9 @@ class StoreWriter:
 
     # -- the event loop's side ----------------------------------------------------------------
 
-    def put(self, record: ExchangeRecord) -> None:
-        """Queue `record` for the store; dropped (and counted) when the queue is full."""
+    def put(self, record: StoreRecord) -> None:
+        """Queue `record` for the store (an exchange's, or a difference the next XSD set
+        found); dropped (and counted) when the queue is full. Any thread."""
         if len(self._queue) >= self.capacity:
             self.dropped += 1
             return

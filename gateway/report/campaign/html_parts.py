@@ -25,14 +25,14 @@ def rate(value: float | None) -> str:
     return f'<span class="rate {kind}">{value * 100:.1f} %</span>'
 
 
-def _code(text: str | None, kind: str = "") -> str:
+def inline_code(text: str | None, kind: str = "") -> str:
     """Inline code; a `path` may break anywhere, a code or an id never."""
     if text is None:
         return "—"
     return f'<code class="{kind}">{escape(text)}</code>' if kind else f"<code>{escape(text)}</code>"
 
 
-def _table(head: Iterable[str], rows: Iterable[Iterable[str]], numbers: set[int]) -> str:
+def table(head: Iterable[str], rows: Iterable[Iterable[str]], numbers: set[int]) -> str:
     heads = "".join(
         f"<th{' class=number' if index in numbers else ''}>{escape(cell)}</th>"
         for index, cell in enumerate(head)
@@ -85,7 +85,7 @@ def flows_table(summary: Summary) -> str:
         for flow in summary.flows
     ]
     head = ("route", "direction", "exchanges", "passed", "failed", "blocked", "skipped")
-    return _table((*head, "violations", "pass rate"), rows, set(range(2, 9)))
+    return table((*head, "violations", "pass rate"), rows, set(range(2, 9)))
 
 
 def codes_table(summary: Summary) -> str:
@@ -93,7 +93,7 @@ def codes_table(summary: Summary) -> str:
         return '<p class="empty">No violation.</p>'
     rows = [
         [
-            _code(code.code),
+            inline_code(code.code),
             str(code.violations),
             str(code.exchanges),
             moment(code.first_ms),
@@ -101,7 +101,7 @@ def codes_table(summary: Summary) -> str:
         ]
         for code in summary.codes
     ]
-    return _table(("code", "violations", "exchanges", "first seen", "last seen"), rows, {1, 2})
+    return table(("code", "violations", "exchanges", "first seen", "last seen"), rows, {1, 2})
 
 
 def groups_table(summary: Summary) -> str:
@@ -109,19 +109,19 @@ def groups_table(summary: Summary) -> str:
         return '<p class="empty">No violation.</p>'
     rows = [
         [
-            _code(group.code),
-            _code(group.path, "path"),
+            inline_code(group.code),
+            inline_code(group.path, "path"),
             escape(", ".join(route_label(route) for route in group.routes)),
             escape(", ".join(group.directions)),
             str(group.violations),
             moment(group.first_ms),
             moment(group.last_ms),
-            " ".join(_code(request_id) for request_id in group.request_ids),
+            " ".join(inline_code(request_id) for request_id in group.request_ids),
         ]
         for group in summary.groups
     ]
     head = ("code", "path", "routes", "directions", "violations", "first seen", "last seen")
-    return _table((*head, "latest request ids"), rows, {4})
+    return table((*head, "latest request ids"), rows, {4})
 
 
 def days_table(summary: Summary) -> str:
@@ -135,7 +135,7 @@ def days_table(summary: Summary) -> str:
         ]
         for day in summary.days
     ]
-    return _table(("day", "exchanges", "passed", "failed", "violations"), rows, {1, 2, 3, 4})
+    return table(("day", "exchanges", "passed", "failed", "violations"), rows, {1, 2, 3, 4})
 
 
 def outcomes_list(summary: Summary) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from importlib.resources import files
 
+from gateway.report.campaign import gdm_usage, next_delivery
 from gateway.report.campaign.html_parts import moment, sections, window_title
 from gateway.store.summary import Summary
 
@@ -21,7 +22,11 @@ def html_report(summary: Summary, store: str) -> str:
             '<p class="banner warn">No exchange was recorded in this window: nothing to report.</p>'
         )
     else:
-        body = sections(summary)
+        body = (
+            sections(summary)
+            + next_delivery.html_section(summary.next_set)
+            + gdm_usage.html_section(summary.gdm)
+        )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from gateway.report.campaign import gdm_usage, next_delivery
 from gateway.store.summary import Finding, Summary
 
 
@@ -102,5 +103,7 @@ def json_report(summary: Summary, store: str) -> str:
             "new": [_finding(finding) for finding in changes.new],
             "gone": [_finding(finding) for finding in changes.gone],
         },
+        "next_delivery": next_delivery.json_part(summary.next_set, _time),
+        "gdm_usage": gdm_usage.json_part(summary.gdm, _time),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,6 +1,7 @@
 """The campaign as JUnit XML: one testcase per route and direction, failing when it had
 violations in the window, so that a campaign can gate a pipeline (and a CI server shows which
-flows the SNE would refuse)."""
+flows the SNE would refuse). Beside it, when the store has them, a suite of what the next XSD
+set would reject (`next_delivery`) and one of the GDM usage (`gdm_usage`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import defaultdict
 
 from lxml import etree
 
+from gateway.report.campaign import gdm_usage, next_delivery
 from gateway.report.campaign.html_parts import window_title
 from gateway.store.summary import Summary, route_label
 
@@ -53,4 +55,8 @@ def junit_report(summary: Summary, store: str) -> bytes:
         etree.SubElement(
             suite, "system-out"
         ).text = "No exchange was recorded in this window: nothing to report."
+    next_delivery.junit_suite(summary.next_set, suites)
+    gdm_usage.junit_suite(summary.gdm, suites)
+    for total in ("tests", "failures"):
+        suites.set(total, str(sum(int(child.get(total, "0")) for child in suites)))
     return etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True)

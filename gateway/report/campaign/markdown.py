@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gateway.report.campaign import gdm_usage, next_delivery
 from gateway.report.campaign.html_parts import moment, window_title
 from gateway.store.summary import Changes, Finding, Summary, route_label
 
@@ -35,7 +36,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _table(head: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
+def table(head: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
     head = list(head)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(_cell(str(cell)) for cell in row) + " |" for row in rows]
@@ -86,7 +87,7 @@ def markdown_report(summary: Summary, store: str) -> str:
             *_changes(summary.changes),
             "## Daily trend",
             "",
-            *_table(
+            *table(
                 ("day", "exchanges", "passed", "failed", "violations"),
                 (
                     (day.day.isoformat(), day.exchanges, day.passed, day.failed, day.violations)
@@ -95,7 +96,7 @@ def markdown_report(summary: Summary, store: str) -> str:
             ),
             "## Exchanges and pass rate by route and direction",
             "",
-            *_table(
+            *table(
                 FLOW_HEAD,
                 (
                     (
@@ -116,7 +117,7 @@ def markdown_report(summary: Summary, store: str) -> str:
             "",
         ]
         if summary.codes:
-            lines += _table(
+            lines += table(
                 ("code", "violations", "exchanges", "first seen", "last seen"),
                 (
                     (
@@ -134,7 +135,7 @@ def markdown_report(summary: Summary, store: str) -> str:
                 "",
                 "Paths without positions; the request ids are those of the latest exchanges.",
                 "",
-                *_table(
+                *table(
                     GROUP_HEAD,
                     (
                         (
@@ -157,5 +158,7 @@ def markdown_report(summary: Summary, store: str) -> str:
             lines += ["## Exchanges that did not end normally", ""]
             lines += [f"- `{outcome}`: {count}" for outcome, count in summary.outcomes.items()]
             lines.append("")
+        lines += next_delivery.markdown_lines(summary.next_set)
+        lines += gdm_usage.markdown_lines(summary.gdm)
     lines += [f"Made at {moment(summary.made_at_ms)} from `{store}`."]
     return "\n".join(lines) + "\n"

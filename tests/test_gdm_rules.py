@@ -1,0 +1,220 @@
+"""The GDM usage rules, in process: each advisory from crafted calls (the time of every call is
+given, nothing waits for a clock), the SNE's own example giving none, the volume read from the
+answers, a series of one-commune calls advised once, the query and answer read for what they
+say and nothing else, and the two histories (the store's, shared; the worker's memory)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.advice.gdm_call import GdmCall, read_answer, read_query
+from gateway.advice.gdm_rules import LARGE_VOLUME, advise, daily_volume
+from gateway.advice.history import MemoryHistory, StoreHistory
+from gateway.report.gdm_wording import RULES, sentence
+from gateway.store.location import parse_store
+
+DAY = datetime(2025, 4, 28, tzinfo=UTC)
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def at(text: str, day: int = 0) -> int:
+    """`HH:MM[:SS]` of 28 April 2025 (plus `day` days), in milliseconds."""
+    parts = [int(part) for part in text.split(":")]
+    hours, minutes, seconds = (*parts, 0)[:3]
+    moment = DAY.replace(day=28 + day, hour=hours, minute=minutes, second=seconds)
+    return int(moment.timestamp() * 1000)
+
+
+def call(
+    time: str,
+    depuis: str,
+    communes: tuple[str, ...] = (),
+    movements: int | None = 300,
+    day: int = 0,
+    depuis_day: int | None = None,
+) -> GdmCall:
+    return GdmCall(
+        client="CN=si-essai",
+        at_ms=at(time, day),
+        arrived_ms=at(time, day),
+        depuis_ms=at(depuis, day if depuis_day is None else depuis_day),
+        communes=communes,
+        movements=movements,
+        request_id=f"r-{time}",
+        env="recette",
+    )
+
+
+def kinds(found: GdmCall, earlier: list[GdmCall]) -> list[str]:
+    return [advisory.kind for advisory in advise(found, earlier)]
+
+
+def test_the_sne_example_breaks_no_rule() -> None:
+    # Le 28/04/2025 : 14:41 depuis 00:00, 15:41 depuis 14:36, 16:41 depuis 15:36, with the
+    # volume of a guichet receiving over 5,000 applications a day.
+    calls = [call("14:41:07", "00:00", movements=4000)]
+    calls.append(call("15:41:07", "14:36"))
+    calls.append(call("16:41:07", "15:36"))
+    for index, later in enumerate(calls):
+        assert kinds(later, calls[:index]) == []
+
+
+def test_a_gap_between_windows_is_a_warning() -> None:
+    earlier = [call("14:41:07", "00:00", movements=4000)]
+    (gap,) = advise(call("15:41:07", "14:45"), earlier)
+    assert (gap.kind, gap.severity) == ("gdm.gap", "warning")
+    assert gap.figures == {"gap_minutes": 3.9}
+    assert gap.previous_at_ms == at("14:41:07")
+    assert "may have been missed" in sentence(gap.kind, gap.figures, "14:45", "14:41:07")
+
+
+def test_windows_that_touch_without_overlapping_by_a_few_minutes() -> None:
+    earlier = [call("14:41:07", "00:00", movements=4000)]
+    (advisory,) = advise(call("15:41:07", "14:40"), earlier)
+    assert (advisory.kind, advisory.severity) == ("gdm.no-overlap", "notice")
+    assert advisory.figures == {"overlap_seconds": 67}
+    # Exactly at the previous call's time: no gap, no overlap either.
+    assert kinds(call("15:41:07", "14:41:07"), earlier) == ["gdm.no-overlap"]
+    assert kinds(call("15:41:07", "14:39:07"), earlier) == []
+
+
+def test_the_previous_call_is_one_with_a_commune_in_common() -> None:
+    earlier = [
+        call("14:41:07", "00:00", ("38185",), movements=4000),
+        call("14:43:07", "00:00", ("38151",), movements=4000),
+    ]
+    # For 38185, the previous window ends at 14:41:07: 14:42 is a gap for it.
+    assert kinds(call("15:41:07", "14:42", ("38185",)), earlier) == ["gdm.gap"]
+
+
+def test_one_call_per_commune_is_advised_once_a_series() -> None:
+    first = call("14:41:07", "13:36", ("38185",))
+    second = call("14:42:07", "13:36", ("38151",))
+    third = call("14:43:07", "13:36", ("38169",))
+    assert kinds(first, []) == []
+    (advisory,) = advise(second, [first])
+    assert advisory.kind == "gdm.per-commune"
+    assert advisory.figures == {"communes": ["38185", "38151"], "calls": 2}
+    assert advisory.previous_at_ms == first.at_ms
+    assert kinds(third, [first, second]) == []
+    # The same commune again is no series (but too frequent); a series an hour later is
+    # another one.
+    assert kinds(call("14:42:07", "13:36", ("38185",)), [first]) == ["gdm.too-frequent"]
+    later = [first, second, third, call("15:41:07", "14:36", ("38185",))]
+    assert "gdm.per-commune" in kinds(call("15:42:07", "14:37", ("38151",)), later)
+
+
+def test_hourly_calls_need_a_large_volume() -> None:
+    large = [call("14:41:07", "00:00", movements=4000)]
+    assert daily_volume(call("15:41:07", "14:36"), large) > LARGE_VOLUME
+    assert kinds(call("15:41:07", "14:36"), large) == []
+    (advisory,) = advise(call("15:11:07", "14:36"), large)
+    assert advisory.kind == "gdm.too-frequent"
+    assert advisory.figures["allowed"] == "hourly"
+    assert advisory.figures["since_previous_minutes"] == 30.0
+    small = [call("08:07:07", "00:00", movements=40), call("14:41:07", "08:02", movements=40)]
+    (advisory,) = advise(call("15:41:07", "14:36", movements=5), small)
+    assert advisory.figures["allowed"] == "twice a day"
+    assert advisory.figures["daily_volume"] < LARGE_VOLUME
+
+
+def test_twice_a_day_under_the_volume() -> None:
+    morning = call("08:07:07", "20:00", movements=40, depuis_day=-1)
+    evening = call("20:07:07", "08:02", movements=40)
+    next_morning = call("08:07:07", "20:02", movements=40, day=1, depuis_day=0)
+    assert kinds(evening, [morning]) == []
+    assert kinds(next_morning, [morning, evening]) == []
+    noon = call("12:07:07", "08:02", movements=40)
+    assert kinds(noon, [morning]) == []
+    assert kinds(call("20:07:07", "12:02", movements=40), [morning, noon]) == ["gdm.too-frequent"]
+
+
+def test_without_a_movement_count_the_frequency_is_not_judged() -> None:
+    earlier = [call("14:41:07", "00:00", movements=None)]
+    assert kinds(call("14:51:07", "14:36", movements=None), earlier) == []
+
+
+def test_a_call_at_a_round_hour() -> None:
+    (advisory,) = advise(call("14:00:20", "00:00"), [])
+    assert advisory.kind == "gdm.round-hour"
+    assert advisory.figures == {"time": "14:00:20"}
+    assert kinds(call("14:01:00", "00:00"), []) == []
+
+
+def test_every_advisory_names_a_rule_of_the_sne() -> None:
+    for kind in (
+        "gdm.gap",
+        "gdm.no-overlap",
+        "gdm.per-commune",
+        "gdm.too-frequent",
+        "gdm.round-hour",
+    ):
+        rule = RULES[kind]
+        assert rule.title and rule.sne and rule.english
+    assert "chevauchement" in RULES["gdm.gap"].sne
+    assert "commune par commune" in RULES["gdm.per-commune"].sne
+
+
+def test_the_query_is_read_for_depuis_and_commune_codes_only() -> None:
+    depuis, communes = read_query(
+        b"depuis=2025-04-28T15:36:00%2B02:00&communes=38185,38151&communes=2A004"
+        b"&communes=DUPONT&nom=DUPONT&communes=38185"
+    )
+    assert depuis == int(datetime(2025, 4, 28, 13, 36, tzinfo=UTC).timestamp() * 1000)
+    assert communes == ("2A004", "38151", "38185")
+    assert read_query(b"communes=38185") == (None, ("38185",))
+    assert read_query(b"depuis=hier") == (None, ())
+    # Without an offset, UTC (as the simulator reads it).
+    assert read_query(b"depuis=2025-04-28T13:36:00")[0] == depuis
+
+
+def test_the_answer_says_its_time_and_movements() -> None:
+    answer = (FIXTURES / "valid/13.34/gdm-mouvements/empty-adresse-postale.xml").read_bytes()
+    produced, movements = read_answer(answer)
+    assert produced == int(datetime(2025, 4, 28, 14, 41, 9, tzinfo=UTC).timestamp() * 1000)
+    assert movements == 2
+    assert read_answer(b"<not xml") == (None, None)
+
+
+@pytest.mark.parametrize("kind", ["memory", "store"])
+def test_a_history_judges_each_call_against_those_recorded_before(
+    kind: str, tmp_path: Path
+) -> None:
+    history = (
+        MemoryHistory()
+        if kind == "memory"
+        else StoreHistory(parse_store(f"sqlite:///{tmp_path / 'store.db'}"))  # type: ignore[arg-type]
+    )
+    calls = [
+        call("14:41:07", "00:00", movements=4000),
+        call("15:41:07", "14:45"),
+        call("16:41:07", "15:36"),
+    ]
+    found = [
+        [
+            advisory.kind
+            for advisory in history.record(later, lambda earlier, c=later: advise(c, earlier))
+        ]
+        for later in calls
+    ]
+    history.close()
+    assert found == [[], ["gdm.gap"], []]
+
+
+@given(st.binary(max_size=2048))
+def test_any_query_reads_as_a_time_and_commune_codes_or_nothing(query: bytes) -> None:
+    depuis, communes = read_query(query)
+    assert depuis is None or isinstance(depuis, int)
+    assert all(len(code) == 5 for code in communes)
+
+
+@given(st.binary(max_size=2048))
+def test_any_answer_reads_as_a_time_and_a_count_or_nothing(answer: bytes) -> None:
+    produced, movements = read_answer(answer)
+    assert produced is None or isinstance(produced, int)
+    assert movements is None or movements >= 0
