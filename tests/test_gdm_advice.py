@@ -9,6 +9,7 @@ and `sne-gateway report` shows them with the SNE's rules.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -206,3 +207,54 @@ def test_without_a_store_each_worker_judges_its_own_calls(simulator: RunningServ
             return 'sne_gateway_gdm_advisories_total{advisory="gdm.gap"} 1.0' in scrape
 
         wait_for(gap_counted)
+
+
+def test_series_sent_at_once_through_two_workers_are_advised_once_each(
+    simulator: RunningServer, tmp_path: Path
+) -> None:
+    # Ten clients each send four one-commune calls at once (20 s apart on the SNE's clock):
+    # the two workers' advisor threads judge them in whatever order they win the store's
+    # lock, and each series is still advised exactly once.
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    environment = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "SNE_GATEWAY_STORE": store,
+        "SNE_GATEWAY_CLIENT_HEADER": "X-Client-Subject",
+    }
+    clients = [f"CN=guichet-{number}" for number in range(10)]
+    communes = ("38185", "38151", "38169", "38421")
+
+    def send(url: str, client: str, index: int) -> int:
+        answer = httpx.get(
+            url + GDM,
+            params={"depuis": moment("13:36").isoformat(), "communes": communes[index]},
+            headers={
+                "x-simulator-now": (moment("14:41:07") + timedelta(seconds=20 * index)).isoformat(),
+                "x-simulator-movements": "10",
+                "x-client-subject": client,
+            },
+            timeout=30,
+        )
+        return answer.status_code
+
+    with (
+        serve_workers(simulator.url, environment) as url,
+        concurrent.futures.ThreadPoolExecutor(8) as pool,
+    ):
+        statuses = list(
+            pool.map(
+                lambda pair: send(url, *pair),
+                [(client, index) for client in clients for index in range(4)],
+            )
+        )
+        assert statuses == [200] * 40
+        wait_for(lambda: rows(store, "SELECT count(*) FROM gdm_calls")[0][0] == 40)
+    advised = rows(
+        store,
+        "SELECT client, count(*) FROM gdm_advisories WHERE kind = 'gdm.per-commune' "
+        "GROUP BY client ORDER BY client",
+    )
+    assert advised == [(client, 1) for client in sorted(clients)]

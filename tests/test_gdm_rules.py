@@ -5,6 +5,9 @@ say and nothing else, and the two histories (the store's, shared; the worker's m
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.advice.gdm_call import GdmCall, read_answer, read_query
-from gateway.advice.gdm_rules import LARGE_VOLUME, advise, daily_volume
-from gateway.advice.history import MemoryHistory, StoreHistory
+from gateway.advice.gdm_rules import LARGE_VOLUME, advise, advise_arrival, daily_volume
+from gateway.advice.history import CallHistory, MemoryHistory, StoreHistory
 from gateway.report.gdm_wording import RULES, sentence
+from gateway.store.backend import open_backend
 from gateway.store.location import parse_store
 
 DAY = datetime(2025, 4, 28, tzinfo=UTC)
@@ -181,29 +185,108 @@ def test_the_answer_says_its_time_and_movements() -> None:
     assert read_answer(b"<not xml") == (None, None)
 
 
+def history_of(kind: str, tmp_path: Path) -> CallHistory:
+    if kind == "memory":
+        return MemoryHistory()
+    return StoreHistory(parse_store(f"sqlite:///{tmp_path / 'store.db'}"))  # type: ignore[arg-type]
+
+
+def record_all(history: CallHistory, calls: list[GdmCall]) -> list[list[str]]:
+    """Each call recorded in turn, and the advisories each newly gave."""
+    return [
+        [
+            advisory.kind
+            for advisory in history.record(
+                later, lambda around, advised, c=later: advise_arrival(c, around, advised)
+            )
+        ]
+        for later in calls
+    ]
+
+
 @pytest.mark.parametrize("kind", ["memory", "store"])
 def test_a_history_judges_each_call_against_those_recorded_before(
     kind: str, tmp_path: Path
 ) -> None:
-    history = (
-        MemoryHistory()
-        if kind == "memory"
-        else StoreHistory(parse_store(f"sqlite:///{tmp_path / 'store.db'}"))  # type: ignore[arg-type]
-    )
+    history = history_of(kind, tmp_path)
     calls = [
         call("14:41:07", "00:00", movements=4000),
         call("15:41:07", "14:45"),
         call("16:41:07", "15:36"),
     ]
-    found = [
-        [
-            advisory.kind
-            for advisory in history.record(later, lambda earlier, c=later: advise(c, earlier))
-        ]
-        for later in calls
-    ]
+    found = record_all(history, calls)
     history.close()
     assert found == [[], ["gdm.gap"], []]
+
+
+SERIES = [
+    call("14:41:07", "13:36", ("38185",)),
+    call("14:41:27", "13:36", ("38151",)),
+    call("14:41:47", "13:36", ("38169",)),
+]
+
+
+@pytest.mark.parametrize("kind", ["memory", "store"])
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_series_is_advised_once_whatever_order_its_calls_are_judged_in(
+    kind: str, order: tuple[int, ...], tmp_path: Path
+) -> None:
+    # Sent at once, the calls reach two workers' threads in any order (c1, c3, c2 gave two
+    # advisories, c2, c1, c3 none): the series is judged whole, and given to its first call
+    # for a second commune (of those known when it is found).
+    history = history_of(kind, tmp_path)
+    found = record_all(history, [SERIES[index] for index in order])
+    history.close()
+    assert sorted(kind for kinds in found for kind in kinds) == ["gdm.per-commune"]
+    if kind == "store":
+        backend = open_backend(parse_store(f"sqlite:///{tmp_path / 'store.db'}"))  # type: ignore[arg-type]
+        rows = backend.fetch("SELECT kind FROM gdm_advisories")
+        backend.close()
+        assert rows == [("gdm.per-commune",)]
+
+
+@pytest.mark.parametrize("kind", ["memory", "store"])
+def test_calls_judged_out_of_their_order_give_the_advisories_of_their_order(
+    kind: str, tmp_path: Path
+) -> None:
+    # Judged in their order, the second call leaves a gap and is a third call in a day; the
+    # later call judged first knows no earlier one, and is judged again when the earlier
+    # arrives.
+    calls = [
+        call("08:41:07", "00:00"),
+        call("12:41:07", "08:36"),
+        call("16:41:07", "12:45"),
+    ]
+    history = history_of(kind, tmp_path)
+    found = record_all(history, [calls[0], calls[2], calls[1]])
+    history.close()
+    assert sorted(kind for kinds in found for kind in kinds) == ["gdm.gap", "gdm.too-frequent"]
+
+
+def test_a_store_made_before_advisories_were_kept_once_gets_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        old.execute(
+            """CREATE TABLE gdm_advisories (
+            id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, env TEXT NOT NULL,
+            client TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
+            request_id TEXT NOT NULL, depuis_ms INTEGER, previous_at_ms INTEGER,
+            figures TEXT NOT NULL)"""
+        )
+        for _ in range(2):  # a series advised twice before the fix: both kept
+            old.execute(
+                "INSERT INTO gdm_advisories (at_ms, env, client, kind, severity, request_id, "
+                "figures) VALUES (1, 'recette', 'c', 'gdm.per-commune', 'notice', 'r', '{}')"
+            )
+        old.commit()
+    history = StoreHistory(parse_store(f"sqlite:///{path}"))  # type: ignore[arg-type]
+    found = record_all(history, SERIES)
+    history.close()
+    assert found == [[], ["gdm.per-commune"], []]
+    with contextlib.closing(sqlite3.connect(path)) as store:
+        indexes = store.execute("PRAGMA index_list(gdm_advisories)").fetchall()
+        assert any(row[1] == "gdm_advisories_once" and row[2] for row in indexes)
+        assert store.execute("SELECT count(*) FROM gdm_advisories").fetchone() == (3,)
 
 
 @given(st.binary(max_size=2048))

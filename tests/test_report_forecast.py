@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from gateway.advice.gdm_call import GdmCall
-from gateway.advice.gdm_rules import advise
+from gateway.advice.gdm_rules import advise_arrival
 from gateway.advice.history import StoreHistory
 from gateway.cli.main import main
 from gateway.next_set_record import ExplainingChange, NextSetDifference
@@ -95,7 +95,7 @@ def store(tmp_path: Path) -> str:
         gdm_call(first + 120 * minute, first + 64 * minute),
     ]
     for call in calls:
-        history.record(call, lambda earlier, c=call: advise(c, earlier))
+        history.record(call, lambda around, advised, c=call: advise_arrival(c, around, advised))
     history.close()
     return url
 

@@ -1,6 +1,6 @@
 """The violations store on a real PostgreSQL server that the tests start (tests/postgres.py):
 the same summary as SQLite's for the same records, replicas writing at once, an outage that
-loses nothing and is said once, and retention by age."""
+loses nothing and is said once, retention by age, and a GDM series advised once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from dataclasses import replace
 import pytest
 
 import gateway.store.writer as writer_module
+from gateway.advice.gdm_rules import advise_arrival
+from gateway.advice.history import StoreHistory
 from gateway.store.backend import StoreUnavailable, open_backend
 from gateway.store.location import StoreLocation, parse_store
 from gateway.store.queries import summarize
@@ -18,6 +20,7 @@ from gateway.store.summary import Filters
 from tests.postgres import PostgresServer, postgres_server
 from tests.records import exchange
 from tests.servers import wait_for
+from tests.test_gdm_rules import SERIES
 from tests.test_store import FACET, PATTERN, writer_for
 
 DAY_MS = 86_400_000
@@ -140,3 +143,28 @@ def test_an_unreachable_server_is_said_with_its_password_masked(server) -> None:
     with pytest.raises(StoreUnavailable) as caught:
         open_backend(replace(location))
     assert "secret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_series_is_advised_once_whatever_order_its_calls_are_judged_in(location) -> None:
+    # Two replicas' threads, each with its connection, judge a series' calls in the order
+    # that made two advisories (c1, c3, c2); a store of the layout before the once-only
+    # index gets it, and keeps the series once.
+    backend = open_backend(location)
+    backend.execute("ALTER TABLE gdm_advisories DROP COLUMN once_key")
+    backend.close()
+    first, second = StoreHistory(location), StoreHistory(location)
+    found = [
+        advisory.kind
+        for history, call in ((first, SERIES[0]), (second, SERIES[2]), (first, SERIES[1]))
+        for advisory in history.record(
+            call, lambda around, advised, c=call: advise_arrival(c, around, advised)
+        )
+    ]
+    first.close()
+    second.close()
+    backend = open_backend(location)
+    rows = backend.fetch("SELECT kind FROM gdm_advisories")
+    backend.execute("TRUNCATE gdm_calls, gdm_advisories")
+    backend.close()
+    assert found == ["gdm.per-commune"]
+    assert rows == [("gdm.per-commune",)]

@@ -22,7 +22,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter
 
 from gateway.advice.gdm_call import GdmCall, read_answer, read_query
-from gateway.advice.gdm_rules import Advisory, advise
+from gateway.advice.gdm_rules import Advisory, advise_arrival
 from gateway.advice.history import CallHistory
 from gateway.exchange_tap import CheckedBody, ExchangeStart
 from gateway.extract.document import Document
@@ -129,7 +129,9 @@ class GdmAdvisor:
             env=start.env,
         )
         try:
-            advisories = self.history.record(call, lambda earlier: advise(call, earlier))
+            advisories = self.history.record(
+                call, lambda around, advised: advise_arrival(call, around, advised)
+            )
         except Exception as error:
             self.metrics.calls.labels("failed").inc()
             if not self._failing:

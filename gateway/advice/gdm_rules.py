@@ -5,7 +5,7 @@ them, and what breaks each, judged on one call against the same client's earlier
 | --- | --- | --- |
 | `gdm.gap` | warning | the call's `depuis` is later than the previous call's time: the movements in between were asked for by no call, and may have been missed |
 | `gdm.no-overlap` | notice | no gap, but the windows overlap by less than `MIN_OVERLAP` |
-| `gdm.per-commune` | notice | the call asks for one commune, another one-commune call for another commune came less than `BURST` before it (once per such series) |
+| `gdm.per-commune` | notice | one-commune calls for different communes, each less than `BURST` from the next: once per such series, whatever order its calls arrive in |
 | `gdm.too-frequent` | notice | more calls than the client's volume justifies: within the last hour (`HOURLY`, less a tolerance) when the volume is over `LARGE_VOLUME` a day, else a third call within a day (`DAILY`, less a tolerance) |
 | `gdm.round-hour` | notice | the call came at minute 00 |
 
@@ -74,6 +74,16 @@ class Advisory:
     def rule(self) -> Rule:
         return RULES[self.kind]
 
+    @property
+    def once(self) -> str:
+        """What the store keeps one advisory of, per client: a series (by its first call's
+        time), a call's window (a gap or too little overlap, not both), each other advisory
+        of a call."""
+        if self.kind == PER_COMMUNE:
+            return f"{PER_COMMUNE}@{self.previous_at_ms}"
+        family = "window" if self.kind in (GAP, NO_OVERLAP) else self.kind
+        return f"{family}@{self.call.at_ms}/{self.call.request_id}"
+
 
 def _minutes(milliseconds: int) -> float:
     return round(milliseconds / MINUTE_MS, 1)
@@ -97,30 +107,42 @@ def _window(call: GdmCall, previous: GdmCall | None) -> list[Advisory]:
     return []
 
 
-def _per_commune(call: GdmCall, earlier: Sequence[GdmCall]) -> list[Advisory]:
-    """The second commune of a series of one-commune calls (the series going back while each
-    call came less than `BURST` after the one before)."""
+def _series(call: GdmCall, calls: Sequence[GdmCall]) -> list[GdmCall]:
+    """The series of one-commune calls `call` belongs to in `calls` (oldest first, `call`
+    among them): going both ways while each call came less than `BURST` from the next."""
     if len(call.communes) != 1:
         return []
-    series: list[GdmCall] = []
-    after = call
-    for before in reversed(earlier):
-        if len(before.communes) != 1 or after.at_ms - before.at_ms >= BURST:
-            break
-        series.append(before)
-        after = before
-    communes = {before.communes[0] for before in series}
-    if len(communes) != 1 or call.communes[0] in communes:
-        return []
-    first = series[-1]
-    return [
-        Advisory(
-            PER_COMMUNE,
-            call,
-            first.at_ms,
-            {"communes": [*sorted(communes), call.communes[0]], "calls": len(series) + 1},
-        )
-    ]
+    index = calls.index(call)
+    start = end = index
+    while start > 0 and _chained(calls[start - 1], calls[start]):
+        start -= 1
+    while end + 1 < len(calls) and _chained(calls[end], calls[end + 1]):
+        end += 1
+    return list(calls[start : end + 1])
+
+
+def _chained(before: GdmCall, after: GdmCall) -> bool:
+    return (
+        len(before.communes) == 1
+        and len(after.communes) == 1
+        and after.at_ms - before.at_ms < BURST
+    )
+
+
+def _per_commune(series: Sequence[GdmCall]) -> Advisory | None:
+    """A series' advisory, given to its first call for a second commune (of the calls known
+    when it is found: sent at once, they arrive in any order), with the communes and calls
+    up to it."""
+    first = series[0] if series else None
+    for index, later in enumerate(series):
+        if first is not None and later.communes != first.communes:
+            return Advisory(
+                PER_COMMUNE,
+                later,
+                first.at_ms,
+                {"communes": [first.communes[0], later.communes[0]], "calls": index + 1},
+            )
+    return None
 
 
 def daily_volume(call: GdmCall, earlier: Sequence[GdmCall]) -> int | None:
@@ -169,14 +191,48 @@ def _round_hour(call: GdmCall) -> list[Advisory]:
     return [Advisory(ROUND_HOUR, call, None, {"time": moment.strftime("%H:%M:%S")})]
 
 
+def _by_time(calls: Sequence[GdmCall]) -> list[GdmCall]:
+    return sorted(calls, key=lambda past: (past.at_ms, past.request_id))
+
+
+def _of_call(call: GdmCall, earlier: Sequence[GdmCall]) -> list[Advisory]:
+    """The advisories about `call` alone, given its `earlier` calls."""
+    meeting = [past for past in earlier if past.meets(call)]
+    previous = meeting[-1] if meeting else None
+    return [*_window(call, previous), *_frequency(call, meeting, earlier), *_round_hour(call)]
+
+
 def advise(call: GdmCall, earlier: Sequence[GdmCall]) -> list[Advisory]:
     """What `call` breaks of the SNE's rules, given the client's `earlier` calls (oldest
     first, those of the last `HISTORY`)."""
-    meeting = [past for past in earlier if past.meets(call)]
-    previous = meeting[-1] if meeting else None
+    series = _series(call, _by_time([*earlier, call]))
+    per_commune = _per_commune(series)
     return [
-        *_window(call, previous),
-        *_per_commune(call, earlier),
-        *_frequency(call, meeting, earlier),
-        *_round_hour(call),
+        *_of_call(call, earlier),
+        *([per_commune] if per_commune is not None and per_commune.call == call else []),
     ]
+
+
+def advise_arrival(
+    call: GdmCall, around: Sequence[GdmCall], series_advised: Sequence[int]
+) -> list[Advisory]:
+    """What the arrival of `call` makes known, whatever order the client's calls arrive in
+    (two workers' threads judge calls sent at once in either order): `call` judged against
+    its earlier calls, each later call already recorded judged again against its earlier
+    ones (now with `call`), and the series of one-commune calls `call` belongs to judged
+    whole, unless a per-commune advisory was already given at a time within it
+    (`series_advised`). `around`: the client's other calls within `HISTORY` either side.
+
+    Advisories already given come again: the store keeps each once (`Advisory.once`)."""
+    calls = _by_time([*around, call])
+    index = calls.index(call)
+    found = _of_call(call, calls[:index])
+    for later in range(index + 1, len(calls)):
+        found += _of_call(calls[later], calls[:later])
+    series = _series(call, calls)
+    per_commune = _per_commune(series)
+    if per_commune is not None and not any(
+        series[0].at_ms <= at_ms <= series[-1].at_ms for at_ms in series_advised
+    ):
+        found.append(per_commune)
+    return found

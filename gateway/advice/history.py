@@ -1,10 +1,12 @@
 """Each client's GDM calls, where every worker sees them: the violations store.
 
-A call is judged against the client's earlier calls (`gateway.advice.gdm_rules.advise`) inside
-one transaction that records it, its advisories with it, under a lock of that client's
-(SQLite's write lock; a PostgreSQL advisory lock, which replicas share): every call is judged
-once, by the worker that received it, against every call recorded before it by any worker or
-replica. Two calls of one client at the same moment are judged in the order they are recorded.
+A call is judged (`gateway.advice.gdm_rules.advise_arrival`) inside one transaction that
+records it, its advisories with it, under a lock of that client's (SQLite's write lock; a
+PostgreSQL advisory lock, which replicas share), against the client's calls recorded by any
+worker or replica on both sides of its time: calls sent at once reach two workers' threads in
+either order, and the outcome must not depend on which wins the lock. Each advisory is kept
+once (a UNIQUE index on the client and `Advisory.once`, the insert doing nothing on conflict):
+only those newly kept are returned, to be logged and counted.
 
 With `store = "off"`, each worker keeps the calls it received in memory (`MemoryHistory`): a
 client's calls spread over several workers are then judged each against that worker's share
@@ -21,22 +23,25 @@ from typing import Any, Protocol
 
 from gateway.advice.gdm_call import GdmCall
 from gateway.advice.gdm_rules import HISTORY, Advisory
+from gateway.report.gdm_wording import PER_COMMUNE
 from gateway.store.backend import Backend, open_backend
 from gateway.store.location import StoreLocation
 
-#: Judges a call against the client's earlier calls (oldest first).
-Judge = Callable[[Sequence[GdmCall]], list[Advisory]]
+#: Judges a call against the client's other calls around it and the times of the per-commune
+#: advisories already given around it (`gdm_rules.advise_arrival` but for the call).
+Judge = Callable[[Sequence[GdmCall], Sequence[int]], list[Advisory]]
 #: Clients a worker remembers without a store (the least recently seen forgotten first).
 MEMORY_CLIENTS = 10_000
 CALL_COLUMNS = "client, at_ms, arrived_ms, depuis_ms, communes, movements, env, request_id"
 ADVISORY_COLUMNS = (
-    "at_ms, env, client, kind, severity, request_id, depuis_ms, previous_at_ms, figures"
+    "at_ms, env, client, kind, severity, request_id, depuis_ms, previous_at_ms, figures, once_key"
 )
 
 
 class CallHistory(Protocol):
     def record(self, call: GdmCall, judge: Judge) -> list[Advisory]:
-        """Record `call` and what `judge` finds of it against the client's earlier calls."""
+        """Record `call` and what `judge` finds of its arrival; the advisories not given
+        before."""
 
     def close(self) -> None: ...
 
@@ -81,13 +86,19 @@ class StoreHistory:
 
     def _record(self, call: GdmCall, judge: Judge) -> list[Advisory]:
         backend = self._open()
+        window = (call.client, call.at_ms - HISTORY, call.at_ms + HISTORY)
         with backend.locked(f"gdm:{call.client}"):
             rows = backend.fetch(
                 f"""SELECT {CALL_COLUMNS} FROM gdm_calls
-                    WHERE client = ? AND at_ms <= ? AND at_ms > ? ORDER BY at_ms, id""",
-                (call.client, call.at_ms, call.at_ms - HISTORY),
+                    WHERE client = ? AND at_ms > ? AND at_ms < ? ORDER BY at_ms, id""",
+                window,
             )
-            advisories = judge([_call(row) for row in rows])
+            series_advised = backend.fetch(
+                """SELECT at_ms FROM gdm_advisories
+                   WHERE client = ? AND at_ms > ? AND at_ms < ? AND kind = ?""",
+                (*window, PER_COMMUNE),
+            )
+            advisories = judge([_call(row) for row in rows], [at for (at,) in series_advised])
             backend.execute(
                 f"INSERT INTO gdm_calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -101,23 +112,7 @@ class StoreHistory:
                     call.request_id,
                 ),
             )
-            for advisory in advisories:
-                backend.execute(
-                    f"INSERT INTO gdm_advisories ({ADVISORY_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        call.at_ms,
-                        call.env,
-                        call.client,
-                        advisory.kind,
-                        advisory.severity,
-                        call.request_id,
-                        call.depuis_ms,
-                        advisory.previous_at_ms,
-                        json.dumps(advisory.figures),
-                    ),
-                )
-        return advisories
+            return [advisory for advisory in advisories if _kept(backend, advisory)]
 
     def close(self) -> None:
         if self._backend is not None:
@@ -125,22 +120,61 @@ class StoreHistory:
             self._backend = None
 
 
+def _kept(backend: Backend, advisory: Advisory) -> bool:
+    """Whether `advisory` is new, kept now (not given before)."""
+    said = advisory.call
+    return (
+        backend.execute(
+            f"INSERT INTO gdm_advisories ({ADVISORY_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                said.at_ms,
+                said.env,
+                said.client,
+                advisory.kind,
+                advisory.severity,
+                said.request_id,
+                said.depuis_ms,
+                advisory.previous_at_ms,
+                json.dumps(advisory.figures),
+                advisory.once,
+            ),
+        )
+        == 1
+    )
+
+
 class MemoryHistory:
     """The calls this worker received, per client (no store)."""
 
     def __init__(self, clients: int = MEMORY_CLIENTS) -> None:
         self.clients = clients
-        self._calls: collections.OrderedDict[str, list[GdmCall]] = collections.OrderedDict()
+        # Each client's calls and the advisories given of them (by `Advisory.once`).
+        self._calls: collections.OrderedDict[str, tuple[list[GdmCall], dict[str, Advisory]]] = (
+            collections.OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def record(self, call: GdmCall, judge: Judge) -> list[Advisory]:
         with self._lock:
-            calls = self._calls.pop(call.client, [])
-            earlier = [past for past in calls if call.at_ms - HISTORY < past.at_ms <= call.at_ms]
-            advisories = judge(earlier)
-            self._calls[call.client] = sorted(
-                [*earlier, call, *(past for past in calls if past.at_ms > call.at_ms)],
-                key=lambda past: past.at_ms,
+            calls, given = self._calls.pop(call.client, ([], {}))
+            around = [past for past in calls if abs(past.at_ms - call.at_ms) < HISTORY]
+            series_advised = [
+                advisory.call.at_ms for advisory in given.values() if advisory.kind == PER_COMMUNE
+            ]
+            advisories = [
+                advisory
+                for advisory in judge(around, series_advised)
+                if given.setdefault(advisory.once, advisory) is advisory
+            ]
+            newest = max([call.at_ms, *(past.at_ms for past in calls)])
+            self._calls[call.client] = (
+                [past for past in (*calls, call) if newest - past.at_ms < HISTORY],
+                {
+                    once: advisory
+                    for once, advisory in given.items()
+                    if newest - advisory.call.at_ms < HISTORY
+                },
             )
             while len(self._calls) > self.clients:
                 self._calls.popitem(last=False)

@@ -20,6 +20,8 @@ from psycopg import errors
 from gateway.store.backend import Backend, StoreRejected, StoreUnavailable
 from gateway.store.location import StoreLocation
 from gateway.store.tables import (
+    ADDED_COLUMNS,
+    AFTER_ADDED_COLUMNS,
     CHECK_COLUMNS,
     EXCHANGE_COLUMNS,
     NEXT_SET_COLUMNS,
@@ -84,6 +86,12 @@ class PostgresStore(Backend):
             with self.connection.transaction():
                 self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 for statement in POSTGRESQL_TABLES:
+                    self.connection.execute(statement)
+                for table, column, kind in ADDED_COLUMNS:
+                    self.connection.execute(
+                        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+                    )
+                for statement in AFTER_ADDED_COLUMNS:
                     self.connection.execute(statement)
             self.prepare_meta()
         except psycopg.Error as error:

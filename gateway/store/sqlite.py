@@ -24,6 +24,8 @@ from typing import Any
 from gateway.store.backend import Backend, StoreCorrupt, StoreRejected, StoreUnavailable
 from gateway.store.location import StoreLocation
 from gateway.store.tables import (
+    ADDED_COLUMNS,
+    AFTER_ADDED_COLUMNS,
     CHECK_COLUMNS,
     EXCHANGE_COLUMNS,
     NEXT_SET_COLUMNS,
@@ -96,6 +98,13 @@ class SqliteStore(Backend):
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statement in SQLITE_TABLES:
+                connection.execute(statement)
+            for table, column, kind in ADDED_COLUMNS:
+                # SQLite has no ADD COLUMN IF NOT EXISTS.
+                present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            for statement in AFTER_ADDED_COLUMNS:
                 connection.execute(statement)
             connection.execute("COMMIT")
         except BaseException:

@@ -12,7 +12,8 @@ of a record.
   they gave (`gateway.advice`), which every worker and replica reads and writes.
 
 The last three came after the first layout: a store of layout 1 gets them when a gateway
-opens it to write (its readers find them missing until then, and say so).
+opens it to write (its readers find them missing until then, and say so), and so a column
+added since (`ADDED_COLUMNS`: `gdm_advisories.once_key`, with its UNIQUE index).
 
 An exchange's checks and violations are clustered by its id, so retention, which removes the
 oldest exchanges, frees whole pages.
@@ -114,9 +115,20 @@ def _tables(
             id {auto_key} PRIMARY KEY, at_ms {integer} NOT NULL, env {text} NOT NULL,
             client {text} NOT NULL, kind {text} NOT NULL, severity {text} NOT NULL,
             request_id {text} NOT NULL, depuis_ms {integer}, previous_at_ms {integer},
-            figures {text} NOT NULL)""",
+            figures {text} NOT NULL, once_key {text})""",
         "CREATE INDEX IF NOT EXISTS gdm_advisories_at ON gdm_advisories (at_ms)",
     ]
+
+
+#: Columns added to a table after it first shipped: (table, column, type), added to the
+#: stores made before when a gateway opens them to write (their rows get NULL).
+ADDED_COLUMNS = (("gdm_advisories", "once_key", "TEXT"),)
+#: Statements that need the added columns. Each advisory is kept once per client
+#: (`gateway.advice.gdm_rules.Advisory.once`), whichever worker or replica finds it; rows
+#: from before the column (NULL) are all distinct to the index.
+AFTER_ADDED_COLUMNS = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS gdm_advisories_once ON gdm_advisories (client, once_key)",
+)
 
 
 SQLITE_TABLES = _tables("INTEGER", "TEXT", "INTEGER", "REAL", " WITHOUT ROWID", "INTEGER")
