@@ -5,6 +5,8 @@ directions judged."""
 
 from __future__ import annotations
 
+import shutil
+import signal
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+import gateway.shadow.process as process_module
 from gateway.catalog import Catalog, load_catalog
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.extract.document import Document
@@ -148,41 +151,142 @@ def test_x_conformance_next_says_the_directions_judged(
     assert NextSetTap(None, None, inline=False).headers(streaming) == []  # type: ignore[arg-type]
 
 
-def test_a_next_set_process_that_ends_is_said_and_started_again(tmp_path: Path) -> None:
+def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
+    return registry.get_sample_value(name, labels) or 0
+
+
+def running(
+    settings: Settings, queue: ShadowQueue | None = None
+) -> tuple[ShadowProcess, CollectorRegistry, Events, ShadowWork]:
+    events = Events()
+    registry = CollectorRegistry()
+    process = ShadowProcess(
+        settings, queue or ShadowQueue(1024 * 1024), ShadowMetrics(registry), events, None
+    )
+    today = SchemaHolder(settings).current.schema_set
+    work = ShadowWork(ORIGIN, (validate_document(document(), today),), documents=(document(),))
+    process.start()
+    return process, registry, events, work
+
+
+def compared(registry: CollectorRegistry) -> float:
+    return sample(registry, "sne_gateway_shadow_documents_total", result="compared")
+
+
+def test_a_next_set_process_that_ends_is_said_and_started_again() -> None:
     settings = Settings(
         xsd=ROOT / "xsd", version="13.33", shadow_xsd=ROOT / "xsd" / "13.34", reload=False
     )
-    events = Events()
-    registry = CollectorRegistry()
-    queue = ShadowQueue(1024 * 1024)
-    process = ShadowProcess(settings, queue, ShadowMetrics(registry), events, None)
-    today = SchemaHolder(settings).current.schema_set
-    work = ShadowWork(ORIGIN, (validate_document(document(), today),), documents=(document(),))
-
-    def compared() -> float:
-        return (
-            registry.get_sample_value("sne_gateway_shadow_documents_total", {"result": "compared"})
-            or 0
-        )
-
-    process.start()
+    process, registry, events, work = running(settings)
     try:
-        wait_for(lambda: process.state is not None)
-        queue.offer(work)
-        wait_for(lambda: compared() == 1)
+        wait_for(lambda: process.status == "running")
+        process.queue.offer(work)
+        wait_for(lambda: compared(registry) == 1)
         assert process._child is not None
         process._child.kill()
-        process._child.wait()
-        # The work handed over while it is gone is dropped, said, and the process started again.
-        queue.offer(work)
+        # Said, and started again, before any work comes.
         wait_for(lambda: any(event == "shadow.process-ended" for event, _ in events.said))
-        queue.offer(work)
-        wait_for(lambda: compared() == 2)
+        wait_for(lambda: process.status == "running")
+        process.queue.offer(work)
+        wait_for(lambda: compared(registry) == 2)
     finally:
         process.stop()
-    assert (
-        registry.get_sample_value("sne_gateway_shadow_documents_total", {"result": "dropped"}) == 1
+    assert sample(registry, "sne_gateway_shadow_restarts_total", reason="ended") == 1
+
+
+def test_documents_dropped_say_why() -> None:
+    settings = Settings(xsd=ROOT / "xsd", version="13.33", shadow_xsd=ROOT / "xsd" / "13.34")
+    events = Events()
+    registry = CollectorRegistry()
+    process = ShadowProcess(settings, ShadowQueue(1024), ShadowMetrics(registry), events, None)
+    process._lose("process-ended", 2)
+    process._count_drops()
+    ((event, said),) = events.said
+    assert (event, said["cause"]) == ("shadow.dropped", "process-ended")
+    assert "ended" in said["reason"] and "slower" not in said["reason"]
+    assert sample(registry, "sne_gateway_shadow_documents_total", result="dropped") == 2
+    assert process.dropped == 2
+
+
+def test_a_child_started_on_a_broken_next_set_waits_for_a_good_one(tmp_path: Path) -> None:
+    # The worker keeps the last good next set when a reload fails; a child started again
+    # meanwhile finds the files broken: it says so, answers work unjudged, and judges again
+    # once they compile.
+    next_set = tmp_path / "next"
+    shutil.copytree(ROOT / "xsd" / "13.34", next_set)
+    schema = next_set / "gdm" / "NUU_GdmMouvements.xsd"
+    good = schema.read_bytes()
+    settings = Settings(xsd=ROOT / "xsd", version="13.33", shadow_xsd=next_set, reload=False)
+    process, registry, events, work = running(settings)
+    try:
+        wait_for(lambda: process.status == "running")
+        schema.write_bytes(good[:200])
+        assert process._child is not None
+        process._child.kill()
+        wait_for(lambda: process.status == "without a set")
+        assert process.state is not None
+        assert process.state["last_reload_error"]["file"].endswith("NUU_GdmMouvements.xsd")
+        process.queue.offer(work)
+        wait_for(lambda: process.dropped == 1)
+        wait_for(lambda: any(event == "shadow.dropped" for event, _ in events.said))
+        (dropped,) = [fields for event, fields in events.said if event == "shadow.dropped"]
+        assert dropped["cause"] == "without-set"
+        schema.write_bytes(good)
+        wait_for(lambda: process.status == "running")
+        process.queue.offer(work)
+        wait_for(lambda: compared(registry) == 1)
+    finally:
+        process.stop()
+    # Started once: the broken set did not end it.
+    assert sample(registry, "sne_gateway_shadow_restarts_total", reason="ended") == 1
+
+
+def test_a_stuck_child_is_found_killed_and_started_again(monkeypatch) -> None:
+    settings = Settings(
+        xsd=ROOT / "xsd", version="13.33", shadow_xsd=ROOT / "xsd" / "13.34", reload=False
     )
+    monkeypatch.setattr(process_module, "STUCK_SECONDS", 3600.0)
+    queue = ShadowQueue(1024 * 1024)
+    process, registry, events, work = running(settings, queue)
+    try:
+        wait_for(lambda: process.status == "running")
+        assert process._child is not None
+        stuck = process._child
+        stuck.send_signal(signal.SIGSTOP)
+        # More than the pipe holds: the sending thread waits on the stopped child.
+        for _ in range(100):
+            queue.offer(work)
+        wait_for(lambda: not queue._items)
+        # Then more than the queue holds: dropped, and counted while the sender waits.
+        for _ in range(400):
+            queue.offer(work)
+        assert queue.dropped > 0
+        dropped = lambda: sample(  # noqa: E731
+            registry, "sne_gateway_shadow_documents_total", result="dropped"
+        )
+        wait_for(lambda: dropped() == queue.dropped)
+        (said,) = [fields for event, fields in events.said if event == "shadow.dropped"]
+        assert said["cause"] == "queue-full"
+        # A child that accepts nothing and says nothing for STUCK_SECONDS is killed.
+        monkeypatch.setattr(process_module, "STUCK_SECONDS", 1.5)
+        wait_for(lambda: any(event == "shadow.process-stuck" for event, _ in events.said))
+        wait_for(lambda: stuck.poll() is not None)
+        wait_for(lambda: process.status == "running")
+        before = compared(registry)
+        queue.offer(work)
+        wait_for(lambda: compared(registry) > before)
+        # At the gateway's stop, a stopped child is killed, not waited for.
+        assert process._child is not None
+        last = process._child
+        last.send_signal(signal.SIGSTOP)
+        for _ in range(100):
+            queue.offer(work)
+    finally:
+        process.stop()
+    assert last.poll() is not None
+    assert not process._sender.is_alive()
+    assert sample(registry, "sne_gateway_shadow_restarts_total", reason="stuck") == 1
+    assert not [event for event, _ in events.said if event == "shadow.failed"]
 
 
 @pytest.mark.parametrize(

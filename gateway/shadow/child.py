@@ -14,6 +14,15 @@ work reads the documents again, judges them by the next set (the worker's report
 the set in service judged them), and answers how many it compared,
 each document judged otherwise (with the `sne-gateway diff` changes that explain it, logged
 as `shadow.differs`), and the next set's state whenever it changes.
+
+A set that does not compile when the child starts (files broken since the worker loaded them,
+a child started again after it ended) does not end it: a broken set leaves the last good one
+in service, and the child has none. It says so (`shadow.set-unavailable`, and a state
+`without_set` the worker shows in `/_gateway/health`), answers the work it is handed as
+unjudged, and loads the sets again whenever their files change, until they compile.
+
+A thread says the child is alive every `STATE_SECONDS`, even while it judges a long document:
+the worker tells a child busy from a stuck one (stopped, or hung) by it.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import pickle
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -32,8 +42,9 @@ import structlog
 from gateway.config import Settings
 from gateway.next_set_record import NEXT_FAILS, NEXT_PASSES, NextSetDifference
 from gateway.record import ViolationRecord
-from gateway.reload import SchemaHolder
+from gateway.reload import ReloadFailure, SchemaHolder
 from gateway.report.log import configure_logging
+from gateway.schema import CatalogError
 from gateway.shadow.comparison import Difference
 from gateway.shadow.explanation import DiffCache
 from gateway.shadow.judge import WithoutRules, compared, documents_of
@@ -45,6 +56,8 @@ NICENESS = 10
 #: How often the child looks whether a set was reloaded, when no work comes.
 STATE_SECONDS = 1.0
 COMPARED, DIFFERENCE, STATE = "compared", "difference", "state"
+#: Documents handed over that the child could not judge (it has no set); that it is alive.
+UNJUDGED, ALIVE = "unjudged", "alive"
 
 
 def holder_state(holder: SchemaHolder) -> dict[str, Any]:
@@ -139,16 +152,100 @@ def _watch(settings: Settings, holders: tuple[SchemaHolder, ...]) -> None:
     asyncio.run(watch_all())
 
 
+class Findings:
+    """The child's side of the findings' stream: sent by the main thread and the heartbeat's,
+    one message at a time."""
+
+    def __init__(self, writing: Connection) -> None:
+        self.writing = writing
+        self._lock = threading.Lock()
+
+    def send(self, kind: str, message: Any) -> None:
+        data = pickle.dumps((kind, message))
+        with self._lock:
+            self.writing.send_bytes(data)
+
+    def beat(self) -> None:
+        """Say the child is alive every `STATE_SECONDS`, until the worker is gone."""
+        try:
+            while True:
+                self.send(ALIVE, None)
+                time.sleep(STATE_SECONDS)
+        except (OSError, ValueError):
+            pass  # the worker closed the stream: the child is ending
+
+
+def _files(settings: Settings) -> list[tuple[str, int, int]]:
+    """What the sets' files are now (names, sizes, times): a change is worth loading again."""
+    found = []
+    for root in (settings.xsd, settings.shadow_xsd, settings.referential):
+        if root is None:
+            continue
+        paths = [root] if root.is_file() else sorted(root.rglob("*"))
+        for path in paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def load_sets(
+    settings: Settings, reading: Connection, findings: Findings, logger: Any
+) -> tuple[SchemaHolder, SchemaHolder] | None:
+    """The set in service and the next set, once both compile; meanwhile, the work handed
+    over is answered unjudged. None when the worker is gone first (or no next set is set)."""
+    said: str | None = None
+    while True:
+        seen = _files(settings)
+        try:
+            current = SchemaHolder(settings)
+            upcoming = next_schemas(settings)
+            return None if upcoming is None else (current, upcoming)
+        except CatalogError as error:
+            failure = ReloadFailure(error, datetime.now(UTC))
+            if str(error) != said:
+                said = str(error)
+                logger.error(
+                    "shadow.set-unavailable",
+                    file=error.file,
+                    line=error.line,
+                    reason=error.reason,
+                    consequence="documents are not judged by the next XSD set until the files "
+                    "compile (the next set's process loads them again when they change)",
+                )
+            findings.send(
+                STATE,
+                {
+                    "source": str(settings.shadow_xsd),
+                    "version": None,
+                    "without_set": True,
+                    "last_reload_error": failure.to_dict(),
+                },
+            )
+        while _files(settings) == seen:
+            if not reading.poll(STATE_SECONDS):
+                continue
+            try:
+                work: ShadowWork = pickle.loads(reading.recv_bytes())
+            except EOFError:
+                return None
+            findings.send(UNJUDGED, work.count)
+
+
 def serve(reading: Connection, writing: Connection) -> None:
     """Take work from `reading` until it closes; say what was found on `writing`."""
     settings: Settings = pickle.loads(reading.recv_bytes())
     os.nice(NICENESS)
     configure_logging(settings.log_format, settings.log_level, settings.env)
     logger = structlog.get_logger("gateway.shadow")
-    current = SchemaHolder(settings)
-    upcoming = next_schemas(settings)
-    if upcoming is None:
+    findings = Findings(writing)
+    threading.Thread(target=findings.beat, daemon=True).start()
+    sets = load_sets(settings, reading, findings, logger)
+    if sets is None:
         return
+    current, upcoming = sets
     if settings.reload:
         threading.Thread(target=_watch, args=(settings, (current, upcoming)), daemon=True).start()
     child = NextSetChild(settings, current, upcoming, logger)
@@ -157,13 +254,13 @@ def serve(reading: Connection, writing: Connection) -> None:
     while True:
         state = holder_state(upcoming)
         if state != said:
-            writing.send_bytes(pickle.dumps((STATE, state)))
+            findings.send(STATE, state)
             said = state
         # Counts go once the input is drained, or every second while work keeps coming: not
         # at each piece, which would wake the worker's receiving thread as often.
         waiting = reading.poll(0)
         if compared and (not waiting or time.monotonic() - counted_at >= STATE_SECONDS):
-            writing.send_bytes(pickle.dumps((COMPARED, compared)))
+            findings.send(COMPARED, compared)
             compared, counted_at = 0, time.monotonic()
         if not waiting and not reading.poll(STATE_SECONDS):
             continue
@@ -183,7 +280,7 @@ def serve(reading: Connection, writing: Connection) -> None:
             if kind == COMPARED:
                 compared += message
             else:
-                writing.send_bytes(pickle.dumps((kind, message)))
+                findings.send(kind, message)
 
 
 def main() -> None:

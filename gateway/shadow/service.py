@@ -61,10 +61,13 @@ class ShadowService:
         await asyncio.to_thread(self.process.stop)
 
     def state(self) -> dict[str, Any]:
-        """The next set's state (as its process last said it), for `/_gateway/health`."""
+        """The next set's state (as its process last said it), for `/_gateway/health`, with
+        its process's: `starting`, `running`, `without a set` (its files did not compile when
+        it started), `restarting` (it ended, or was stuck)."""
         return {
             **(self.process.state or {"loading": True}),
+            "process": self.process.status,
             "queued_bytes": self.queue.held,
-            "dropped_documents": self.queue.dropped,
+            "dropped_documents": self.process.dropped,
             "conformance_next": self.settings.conformance_next,
         }

@@ -65,7 +65,7 @@ class ShadowQueue:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.held = 0
-        #: Documents dropped for want of room, since the start (read by the sending thread).
+        #: Documents dropped for want of room, since the start (read by the counting thread).
         self.dropped = 0
         self._items: collections.deque[ShadowWork] = collections.deque()
         self._lock = threading.Lock()
@@ -91,11 +91,6 @@ class ShadowQueue:
     def done(self, work: ShadowWork) -> None:
         with self._lock:
             self.held -= work.size
-
-    def count_dropped(self, documents: int) -> None:
-        """Count documents dropped after they left the queue."""
-        with self._lock:
-            self.dropped += documents
 
     def clear(self) -> int:
         """Empty the queue; how many documents it held."""
