@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.advice.gdm_call import GdmCall, read_answer, read_query
+from gateway.advice.gdm_call import GdmCall, moment_ms, read_answer, read_query
 from gateway.advice.gdm_rules import LARGE_VOLUME, advise, advise_arrival, daily_volume
 from gateway.advice.history import CallHistory, MemoryHistory, StoreHistory
 from gateway.report.gdm_wording import RULES, sentence
@@ -173,8 +174,31 @@ def test_the_query_is_read_for_depuis_and_commune_codes_only() -> None:
     assert communes == ("2A004", "38151", "38185")
     assert read_query(b"communes=38185") == (None, ("38185",))
     assert read_query(b"depuis=hier") == (None, ())
-    # Without an offset, UTC (as the simulator reads it).
-    assert read_query(b"depuis=2025-04-28T13:36:00")[0] == depuis
+    # Without an offset, the SNE's local time (France's: +02:00 in April).
+    assert read_query(b"depuis=2025-04-28T15:36:00")[0] == depuis
+
+
+def test_a_depuis_without_an_offset_is_the_sne_s_local_time() -> None:
+    # The SNE's own example: depuis 14:36 (no offset) after a call answered at 14:41:07+02:00.
+    previous = replace(
+        call("14:41:07", "00:00", movements=4000),
+        at_ms=int(datetime(2025, 4, 28, 12, 41, 7, tzinfo=UTC).timestamp() * 1000),
+    )
+    depuis, _ = read_query(b"depuis=2025-04-28T14:36")
+    assert depuis == int(datetime(2025, 4, 28, 12, 36, tzinfo=UTC).timestamp() * 1000)
+    assert moment_ms("2025-04-28T14:41:07+02:00") == previous.at_ms
+    later = replace(previous, at_ms=previous.at_ms + 3_600_000, depuis_ms=depuis, request_id="r-2")
+    assert kinds(later, [previous]) == []
+    # In winter, France is at +01:00.
+    assert moment_ms("2025-01-15T09:00") == moment_ms("2025-01-15T08:00Z")
+
+
+@pytest.mark.parametrize(
+    "text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59Z"]
+)
+def test_a_time_outside_the_years_read_is_not_read(text: str) -> None:
+    assert moment_ms(text) is None
+    assert read_query(f"depuis={text}".encode()) == (None, ())
 
 
 def test_the_answer_says_its_time_and_movements() -> None:

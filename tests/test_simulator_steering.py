@@ -84,6 +84,8 @@ def test_a_feed_of_the_size_asked(simulator: RunningServer) -> None:
         ("x-simulator-version", "12.00", "serves 13.33, 13.34"),
         ("x-simulator-now", "demain", "not an ISO 8601 time"),
         ("x-simulator-now", "2026-03-02T15:41:07", "has no offset"),
+        ("x-simulator-now", "9999-12-31T23:59:59-14:00", "not between the years"),
+        ("x-simulator-now", "0001-01-01T00:00:00+14:00", "not between the years"),
         ("x-simulator-movements", "-3", "from 0 to 20000"),
         ("x-simulator-movements", "20001", "from 0 to 20000"),
     ],

@@ -39,7 +39,11 @@ UNKNOWN_CLIENT = "(unknown)"
 def iso(milliseconds: int | None) -> str | None:
     if milliseconds is None:
         return None
-    return datetime.fromtimestamp(milliseconds / 1000, UTC).isoformat()
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        # A row from before times were bounded (`gdm_call.read_moment`): said as it is.
+        return f"{milliseconds} ms"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,11 @@ commune code and a time are not personal data.
 The call's time is the SNE's: `depuis` is a moment on the SNE's clock, so a window ends at the
 SNE's answer's `dateFichier`, not at the gateway's clock (which may be minutes apart: the very
 discrepancy the SNE asks windows to overlap for). Without a `dateFichier` (an answer the
-gateway could not read), the gateway's own clock.
+gateway could not read), the gateway's own clock. A time without an offset is the SNE's local
+time, France's (Europe/Paris): the SNE's own example asks `depuis=2025-04-28T14:36` of an
+answer dated `14:41:07+02:00`. A time outside the years `FIRST_YEAR` to `LAST_YEAR` is not
+read: no GDM window is there, and such a value (a hostile `9999-12-31T23:59:59-14:00`) would
+overflow what is made of it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -28,6 +33,10 @@ from gateway.parse import DocumentRejected, parse_xml
 COMMUNE_CODE = re.compile(r"[0-9][0-9AB][0-9]{3}")
 #: Query strings longer than this are not read (a GDM call's is a few hundred characters).
 MAX_QUERY = 64 * 1024
+#: The SNE's clock, for a time written without an offset.
+SNE_ZONE = ZoneInfo("Europe/Paris")
+#: The years a time read must fall in.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +65,24 @@ class GdmCall:
         return self.at_ms - self.depuis_ms
 
 
-def moment_ms(text: str) -> int | None:
-    """An ISO 8601 time in milliseconds (one without an offset is UTC, as the simulator
-    reads it); None when it is not one."""
+def read_moment(text: str) -> datetime | None:
+    """An ISO 8601 time, in UTC (one without an offset is the SNE's local time); None when it
+    is not one, or not between `FIRST_YEAR` and `LAST_YEAR`."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        return None  # before the conversion, which a year 1 or 9999 would overflow
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+        moment = moment.replace(tzinfo=SNE_ZONE)
+    return moment.astimezone(UTC)
+
+
+def moment_ms(text: str) -> int | None:
+    """An ISO 8601 time (`read_moment`) in milliseconds since the Unix epoch."""
+    moment = read_moment(text)
+    return None if moment is None else int(moment.timestamp() * 1000)
 
 
 def read_query(query: bytes) -> tuple[int | None, tuple[str, ...]]:

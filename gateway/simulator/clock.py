@@ -12,6 +12,8 @@ import contextvars
 from datetime import UTC, datetime
 
 HEADER = "X-Simulator-Now"
+#: The years a steered moment may be in.
+FIRST_YEAR, LAST_YEAR = 1971, 9000
 _STEERED: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
     "simulator_now", default=None
 )
@@ -35,6 +37,9 @@ def parse_now(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise ClockError(f"{text[:64]!r} has no offset: write it as 2025-06-12T14:41:07+02:00")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        # What an answer makes of it (its UTC time, a window of days back) would overflow.
+        raise ClockError(f"{text[:64]!r} is not between the years {FIRST_YEAR} and {LAST_YEAR}")
     return moment.astimezone(UTC)
 
 

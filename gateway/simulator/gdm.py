@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
+from gateway.advice.gdm_call import read_moment
 from gateway.report.anomaly import Anomaly, anomaly_document
 from gateway.simulator import clock
 from gateway.simulator import fake_data as fake
@@ -62,13 +63,8 @@ def _parameter_anomaly(code: str, message: str, propriete: str, version: str) ->
 
 
 def _parse_depuis(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """`depuis` as the SNE reads it: without an offset, France's local time."""
+    return read_moment(text) if text else None
 
 
 class GdmService:

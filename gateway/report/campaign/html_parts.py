@@ -12,10 +12,13 @@ from gateway.store.summary import Changes, Finding, Summary, route_label
 
 
 def moment(ms: int | None) -> str:
-    """A time, local, to the second."""
+    """A time, local, to the second (a stored value no time can be, as it is)."""
     if ms is None:
         return "—"
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return f"{ms} ms (not a time)"
 
 
 def rate(value: float | None) -> str:

@@ -14,7 +14,10 @@ from gateway.store.summary import Finding, Summary
 def _time(ms: int | None) -> str | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000).astimezone().isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(ms / 1000).astimezone().isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"{ms} ms (not a time)"  # a stored value no time can be, as it is
 
 
 def _finding(finding: Finding) -> dict[str, str]:
