@@ -172,4 +172,22 @@ def test_a_store_from_before_these_tables_reports_without_them(store: str, capsy
             connection.execute(f"DROP TABLE {table}")
     document = json.loads(report(capsys, "--store", store, "--format", "json"))
     assert document["next_delivery"] is None and document["gdm_usage"] is None
-    assert "next delivery" not in report(capsys, "--store", store)
+    # Said, not left out: the user learns why the sections are empty.
+    for output in ("md", "html"):
+        shown = report(capsys, "--store", store, "--format", output)
+        assert "What the next delivery would break in your traffic" in shown
+        assert "made before the gateway recorded the next XSD set" in shown
+        assert "made before the gateway recorded GDM calls and advisories" in shown
+
+
+def test_a_stored_time_no_time_can_be_does_not_stop_the_report(store: str, capsys) -> None:
+    # A row written before times were bounded: 9999-12-31T23:59:59-14:00 as depuis.
+    path = store.removeprefix("sqlite:///")
+    hostile = 253402351199000
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "UPDATE gdm_advisories SET depuis_ms = ?, previous_at_ms = ?", (hostile, -hostile)
+        )
+    for output in ("json", "md", "html", "junit"):
+        shown = report(capsys, "--store", store, "--format", output)
+        assert f"{hostile} ms" in shown or output == "junit"

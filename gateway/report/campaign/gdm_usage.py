@@ -16,6 +16,11 @@ from gateway.report.gdm_wording import GAP, RULES, sentence
 from gateway.store.summary import AdvisoryGroup, GdmUsage
 
 TITLE = "GDM usage advisories"
+#: A store made before the table existed (`forecast_queries`): said, not left out silently.
+BEFORE_TABLES = (
+    "This store was made before the gateway recorded GDM calls and advisories: a gateway "
+    "of this version adds the tables when it next opens the store to write."
+)
 CALLS_HEAD = ("client", "calls", "first call", "last call")
 HEAD = ("severity", "client", "advisory", "times", "first", "last", "latest", "latest request id")
 NO_CALL = "No GDM movements call was recorded in this window."
@@ -42,7 +47,7 @@ def _rules(usage: GdmUsage) -> list[tuple[str, str, str]]:
 
 def markdown_lines(usage: GdmUsage | None) -> list[str]:
     if usage is None:
-        return []
+        return [f"## {TITLE}", "", BEFORE_TABLES, ""]
     lines = [f"## {TITLE}", ""]
     if not usage.clients:
         return [*lines, NO_CALL, ""]
@@ -76,7 +81,7 @@ def markdown_lines(usage: GdmUsage | None) -> list[str]:
 
 def html_section(usage: GdmUsage | None) -> str:
     if usage is None:
-        return ""
+        return f'<h2>{escape(TITLE)}</h2><p class="empty">{escape(BEFORE_TABLES)}</p>'
     body = f"<h2>{escape(TITLE)}</h2>"
     if not usage.clients:
         return body + f'<p class="empty">{escape(NO_CALL)}</p>'

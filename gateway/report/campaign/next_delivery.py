@@ -21,6 +21,11 @@ from gateway.report.campaign.html_parts import inline_code, moment, table
 from gateway.store.summary import NextSetFinding, NextSetForecast, route_label
 
 TITLE = "What the next delivery would break in your traffic"
+#: A store made before the table existed (`forecast_queries`): said, not left out silently.
+BEFORE_TABLES = (
+    "This store was made before the gateway recorded the next XSD set's differences: a "
+    "gateway of this version adds the tables when it next opens the store to write."
+)
 HEAD = (
     "route",
     "direction",
@@ -70,7 +75,7 @@ def _part(forecast: NextSetForecast, failing: bool) -> list[NextSetFinding]:
 
 def markdown_lines(forecast: NextSetForecast | None) -> list[str]:
     if forecast is None:
-        return []
+        return [f"## {TITLE}", "", BEFORE_TABLES, ""]
     lines = [f"## {TITLE}", ""]
     if not forecast.findings:
         return [*lines, NOTHING, ""]
@@ -108,7 +113,7 @@ def markdown_lines(forecast: NextSetForecast | None) -> list[str]:
 
 def html_section(forecast: NextSetForecast | None) -> str:
     if forecast is None:
-        return ""
+        return f'<h2>{escape(TITLE)}</h2><p class="empty">{escape(BEFORE_TABLES)}</p>'
     title = f"<h2>{escape(TITLE)}</h2>"
     if not forecast.findings:
         return f'{title}<p class="empty">{escape(NOTHING).replace("`", "")}</p>'
