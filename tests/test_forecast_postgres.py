@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.advice.gdm_rules import advise
+from gateway.advice.gdm_rules import advise_arrival
 from gateway.advice.history import StoreHistory
 from gateway.store.backend import open_backend
 from gateway.store.forecast_queries import gdm_usage, next_set_forecast
@@ -67,7 +67,9 @@ def test_two_replicas_judge_one_clients_calls_once_each(location: StoreLocation)
     found = []
     for index, call in enumerate(calls):
         history = replicas[index % 2]
-        found.append([a.kind for a in history.record(call, lambda e, c=call: advise(c, e))])
+        found.append(
+            [a.kind for a in history.record(call, lambda e, s, c=call: advise_arrival(c, e, s))]
+        )
     for history in replicas:
         history.close()
     assert found == [[], [], ["gdm.gap"], []]
