@@ -101,6 +101,7 @@ class CountryReferential:
                 self._by_code.setdefault(code.upper(), []).append(country)
         self._choices = list(self._by_name)
         self._closest = functools.lru_cache(maxsize=REMEMBERED)(self._closest_uncached)
+        self._accepts = functools.lru_cache(maxsize=REMEMBERED)(self._accepts_uncached)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Sent to `validate --jobs` workers as its entries, not its caches.
@@ -124,6 +125,14 @@ class CountryReferential:
         if coded:
             return self._by_its_code(coded)
         return CountryVerdict("unfixable", "unknown")
+
+    def accepts(self, value: str) -> bool:
+        """Whether `value` is valid, remembered for the values seen last: documents repeat a
+        few country names, and the look-ups build a verdict each time."""
+        return self._accepts(value)
+
+    def _accepts_uncached(self, value: str) -> bool:
+        return self.judge(value).status == "valid"
 
     def verdict(self, value: str) -> CountryVerdict:
         """The verdict, with the fuzzy match for a value the look-ups do not know."""

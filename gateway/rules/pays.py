@@ -12,7 +12,7 @@ shows it on the data itself).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from lxml import etree
 
@@ -71,20 +71,20 @@ def _message(value: str, verdict: CountryVerdict, context: RuleContext) -> str:
     )
 
 
-def check(element: etree._Element, context: RuleContext) -> Iterator[Finding]:
+def check(element: etree._Element, context: RuleContext) -> Iterable[Finding]:
     if len(element):
-        return  # not free text: a schema of another shape
+        return ()  # not free text: a schema of another shape
     value = element.text or ""
+    if context.referential.accepts(value):
+        return ()
     if not value.strip() and element.get("code") is not None:
-        return  # a code-list `pays` (`<pays code="99109"/>`), which the schema checks
-    if context.referential.judge(value).status == "valid":
-        return
+        return ()  # a code-list `pays` (`<pays code="99109"/>`), which the schema checks
 
     def describe() -> tuple[str, str]:
         verdict = context.referential.verdict(value)
         return verdict.code or "rule.pays", _message(value, verdict, context)
 
-    yield Finding(element, describe)
+    return (Finding(element, describe),)
 
 
 RULE = Rule(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from lxml import etree
@@ -74,44 +74,83 @@ class _Content(NamedTuple):
         return f"Content {self.position} ({self.pages})"
 
 
-def _contents(liste: etree._Element) -> list[_Content]:
-    """The contents whose pages are numbers, read in one pass over each one's children (this
-    runs for every list of every exchange: `findtext` would parse a path each time, and a
+def _read(content: etree._Element) -> tuple[int | None, int | None, etree._Element | None]:
+    """A content's first and last pages and its `annee` element, in one pass over its children
+    (this runs for every list of every exchange: `findtext` would parse a path each time, and a
     tag filter build a matcher each time, which costs more than comparing the tags)."""
+    first = last = None
+    annee = None
+    for child in content:
+        tag = child.tag
+        if tag == _PAGE_DEBUT:
+            first = _number(child.text)
+        elif tag == _PAGE_FIN:
+            last = _number(child.text)
+        elif tag == _ANNEE:
+            annee = child
+    return first, last, annee
+
+
+def _contents(liste: etree._Element) -> list[_Content]:
+    """The contents whose pages are numbers."""
     contents = []
     position = 0
     for element in liste:
         if element.tag != CONTENU:
             continue
         position += 1
-        first = last = year = None
-        annee = None
-        for child in element:
-            tag = child.tag
-            if tag == _PAGE_DEBUT:
-                first = _number(child.text)
-            elif tag == _PAGE_FIN:
-                last = _number(child.text)
-            elif tag == _ANNEE:
-                annee, year = child, _number(child.text)
+        first, last, annee = _read(element)
         if first is not None and last is not None:
+            year = None if annee is None else _number(annee.text)
             contents.append(_Content(position, element, first, last, annee, year))
     return contents
 
 
-def _plausible(contents: list[_Content], pages: int | None, year: int | None) -> bool:
-    """Whether the contents are listed in page order, each within the file and starting after
-    the one before ends, none from a later year: then no rule has anything to say."""
+def _in_order(liste: etree._Element) -> tuple[int, int | None] | None:
+    """When the contents whose pages are numbers are listed in page order, each starting after
+    the one before ends: the last page of the last one (0 without any) and the latest `annee`;
+    else None. The common case, decided before anything is built for a finding."""
     previous = 0
-    for content in contents:
-        if not previous < content.first <= content.last:
-            return False
-        if pages is not None and content.last > pages:
-            return False
-        if year is not None and content.year is not None and content.year > year:
-            return False
-        previous = content.last
-    return True
+    latest = None
+    for element in liste:
+        if element.tag != CONTENU:
+            continue
+        first, last, annee = _read(element)
+        if first is None or last is None:
+            continue
+        if not previous < first <= last:
+            return None
+        previous = last
+        year = None if annee is None else _number(annee.text)
+        if year is not None and (latest is None or year > latest):
+            latest = year
+    return previous, latest
+
+
+def _of_the_piece(
+    liste: etree._Element, document: etree._Element
+) -> tuple[int | None, int | None, str]:
+    """The file's page count (`nombrePages`), the year it was deposited and where that year
+    comes from: the last `nombrePages` and `dateDepot` of the list's piece, looked for from its
+    end (the list comes last in a piece: its first children are not read); the document's
+    `dateFichier` when the piece has no date. The piece is the list itself when a document is
+    nothing else (the XSD says so)."""
+    parent = liste.getparent()
+    pages = deposited = None
+    pages_found = date_found = False
+    for child in parent.iterchildren(reversed=True) if parent is not None else ():
+        tag = child.tag
+        if tag == _NOMBRE_PAGES and not pages_found:
+            pages, pages_found = _number(child.text), True
+        elif tag == _DATE_DEPOT and not date_found:
+            deposited, date_found = child.text, True
+        if pages_found and date_found:
+            break
+    year = _year(deposited)
+    if year is not None:
+        return pages, year, "dateDepot"
+    dated = _year(document.findtext(f"{{{NUU}}}entete/{{{NUU}}}dateFichier"))
+    return pages, dated, "the document's dateFichier"
 
 
 class _Piece:
@@ -121,21 +160,7 @@ class _Piece:
     def __init__(self, liste: etree._Element, document: etree._Element) -> None:
         self.liste = liste
         self._base: str | None = None
-        # The list's piece; the list itself when a document is nothing else (the XSD says so).
-        parent = liste.getparent()
-        self.pages: int | None = None
-        deposited: str | None = None
-        for child in parent if parent is not None else ():
-            tag = child.tag
-            if tag == _NOMBRE_PAGES:
-                self.pages = _number(child.text)
-            elif tag == _DATE_DEPOT:
-                deposited = child.text
-        self.year = _year(deposited)
-        self.year_from = "dateDepot"
-        if self.year is None:
-            self.year = _year(document.findtext(f"{{{NUU}}}entete/{{{NUU}}}dateFichier"))
-            self.year_from = "the document's dateFichier"
+        self.pages, self.year, self.year_from = _of_the_piece(liste, document)
 
     def path(self, position: int) -> str:
         if self._base is None:
@@ -187,11 +212,22 @@ def _late(piece: _Piece, content: _Content, annee: etree._Element, context: Rule
     return Finding(annee, lambda: ("rule.pj-annee", message))
 
 
-def check(liste: etree._Element, context: RuleContext) -> Iterator[Finding]:
+def check(liste: etree._Element, context: RuleContext) -> Iterable[Finding]:
+    in_order = _in_order(liste)
+    if in_order is not None:
+        last, latest = in_order
+        if not last:
+            return ()
+        pages, year, _ = _of_the_piece(liste, context.document)
+        within = pages is None or last <= pages
+        if within and (year is None or latest is None or latest <= year):
+            return ()
+    return _findings(liste, context)
+
+
+def _findings(liste: etree._Element, context: RuleContext) -> Iterator[Finding]:
     piece = _Piece(liste, context.document)
     contents = _contents(liste)
-    if _plausible(contents, piece.pages, piece.year):
-        return
     ordered: list[_Content] = []
     for content in contents:
         late = piece.year is not None and content.year is not None and content.year > piece.year

@@ -10,7 +10,7 @@ then, so a document with a million findings costs a million look-ups, not a mill
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,4 +51,4 @@ class Rule:
     codes: tuple[str, ...]
     default_action: Action
     tags: tuple[str, ...]
-    check: Callable[[etree._Element, RuleContext], Iterator[Finding]]
+    check: Callable[[etree._Element, RuleContext], Iterable[Finding]]
