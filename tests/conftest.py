@@ -20,6 +20,20 @@ FIXTURES = ROOT / "fixtures"
 # violations store unless a test gives them one: else each would write
 # ./sne-gateway-store.db in the checkout, together.
 os.environ["SNE_GATEWAY_STORE"] = "off"
+CHECKOUT_STORE = ROOT / "sne-gateway-store.db"
+
+
+@pytest.fixture(autouse=True)
+def no_store_in_the_checkout() -> Iterator[None]:
+    """A test that starts a gateway with an environment of its own must keep the store off
+    too: a store appearing in the checkout during a test is that test's fault."""
+    existed = CHECKOUT_STORE.exists()
+    yield
+    if not existed and CHECKOUT_STORE.exists():
+        CHECKOUT_STORE.unlink()
+        for suffix in ("-wal", "-shm"):
+            CHECKOUT_STORE.with_name(CHECKOUT_STORE.name + suffix).unlink(missing_ok=True)
+        pytest.fail(f"this test wrote {CHECKOUT_STORE.name} in the checkout")
 
 
 @pytest.fixture(scope="session")

@@ -133,6 +133,8 @@ def run_gateway(upstream: str, *flags: str, **settings: str) -> tuple[subprocess
         stderr=subprocess.PIPE,
         env={
             "PATH": "/usr/bin:/bin",
+            # As the suite's own environment says (conftest): no store in the repository.
+            "SNE_GATEWAY_STORE": "off",
             "SNE_GATEWAY_LOG_FORMAT": "json",
             "SNE_GATEWAY_RELOAD": "false",
             **{f"SNE_GATEWAY_{key}": value for key, value in settings.items()},
@@ -372,7 +374,7 @@ def test_serve_says_when_its_port_is_taken() -> None:
             capture_output=True,
             text=True,
             timeout=60,
-            env={"PATH": "/usr/bin:/bin"},
+            env={"PATH": "/usr/bin:/bin", "SNE_GATEWAY_STORE": "off"},
         )
     finally:
         taken.close()
@@ -398,7 +400,7 @@ def test_serve_says_when_it_cannot_listen_on_its_host(host: str, reason: str) ->
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "SNE_GATEWAY_STORE": "off"},
     )
     assert finished.returncode == 2
     assert finished.stderr.startswith(f"sne-gateway: error: cannot listen on {host}:8080: {reason}")
