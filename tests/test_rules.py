@@ -482,3 +482,28 @@ def test_the_rules_see_the_document_whatever_its_encoding(catalog: Catalog, enco
     pj = (FIXTURES / "valid/13.34/demande/pj-metadata.xml").read_text(encoding="utf-8")
     data = pj.replace('encoding="UTF-8"', f'encoding="{encoding}"', 1).encode(encoding)
     assert validate(data, catalog.schema("demande", "13.34")).valid
+
+
+def test_a_rule_that_only_logs_never_hides_one_that_blocks(catalog: Catalog) -> None:
+    """With the room for violations filled by `rule.pays` (logged only, by default), a PJ
+    violation after it is still listed, so the exchange is blocked as its rule says."""
+    overlap = (FIXTURES / "invalid/demande/rule.pj-page-overlap--page-2.xml").read_text()
+    typo = (FIXTURES / "invalid/demande/rule.pays--typo.xml").read_text()
+    foreign = re.search(r"<adressePostale>.*?</adressePostale>", typo, re.DOTALL)
+    assert foreign is not None
+    document = re.sub(
+        r"<adressePostale>.*?</adressePostale>", foreign[0], overlap, count=1, flags=re.DOTALL
+    )
+    report = validate(
+        document.encode(),
+        catalog.version("13.34"),
+        limits=Limits(max_violations=1),
+        rules=shipped_rules(),
+    )
+    assert [violation.code for violation in report.violations] == [
+        "rule.pays",
+        "rule.pj-page-overlap",
+    ]
+    settings = load_settings(None, {"env": "recette"}, environ={})
+    decision = decide([report], "block", "recette", True, settings.rule_actions)
+    assert decision.block

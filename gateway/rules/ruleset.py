@@ -52,17 +52,24 @@ class RuleSet:
         room: int = 100,
         reported: frozenset[str | None] = frozenset(),
     ) -> tuple[list[Violation], int]:
-        """The violations of `document` (at most `room`), and how many more there are. A
-        finding at a path in `reported` (where the XSD already found the element wrong) is
-        left out while violations are listed."""
+        """The violations of `document` (at most `room`, and once rules have filled it, the
+        first of each rule that has none listed yet), and how many more there are. A finding
+        at a path in `reported` (where the XSD already found the element wrong) is left out
+        while violations are listed.
+
+        Each rule has its own action (`[rules]`): a rule that only logs could otherwise fill
+        the room and hide, among the counted ones, a rule's violation that blocks. The XSD's
+        violations always follow the policy: when they fill the room, none is needed."""
         if self.referential is None or not self.rules:
             return [], 0
         context = RuleContext(document, self.referential, show_values)
         violations: list[Violation] = []
+        listed: set[str] = set()
         unlisted = 0
         for element in document.iter(*self._by_tag):
-            for finding in self._by_tag[element.tag].check(element, context):
-                if len(violations) >= room:
+            rule = self._by_tag[element.tag]
+            for finding in rule.check(element, context):
+                if len(violations) >= room and (rule.name in listed or room <= 0):
                     unlisted += 1
                     continue
                 path = finding.path() if finding.path else element_path(finding.element)
@@ -70,6 +77,7 @@ class RuleSet:
                     continue
                 code, message = finding.describe()
                 violations.append(Violation(code, message, finding.element.sourceline, None, path))
+                listed.add(rule.name)
         return violations, unlisted
 
 
