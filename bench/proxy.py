@@ -216,6 +216,37 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"{url} did not answer")
 
 
+def start_nginx(directory: Path) -> tuple[subprocess.Popen[bytes], str, int]:
+    """nginx, from `directory`, serving the workloads' canned answers and
+    `www/bench/export.tgz` (empty unless written before): the process, the upstream URL the
+    gateways are given, and the port of nginx's own proxy to compare them with."""
+    www = directory / "www"
+    direct, proxy = free_port(), free_port()
+    for workload in WORKLOADS:
+        target = www / workload.path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(workload.response)
+    export = www / "bench" / "export.tgz"
+    if not export.exists():
+        export.write_bytes(b"")
+    (directory / "nginx.conf").write_text(
+        NGINX_CONFIG.format(
+            prefix=directory, direct=direct, proxy=proxy, mtom_type=MTOM_TYPE.replace("'", "")
+        )
+    )
+    nginx = subprocess.Popen(
+        [
+            shutil.which("nginx") or "/usr/sbin/nginx",
+            "-c",
+            str(directory / "nginx.conf"),
+            "-p",
+            str(directory),
+        ]
+    )
+    wait_ready(f"http://127.0.0.1:{direct}/bench/export.tgz", nginx)
+    return nginx, f"http://127.0.0.1:{direct}", proxy
+
+
 @dataclass
 class Measure:
     requests_per_second: float
@@ -422,29 +453,10 @@ def main() -> None:
             raise SystemExit(f"{tool} is required (Debian: nginx-light, wrk)")
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
-        www = directory / "www"
-        direct, proxy = free_port(), free_port()
-        for workload in WORKLOADS:
-            target = www / workload.path.lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(workload.response)
-        export_xml = build_export(www / "bench" / "export.tgz", arguments.export_mb)
-        (directory / "nginx.conf").write_text(
-            NGINX_CONFIG.format(
-                prefix=directory, direct=direct, proxy=proxy, mtom_type=MTOM_TYPE.replace("'", "")
-            )
-        )
-        nginx = subprocess.Popen(
-            [
-                shutil.which("nginx") or "/usr/sbin/nginx",
-                "-c",
-                str(directory / "nginx.conf"),
-                "-p",
-                str(directory),
-            ]
-        )
-        wait_ready(f"http://127.0.0.1:{direct}/bench/export.tgz", nginx)
-        upstream = f"http://127.0.0.1:{direct}"
+        export = directory / "www" / "bench" / "export.tgz"
+        export.parent.mkdir(parents=True)
+        export_xml = build_export(export, arguments.export_mb)
+        nginx, upstream, proxy = start_nginx(directory)
         allocator = arguments.allocator
         off, off_url = start_gateway(directory, "off", upstream, arguments.workers, allocator)
         on, on_url = start_gateway(directory, "block", upstream, arguments.workers, allocator)
@@ -555,7 +567,7 @@ def main() -> None:
                     f"  goal 3: 64 clients / 16 clients = {results['gateway-on', 64].requests_per_second / sixteen.requests_per_second:.2f} (goal >= 1; rounds {min(scaling_runs):.2f} to {max(scaling_runs):.2f})"
                 )
             print(
-                f"\nTGZ export: {export_xml / 1e6:.0f} MB of XML, {(www / 'bench/export.tgz').stat().st_size / 1e6:.0f} MB compressed"
+                f"\nTGZ export: {export_xml / 1e6:.0f} MB of XML, {export.stat().st_size / 1e6:.0f} MB compressed"
             )
             started = time.perf_counter()
             received = 0

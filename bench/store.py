@@ -25,7 +25,6 @@ import random
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,14 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.proxy import (  # noqa: E402
-    MTOM_TYPE,
-    NGINX_CONFIG,
     WORKLOADS,
     WRK_SCRIPT,
-    free_port,
     start_gateway,
+    start_nginx,
     stop,
-    wait_ready,
     wrk,
 )
 from gateway.record import DirectionRecord, ExchangeRecord  # noqa: E402
@@ -177,29 +173,7 @@ def store_counts(url: str) -> dict[str, float]:
 
 
 def throughput(arguments: argparse.Namespace, directory: Path) -> None:
-    www = directory / "www"
-    direct, proxy = free_port(), free_port()
-    for workload in WORKLOADS:
-        target = www / workload.path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(workload.response)
-    (www / "bench/export.tgz").write_bytes(b"")
-    (directory / "nginx.conf").write_text(
-        NGINX_CONFIG.format(
-            prefix=directory, direct=direct, proxy=proxy, mtom_type=MTOM_TYPE.replace("'", "")
-        )
-    )
-    nginx = subprocess.Popen(
-        [
-            shutil.which("nginx") or "/usr/sbin/nginx",
-            "-c",
-            str(directory / "nginx.conf"),
-            "-p",
-            str(directory),
-        ]
-    )
-    wait_ready(f"http://127.0.0.1:{direct}/bench/export.tgz", nginx)
-    upstream = f"http://127.0.0.1:{direct}"
+    nginx, upstream, _ = start_nginx(directory)
     gateways = {}
     try:
         for name, store in (
